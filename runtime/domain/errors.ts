@@ -1,0 +1,38 @@
+/**
+ * Every failure the origin reports has a stable code. The HTTP layer maps each code to exactly
+ * one status (see http/plugins/errors.ts); domain code only says what went wrong.
+ */
+export type ErrorCode =
+  | 'invalid_identifier'
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'range_not_satisfiable'
+  | 'overloaded'
+  | 'store_unavailable'
+  | 'draining'
+  | 'internal';
+
+export class OriginError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra response headers (e.g. Retry-After) the HTTP layer should send with this error. */
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = 'OriginError';
+  }
+}
+
+export function badRequest(message: string): OriginError {
+  return new OriginError('bad_request', message);
+}
+
+export function invalidIdentifier(message: string): OriginError {
+  return new OriginError('invalid_identifier', message);
+}

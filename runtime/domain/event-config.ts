@@ -1,0 +1,64 @@
+import { badRequest } from './errors.js';
+import type { EventConfig } from './model.js';
+import { isPipelineId } from './object-path.js';
+
+export const DEFAULT_WINDOW_SEGMENTS = 1800;
+const MAX_PIPELINES = 16;
+const MAX_DURATION_MS = 60_000;
+const MAX_WINDOW_SEGMENTS = 1_000_000;
+const FIELDS = ['pipelines', 'segmentDurationMs', 'availabilityStartTime', 'startNumber', 'holdGraceMs', 'windowSegments'];
+
+function positiveInt(body: Record<string, unknown>, name: string, max: number, min = 1): number | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw badRequest(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Validates the JSON body of `PUT /admin/events/{event}`. Unknown fields are rejected. */
+export function parseEventConfig(body: unknown): EventConfig {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('event config must be a JSON object');
+  const input = body as Record<string, unknown>;
+  const unknown = Object.keys(input).filter((key) => !FIELDS.includes(key));
+  if (unknown.length > 0) throw badRequest(`unknown event config fields: ${unknown.join(', ')}`);
+
+  let pipelines: string[] | undefined;
+  if (input.pipelines !== undefined) {
+    if (!Array.isArray(input.pipelines) || input.pipelines.length > MAX_PIPELINES || !input.pipelines.every(isPipelineId)) {
+      throw badRequest(`pipelines must be an array of at most ${MAX_PIPELINES} pipeline ids`);
+    }
+    if (new Set(input.pipelines).size !== input.pipelines.length) throw badRequest('pipelines must not repeat');
+    pipelines = input.pipelines;
+  }
+  let availabilityStartTime: number | undefined;
+  if (input.availabilityStartTime !== undefined) {
+    const value = input.availabilityStartTime;
+    const parsed = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
+    if (Number.isNaN(parsed)) throw badRequest('availabilityStartTime must be an ISO 8601 date-time');
+    availabilityStartTime = parsed;
+  }
+  const config: EventConfig = {
+    pipelines,
+    segmentDurationMs: positiveInt(input, 'segmentDurationMs', MAX_DURATION_MS),
+    availabilityStartTime,
+    startNumber: positiveInt(input, 'startNumber', Number.MAX_SAFE_INTEGER, 0),
+    holdGraceMs: positiveInt(input, 'holdGraceMs', MAX_DURATION_MS, 0),
+    windowSegments: positiveInt(input, 'windowSegments', MAX_WINDOW_SEGMENTS),
+  };
+  if ((config.availabilityStartTime === undefined) !== (config.segmentDurationMs === undefined)) {
+    throw badRequest('availabilityStartTime and segmentDurationMs go together (they form the template)');
+  }
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as EventConfig;
+}
+
+/** The config as the control plane shows it (dates as ISO 8601). */
+export function describeEventConfig(config: EventConfig): Record<string, unknown> {
+  return {
+    ...config,
+    availabilityStartTime:
+      config.availabilityStartTime === undefined ? undefined : new Date(config.availabilityStartTime).toISOString(),
+    windowSegments: config.windowSegments ?? DEFAULT_WINDOW_SEGMENTS,
+  };
+}

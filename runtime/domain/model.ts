@@ -1,0 +1,77 @@
+import type { ObjectKind } from './object-path.js';
+
+/**
+ * The plain data the origin keeps. Stores persist these shapes; domain functions decide over them.
+ */
+
+/** One pipeline's published version of one object. */
+export interface Candidate {
+  readonly event: string;
+  readonly pipeline: string;
+  readonly path: string;
+  readonly kind: ObjectKind;
+  readonly number?: number;
+  readonly rendition?: string;
+  /** Strong entity tag of the bytes, quoted (`"<md5 hex>"`). */
+  readonly etag: string;
+  readonly size: number;
+  readonly contentType: string;
+  /** Defect kinds from the packager (empty: clean). */
+  readonly defects: readonly string[];
+  /** Epoch ms when this version was acknowledged. */
+  readonly publishedAt: number;
+}
+
+/** Operator configuration of an event (`PUT /admin/events/{event}`); all optional. */
+export interface EventConfig {
+  /** Pipeline selection order; pipelines not listed follow, sorted by id. */
+  readonly pipelines?: readonly string[];
+  readonly segmentDurationMs?: number;
+  /** Epoch ms of the availability start time. */
+  readonly availabilityStartTime?: number;
+  readonly startNumber?: number;
+  readonly holdGraceMs?: number;
+  readonly windowSegments?: number;
+}
+
+/** Masks hide candidates from selection: a number range (every rendition) and/or listed paths. */
+export interface Mask {
+  readonly from?: number;
+  readonly to?: number;
+  readonly paths?: readonly string[];
+  /** Only this pipeline's candidates; all pipelines when absent. */
+  readonly pipeline?: string;
+  readonly createdAt: number;
+}
+
+/** What an instance knows of one pipeline of an event (for status, health and metrics). */
+export interface PipelineState {
+  readonly pipeline: string;
+  readonly lastIngestAt: number;
+  /** Highest segment number ingested. */
+  readonly edge?: number;
+  readonly ingests: number;
+  readonly defective: number;
+}
+
+/** Recent first-publish times of one rendition, for cadence inference and range purges. */
+export interface RenditionState {
+  readonly rendition: string;
+  readonly width: number;
+  /** [segment number, epoch ms of its first publish by any pipeline], ascending by number, bounded. */
+  readonly recent: readonly (readonly [number, number])[];
+}
+
+/** Everything event-level the delivery path needs, read at once. */
+export interface EventState {
+  readonly event: string;
+  readonly createdAt: number;
+  readonly config: EventConfig;
+  readonly notifications: Readonly<Record<string, string>>;
+  readonly masks: readonly Mask[];
+  readonly pipelines: Readonly<Record<string, PipelineState>>;
+  readonly renditions: Readonly<Record<string, RenditionState>>;
+}
+
+/** How many first-publish times a rendition keeps for cadence inference. */
+export const RENDITION_HISTORY = 16;

@@ -1,0 +1,81 @@
+import type { Candidate, Mask } from './model.js';
+
+/**
+ * Deterministic candidate selection: the rules every instance applies, so every CDN fill of a
+ * path gets the same bytes.
+ */
+
+/** Selection order: configured pipelines first (in their order), then any others sorted by id. */
+export function pipelineOrder(configured: readonly string[] | undefined, present: Iterable<string>): string[] {
+  const order = [...(configured ?? [])];
+  const extra = [...new Set(present)].filter((p) => !order.includes(p)).sort();
+  return order.concat(extra);
+}
+
+export function isMasked(candidate: Pick<Candidate, 'pipeline' | 'path' | 'number'>, masks: readonly Mask[]): boolean {
+  return masks.some((mask) => {
+    if (mask.pipeline !== undefined && mask.pipeline !== candidate.pipeline) return false;
+    if (mask.paths?.includes(candidate.path)) return true;
+    return (
+      mask.from !== undefined &&
+      mask.to !== undefined &&
+      candidate.number !== undefined &&
+      candidate.number >= mask.from &&
+      candidate.number <= mask.to
+    );
+  });
+}
+
+export type SelectionOutcome = 'clean' | 'pinned' | 'defective' | 'none';
+
+export interface Selection {
+  readonly chosen?: Candidate;
+  readonly outcome: SelectionOutcome;
+  /** `pipeline=kind` pairs of every usable defective candidate in order, when the chosen one is defective. */
+  readonly defectPairs: readonly string[];
+  /** True when at least one candidate exists but every one is masked. */
+  readonly allMasked: boolean;
+}
+
+export interface SelectionInput {
+  readonly candidates: readonly Candidate[];
+  readonly order: readonly string[] | undefined;
+  readonly masks: readonly Mask[];
+  /** Pipeline served first for this path (pinned selection), if any. */
+  readonly pinned?: string;
+}
+
+/**
+ * Picks the candidate to serve. A pinned candidate keeps being served while it is present,
+ * unmasked, and either clean or no better than the rest (all defective); otherwise the first
+ * clean candidate in order wins, else the first present one, with its defects forwarded.
+ */
+export function selectCandidate(input: SelectionInput): Selection {
+  const order = pipelineOrder(input.order, input.candidates.map((c) => c.pipeline));
+  const byPipeline = new Map(input.candidates.map((c) => [c.pipeline, c]));
+  const usable = order
+    .map((p) => byPipeline.get(p))
+    .filter((c): c is Candidate => c !== undefined && !isMasked(c, input.masks));
+  if (usable.length === 0) {
+    return { outcome: 'none', defectPairs: [], allMasked: input.candidates.length > 0 };
+  }
+  const firstClean = usable.find((c) => c.defects.length === 0);
+  const pinned = usable.find((c) => c.pipeline === input.pinned);
+  let chosen: Candidate;
+  let outcome: SelectionOutcome;
+  if (pinned && (pinned.defects.length === 0 || !firstClean)) {
+    chosen = pinned;
+    outcome = pinned.defects.length === 0 ? 'pinned' : 'defective';
+  } else if (firstClean) {
+    chosen = firstClean;
+    outcome = 'clean';
+  } else {
+    chosen = usable[0]!;
+    outcome = 'defective';
+  }
+  const defectPairs =
+    chosen.defects.length === 0
+      ? []
+      : usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`));
+  return { chosen, outcome, defectPairs, allMasked: false };
+}

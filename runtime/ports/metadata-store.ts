@@ -1,0 +1,58 @@
+import type { Candidate, EventConfig, EventState, Mask } from '../domain/model.js';
+
+/**
+ * Candidates, pinned selections, masks, notifications and event config. Writes resolve only
+ * once durable. Implementations may serve reads from a cache at most one second stale
+ * (the contract's cross-instance read bound), except where a method says otherwise.
+ */
+
+export interface ObjectRecord {
+  /** Every pipeline's candidate for the path, in no particular order. */
+  readonly candidates: readonly Candidate[];
+  /** Pipeline pinned for this path (first served), if any. */
+  readonly pinned?: string;
+}
+
+export interface PublishInfo {
+  readonly pipeline: string;
+  readonly at: number;
+  readonly number?: number;
+  readonly rendition?: string;
+  readonly width?: number;
+  readonly defective: boolean;
+}
+
+export interface MetadataStore {
+  /** The event's state, or undefined for an unknown event. */
+  getEvent(event: string): Promise<EventState | undefined>;
+  /** Creates the event with default config if it does not exist; returns whether it was created. */
+  ensureEvent(event: string, at: number): Promise<boolean>;
+  /** Replaces the event's config, creating the event if needed; returns whether it was created. */
+  putEventConfig(event: string, config: EventConfig, at: number): Promise<boolean>;
+  /** Applies notification updates: latest value per name wins, empty value removes. Returns the result. */
+  mergeNotifications(event: string, update: Readonly<Record<string, string>>): Promise<Readonly<Record<string, string>>>;
+  addMask(event: string, mask: Mask): Promise<void>;
+  /** Updates pipeline stats and rendition cadence after a successful ingest. */
+  recordPublish(event: string, info: PublishInfo): Promise<void>;
+
+  /** Every candidate of one object and its pin. Must read its own instance's writes at once. */
+  getObject(event: string, path: string): Promise<ObjectRecord>;
+  /** Inserts or replaces one pipeline's candidate; returns the candidate it replaced. */
+  putCandidate(candidate: Candidate): Promise<Candidate | undefined>;
+  /** Replaces a candidate's defect set; returns the updated candidate, or undefined if absent. */
+  setDefects(event: string, pipeline: string, path: string, defects: readonly string[]): Promise<Candidate | undefined>;
+  /** Removes a candidate; returns it, or undefined if absent. */
+  deleteCandidate(event: string, pipeline: string, path: string): Promise<Candidate | undefined>;
+  /**
+   * Compare-and-set of the pinned pipeline: sets `next` only if the current pin equals
+   * `expected` (undefined: no pin). Returns the pin in force afterwards, so concurrent
+   * instances converge on one winner.
+   */
+  swapPin(event: string, path: string, expected: string | undefined, next: string): Promise<string>;
+  /** Drops every pin of the event (whole-event flush: selection starts afresh). */
+  clearPins(event: string): Promise<void>;
+
+  /** Throws when the store cannot be reached (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
