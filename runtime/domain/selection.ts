@@ -79,3 +79,13 @@ export function selectCandidate(input: SelectionInput): Selection {
       : usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`));
   return { chosen, outcome, defectPairs, allMasked: false };
 }
+
+/**
+ * Whether what the CDN may hold for a path is now wrong: the served candidate changed (other
+ * pipeline or other bytes) or its forwarded defects changed.
+ */
+export function servedChanged(before: Selection, after: Selection): boolean {
+  if (before.chosen?.pipeline !== after.chosen?.pipeline) return true;
+  if (before.chosen?.etag !== after.chosen?.etag) return true;
+  return before.defectPairs.join(',') !== after.defectPairs.join(',');
+}

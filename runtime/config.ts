@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import type { TokenGrants } from './domain/tokens.js';
+import { parseTokenGrants } from './domain/tokens.js';
+
+/** Defaults of the environment contract (DESIGN.md, "Configuration"). */
+export const CONFIG_DEFAULTS = {
+  port: 8080,
+  host: '127.0.0.1',
+  maxObjectBytes: 64 * 1024 * 1024,
+  maxHeld: 20_000,
+  memoryBytes: 1024 * 1024 * 1024,
+  /** Requests per second per event before shedding (0: no budget). */
+  eventRps: 0,
+  tablePrefix: 'live-origin-',
+} as const;
+
+export interface RuntimeConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly store: 'memory' | 'aws';
+  readonly bucket?: string;
+  readonly tablePrefix: string;
+  readonly region?: string;
+  readonly peerBuckets: Readonly<Record<string, string>>;
+  readonly tokens: TokenGrants;
+  /** Set when no LIVE_ORIGIN_TOKENS was given: the token generated for this run. */
+  readonly generatedToken?: string;
+  readonly cdnSecret?: string;
+  readonly purgeUrls: readonly string[];
+  readonly maxObjectBytes: number;
+  readonly maxHeld: number;
+  readonly memoryBytes: number;
+  readonly eventRps: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function pairs(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const entry of (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [key, value] = entry.split('=');
+    if (!key || !value) throw new ConfigError(`${name} entries must be key=value, got "${entry}"`);
+    result[key] = value;
+  }
+  return result;
+}
+
+/** The only reader of process.env: validates everything once, at start-up. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const store = env.LIVE_ORIGIN_STORE ?? 'memory';
+  if (store !== 'memory' && store !== 'aws') throw new ConfigError(`LIVE_ORIGIN_STORE must be memory or aws, got "${store}"`);
+  if (store === 'aws' && !env.LIVE_ORIGIN_BUCKET) throw new ConfigError('LIVE_ORIGIN_BUCKET is required when LIVE_ORIGIN_STORE=aws');
+  if (store === 'aws' && !env.AWS_REGION) throw new ConfigError('AWS_REGION is required when LIVE_ORIGIN_STORE=aws');
+
+  let generatedToken: string | undefined;
+  let tokenSpec = env.LIVE_ORIGIN_TOKENS ?? '';
+  if (tokenSpec.trim() === '') {
+    generatedToken = randomBytes(18).toString('base64url');
+    tokenSpec = `${generatedToken}=*`;
+  }
+  let tokens: TokenGrants;
+  try {
+    tokens = parseTokenGrants(tokenSpec);
+  } catch (error) {
+    throw new ConfigError(`LIVE_ORIGIN_TOKENS: ${(error as Error).message}`);
+  }
+  const purgeUrls = (env.LIVE_ORIGIN_PURGE_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const url of purgeUrls) {
+    if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(`LIVE_ORIGIN_PURGE_URLS entries must be http(s) URLs, got "${url}"`);
+  }
+  return {
+    port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0),
+    host: env.HOST || CONFIG_DEFAULTS.host,
+    store,
+    bucket: env.LIVE_ORIGIN_BUCKET || undefined,
+    tablePrefix: env.LIVE_ORIGIN_TABLE_PREFIX || CONFIG_DEFAULTS.tablePrefix,
+    region: env.AWS_REGION || undefined,
+    peerBuckets: pairs(env, 'LIVE_ORIGIN_PEER_BUCKETS'),
+    tokens,
+    generatedToken,
+    cdnSecret: env.LIVE_ORIGIN_CDN_SECRET || undefined,
+    purgeUrls: purgeUrls.map((url) => url.replace(/\/+$/, '')),
+    maxObjectBytes: integer(env, 'LIVE_ORIGIN_MAX_OBJECT_BYTES', CONFIG_DEFAULTS.maxObjectBytes, 1),
+    maxHeld: integer(env, 'LIVE_ORIGIN_MAX_HELD', CONFIG_DEFAULTS.maxHeld, 0),
+    memoryBytes: integer(env, 'LIVE_ORIGIN_MEMORY_BYTES', CONFIG_DEFAULTS.memoryBytes, 1),
+    eventRps: integer(env, 'LIVE_ORIGIN_EVENT_RPS', CONFIG_DEFAULTS.eventRps, 0),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

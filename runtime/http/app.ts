@@ -1,0 +1,117 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type { TokenGrants } from '../domain/tokens.js';
+import type { OriginMetrics } from '../metrics/origin-metrics.js';
+import type { Purger } from '../ports/purger.js';
+import type { Stores } from '../ports/stores.js';
+import type { ServiceContext } from '../service/context.js';
+import { ControlService } from '../service/control-service.js';
+import { DeliveryService } from '../service/delivery-service.js';
+import { IngestService } from '../service/ingest-service.js';
+import { HoldRegistry } from './hold-registry.js';
+import { authPlugin } from './plugins/auth.js';
+import { errorsPlugin } from './plugins/errors.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { Readiness } from './readiness.js';
+import { adminRoutes } from './routes/admin.js';
+import { deliveryRoutes } from './routes/delivery.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { opsRoutes } from './routes/ops.js';
+
+/** Server timeouts: ingest of a large object on a slow link, and CDN keep-alive reuse. */
+export const HTTP_TIMEOUTS = {
+  connectionTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 65_000,
+  requestTimeoutMs: 120_000,
+} as const;
+/** JSON bodies on the control plane; object bodies have their own limit. */
+const CONTROL_BODY_LIMIT = 64 * 1024;
+
+export interface AppDeps {
+  readonly stores: Stores;
+  readonly purger: Purger;
+  readonly metrics: OriginMetrics;
+  readonly tokens: TokenGrants;
+  readonly cdnSecret?: string;
+  readonly maxObjectBytes: number;
+  readonly maxHeld: number;
+  readonly eventRps: number;
+  /** A pino logger, or false for none (tests). */
+  readonly logger: FastifyBaseLogger | false;
+  readonly now?: () => number;
+}
+
+export interface OriginServices {
+  readonly stores: Stores;
+  readonly metrics: OriginMetrics;
+  readonly ingest: IngestService;
+  readonly delivery: DeliveryService;
+  readonly control: ControlService;
+  readonly holds: HoldRegistry;
+  readonly readiness: Readiness;
+  readonly limits: { readonly maxObjectBytes: number };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    origin: OriginServices;
+  }
+}
+
+/** Builds the origin's HTTP app on the given stores. Never listens: server.ts does. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger === false ? undefined : deps.logger,
+    logger: deps.logger === false ? false : undefined,
+    // The metrics plugin writes the one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    connectionTimeout: HTTP_TIMEOUTS.connectionTimeoutMs,
+    keepAliveTimeout: HTTP_TIMEOUTS.keepAliveTimeoutMs,
+    requestTimeout: HTTP_TIMEOUTS.requestTimeoutMs,
+    bodyLimit: CONTROL_BODY_LIMIT,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  const ctx: ServiceContext = {
+    stores: deps.stores,
+    purger: deps.purger,
+    metrics: deps.metrics,
+    log: app.log,
+    now: deps.now ?? Date.now,
+  };
+  const holds = new HoldRegistry(deps.stores.feed, {
+    maxHeld: deps.maxHeld,
+    onHeldChange: (held) => deps.metrics.held.set(held),
+    onWaitEnd: (outcome, seconds) => deps.metrics.holdWaitSeconds.observe({ outcome }, seconds),
+  });
+  const readiness = new Readiness(async () => {
+    await Promise.all([deps.stores.segments.ping(), deps.stores.metadata.ping()]);
+  });
+  app.decorate('origin', {
+    stores: deps.stores,
+    metrics: deps.metrics,
+    ingest: new IngestService(ctx),
+    delivery: new DeliveryService(ctx, holds, deps.eventRps),
+    control: new ControlService(ctx),
+    holds,
+    readiness,
+    limits: { maxObjectBytes: deps.maxObjectBytes },
+  } satisfies OriginServices);
+
+  app.addHook('onReady', async () => readiness.start());
+  app.addHook('preClose', async () => {
+    readiness.drain();
+    holds.drain();
+  });
+  app.addHook('onClose', async () => readiness.stop());
+
+  void app.register(errorsPlugin);
+  void app.register(metricsPlugin, { metrics: deps.metrics });
+  void app.register(authPlugin, { tokens: deps.tokens, cdnSecret: deps.cdnSecret });
+  void app.register(opsRoutes);
+  void app.register(deliveryRoutes);
+  void app.register(adminRoutes);
+  void app.register(ingestRoutes);
+  return app;
+}

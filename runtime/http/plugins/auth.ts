@@ -1,0 +1,44 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { OriginError } from '../../domain/errors.js';
+import type { TokenGrants } from '../../domain/tokens.js';
+import { checkAccess } from '../../domain/tokens.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Throws 401/403 unless the bearer token grants `event`. */
+    authorize(request: FastifyRequest, event: string): void;
+    /** Throws 403 unless the request carries the CDN secret (when one is configured). */
+    authorizeCdn(request: FastifyRequest): void;
+  }
+}
+
+export interface AuthOptions {
+  readonly tokens: TokenGrants;
+  readonly cdnSecret?: string;
+}
+
+export const authPlugin = fp<AuthOptions>(
+  async (app: FastifyInstance, options: AuthOptions) => {
+    const secret = options.cdnSecret === undefined ? undefined : Buffer.from(options.cdnSecret);
+
+    app.decorate('authorize', (request: FastifyRequest, event: string) => {
+      const access = checkAccess(options.tokens, request.headers.authorization, event);
+      if (access === 'unauthenticated') {
+        throw new OriginError('unauthorized', 'missing or unknown bearer token', { 'WWW-Authenticate': 'Bearer' });
+      }
+      if (access === 'forbidden') throw new OriginError('forbidden', `token does not grant event ${event}`);
+    });
+
+    app.decorate('authorizeCdn', (request: FastifyRequest) => {
+      if (!secret) return;
+      const given = request.headers['live-cdn-auth'];
+      const bytes = typeof given === 'string' ? Buffer.from(given) : undefined;
+      if (!bytes || bytes.length !== secret.length || !timingSafeEqual(bytes, secret)) {
+        throw new OriginError('forbidden', 'missing or wrong Live-CDN-Auth');
+      }
+    });
+  },
+  { name: 'live-origin-auth' },
+);

@@ -1,0 +1,117 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseDefects } from '../../domain/defects.js';
+import { OriginError } from '../../domain/errors.js';
+import { parseNotifications } from '../../domain/notifications.js';
+import type { ObjectPath } from '../../domain/object-path.js';
+import { parseObjectPath } from '../../domain/object-path.js';
+import { storeCall } from '../../service/store-call.js';
+import { readBody } from '../plugins/raw-body.js';
+import type { IngestParams } from '../schemas.js';
+import { ingestParams } from '../schemas.js';
+
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+const SEGMENT_NUMBER = /^\d{1,15}$/;
+
+type IngestRequest = FastifyRequest<{ Params: IngestParams }>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    objectPath?: ObjectPath;
+  }
+}
+
+function explicitNumber(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== 'string' || !SEGMENT_NUMBER.test(header.trim())) {
+    throw new OriginError('bad_request', 'Live-Segment must be a non-negative integer of at most 15 digits');
+  }
+  return Number(header.trim());
+}
+
+function contentLength(request: FastifyRequest): number | undefined {
+  const raw = request.headers['content-length'];
+  return raw === undefined ? undefined : Number(raw);
+}
+
+/**
+ * `/ingest/{event}/{pipeline}/{path}`: packagers publish here. Identifiers are checked first
+ * (schema, then path rules), then the token, then the request itself.
+ */
+export async function ingestRoutes(app: FastifyInstance): Promise<void> {
+  // Every body is raw object bytes, whatever its Content-Type: nothing parses or buffers it here.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  const checks = {
+    schema: { params: ingestParams },
+    preHandler: async (request: IngestRequest) => {
+      request.objectPath = parseObjectPath(request.params['*'], explicitNumber(request.headers['live-segment']));
+      app.authorize(request, request.params.event);
+    },
+  };
+
+  app.put<{ Params: IngestParams }>('/ingest/:event/:pipeline/*', checks, async (request, reply) => {
+    const { event, pipeline } = request.params;
+    const object = request.objectPath!;
+    const defects = parseDefects(header(request, 'live-defect'));
+    const notifications = parseNotifications(request.headers);
+    const { body, etag } = await readBody(request.body as Readable | undefined, app.origin.limits.maxObjectBytes, contentLength(request));
+    const result = await app.origin.ingest.put({
+      event,
+      pipeline,
+      object,
+      body,
+      etag,
+      contentType: header(request, 'content-type') ?? DEFAULT_CONTENT_TYPE,
+      defects,
+      notifications,
+    });
+    app.origin.control.touch(event);
+    void reply.code(result.status).header('ETag', result.etag);
+    return { status: result.status === 201 ? 'created' : 'replaced', etag: result.etag };
+  });
+
+  app.patch<{ Params: IngestParams }>('/ingest/:event/:pipeline/*', checks, async (request) => {
+    const { event, pipeline } = request.params;
+    if ((contentLength(request) ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined) {
+      throw new OriginError('bad_request', 'PATCH takes no body, only Live-Defect');
+    }
+    const updated = await app.origin.ingest.patchDefects(event, pipeline, request.objectPath!.path, header(request, 'live-defect'));
+    return { pipeline, path: updated.path, defects: updated.defects };
+  });
+
+  app.get<{ Params: IngestParams }>('/ingest/:event/:pipeline/*', checks, async (request, reply) => {
+    const { event, pipeline } = request.params;
+    return sendCandidate(app, reply, event, pipeline, request.objectPath!.path);
+  });
+
+  app.delete<{ Params: IngestParams }>('/ingest/:event/:pipeline/*', checks, async (request, reply) => {
+    const { event, pipeline } = request.params;
+    await app.origin.ingest.delete(event, pipeline, request.objectPath!.path);
+    void reply.code(204);
+  });
+}
+
+/** One pipeline's candidate as stored, for operators. */
+async function sendCandidate(app: FastifyInstance, reply: FastifyReply, event: string, pipeline: string, path: string) {
+  const { metadata, segments } = app.origin.stores;
+  const record = await storeCall('inspect', () => metadata.getObject(event, path));
+  const candidate = record.candidates.find((c) => c.pipeline === pipeline);
+  const bytes = candidate && (await storeCall('inspect', () => segments.get({ event, pipeline, path }, candidate.etag)));
+  if (!candidate || !bytes) throw new OriginError('not_found', 'no such candidate');
+  void reply.headers({
+    'Content-Type': bytes.contentType,
+    ETag: candidate.etag,
+    'Last-Modified': new Date(candidate.publishedAt).toUTCString(),
+    'Live-Pipeline': pipeline,
+    'Cache-Control': 'no-store',
+  });
+  if (candidate.defects.length > 0) void reply.header('Live-Defect', candidate.defects.join(', '));
+  return bytes.body;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}

@@ -1,0 +1,242 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AlarmSignals, AlarmSnapshot } from '../ports/alarm-signals.js';
+import type { StoreObserver } from '../ports/store-observer.js';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8];
+
+/**
+ * Every series the origin exports (`GET /metrics`), all prefixed `live_origin_`, and the
+ * alarm signals the CloudWatch publisher reads from them.
+ */
+export class OriginMetrics implements AlarmSignals {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'live_origin_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly requestSeconds = new Histogram({
+    name: 'live_origin_request_duration_seconds',
+    help: 'HTTP request latency by route (held requests include their wait)',
+    labelNames: ['route'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly ingests = new Counter({
+    name: 'live_origin_ingests_total',
+    help: 'Accepted ingest PUTs by pipeline and result (created, replaced, identical)',
+    labelNames: ['pipeline', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly ingestBytes = new Counter({
+    name: 'live_origin_ingest_bytes_total',
+    help: 'Bytes accepted by ingest, by pipeline',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+  readonly conflicts = new Counter({
+    name: 'live_origin_conflicting_puts_total',
+    help: 'Re-PUTs of different bytes for a path a pipeline had already published',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+  readonly defects = new Counter({
+    name: 'live_origin_defects_total',
+    help: 'Defects reported by packagers (on PUT or PATCH), by pipeline and kind',
+    labelNames: ['pipeline', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly selections = new Counter({
+    name: 'live_origin_selections_total',
+    help: 'Delivery selection outcomes (clean, pinned, defective, none)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveryMisses = new Counter({
+    name: 'live_origin_delivery_misses_total',
+    help: 'Delivery answers without an object, by status and reason',
+    labelNames: ['status', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly held = new Gauge({
+    name: 'live_origin_held_requests',
+    help: 'Requests currently held open for a segment that is about to exist',
+    registers: [this.registry],
+  });
+  readonly holdWaitSeconds = new Histogram({
+    name: 'live_origin_hold_wait_seconds',
+    help: 'How long held requests waited, by how the wait ended (published, timeout, shed, drain, aborted)',
+    labelNames: ['outcome'] as const,
+    buckets: WAIT_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly holdTimeouts = new Counter({
+    name: 'live_origin_hold_timeouts_total',
+    help: 'Held requests answered 404 because nothing was published by the deadline',
+    registers: [this.registry],
+  });
+  readonly shed = new Counter({
+    name: 'live_origin_shed_total',
+    help: 'Requests answered 503 to shed load, by reason (held_cap, event_rate)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly purges = new Counter({
+    name: 'live_origin_purges_total',
+    help: 'PURGE requests to the CDN tier by outcome (ok, retried, failed, dropped)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly hotCacheHits = new Counter({
+    name: 'live_origin_hot_cache_hits_total',
+    help: 'Object reads answered from memory without a store read',
+    registers: [this.registry],
+  });
+  readonly hotCacheMisses = new Counter({
+    name: 'live_origin_hot_cache_misses_total',
+    help: 'Object reads that had to go to the segment store',
+    registers: [this.registry],
+  });
+  readonly storeFaults = new Counter({
+    name: 'live_origin_store_faults_total',
+    help: 'Store operations that failed or were too slow, by store, operation and reason',
+    labelNames: ['store', 'operation', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly storeSeconds = new Histogram({
+    name: 'live_origin_store_operation_seconds',
+    help: 'Store operation latency by store and operation',
+    labelNames: ['store', 'operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly evictions = new Counter({
+    name: 'live_origin_evictions_total',
+    help: 'Objects dropped to stay within memory bounds, by store',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+  });
+  readonly evictedBytes = new Counter({
+    name: 'live_origin_evicted_bytes_total',
+    help: 'Bytes dropped to stay within memory bounds, by store',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+  });
+  readonly peerCopyLag = new Histogram({
+    name: 'live_origin_peer_copy_lag_seconds',
+    help: 'Time from ingest ack to the copy landing in a peer region bucket',
+    labelNames: ['region'] as const,
+    buckets: WAIT_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly peerCopyFailures = new Counter({
+    name: 'live_origin_peer_copy_failures_total',
+    help: 'Peer region copies given up, by region and reason',
+    labelNames: ['region', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly remoteRelease = new Histogram({
+    name: 'live_origin_remote_release_seconds',
+    help: 'Time from a publish on another instance to the release of requests held here',
+    buckets: WAIT_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly pipelineHealthy = new Gauge({
+    name: 'live_origin_pipeline_healthy',
+    help: 'Whether a pipeline publishes on time (1) or not (0), by event and pipeline',
+    labelNames: ['event', 'pipeline'] as const,
+    registers: [this.registry],
+  });
+  readonly pipelineLateness = new Gauge({
+    name: 'live_origin_pipeline_lateness_seconds',
+    help: 'How overdue a pipeline next segment is, by event and pipeline',
+    labelNames: ['event', 'pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  private serverErrors = 0;
+  private requestCount = 0;
+  private ingestCount = 0;
+  private defectCount = 0;
+  private holdTimeoutCount = 0;
+  private storeFaultCount = 0;
+  private unhealthy = 0;
+  private peerLagMax = 0;
+
+  /** Counts one finished HTTP request. */
+  request(route: string, method: string, status: number, seconds: number): void {
+    this.requests.inc({ route, method, status });
+    this.requestSeconds.observe({ route }, seconds);
+    this.requestCount++;
+    if (status >= 500) this.serverErrors++;
+  }
+
+  ingest(pipeline: string, result: 'created' | 'replaced' | 'identical', bytes: number, defects: readonly string[]): void {
+    this.ingests.inc({ pipeline, result });
+    this.ingestBytes.inc({ pipeline }, bytes);
+    this.ingestCount++;
+    this.defect(pipeline, defects);
+  }
+
+  defect(pipeline: string, kinds: readonly string[]): void {
+    for (const kind of kinds) this.defects.inc({ pipeline, kind });
+    this.defectCount += kinds.length;
+  }
+
+  holdTimeout(): void {
+    this.holdTimeouts.inc();
+    this.holdTimeoutCount++;
+  }
+
+  /** Sets the per-pipeline health gauges for one event and remembers the unhealthy total. */
+  setPipelineHealth(entries: readonly { event: string; pipeline: string; healthy: boolean; latenessMs: number }[]): void {
+    this.pipelineHealthy.reset();
+    this.pipelineLateness.reset();
+    for (const e of entries) {
+      this.pipelineHealthy.set({ event: e.event, pipeline: e.pipeline }, e.healthy ? 1 : 0);
+      this.pipelineLateness.set({ event: e.event, pipeline: e.pipeline }, e.latenessMs / 1000);
+    }
+    this.unhealthy = entries.filter((e) => !e.healthy).length;
+  }
+
+  snapshot(): AlarmSnapshot {
+    const snap = {
+      requests: this.requestCount,
+      serverErrors: this.serverErrors,
+      ingests: this.ingestCount,
+      defects: this.defectCount,
+      holdTimeouts: this.holdTimeoutCount,
+      storeFaults: this.storeFaultCount,
+      unhealthyPipelines: this.unhealthy,
+      peerCopyLagMsMax: this.peerLagMax,
+    };
+    this.peerLagMax = 0;
+    return snap;
+  }
+
+  /** The observer storage adapters report through. */
+  storeObserver(): StoreObserver {
+    return {
+      fault: (store, operation, reason) => {
+        this.storeFaults.inc({ store, operation, reason });
+        this.storeFaultCount++;
+      },
+      latency: (store, operation, seconds) => this.storeSeconds.observe({ store, operation }, seconds),
+      cacheHit: () => this.hotCacheHits.inc(),
+      cacheMiss: () => this.hotCacheMisses.inc(),
+      evicted: (store, bytes) => {
+        this.evictions.inc({ store });
+        this.evictedBytes.inc({ store }, bytes);
+      },
+      peerCopied: (region, lagMs) => {
+        this.peerCopyLag.observe({ region }, lagMs / 1000);
+        this.peerLagMax = Math.max(this.peerLagMax, lagMs);
+      },
+      peerCopyFailed: (region, reason) => this.peerCopyFailures.inc({ region, reason }),
+      remoteRelease: (lagMs) => this.remoteRelease.observe(lagMs / 1000),
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import pino from 'pino';
+import { createMemoryStores } from './adapters/memory-stores.js';
+import { PurgeClient } from './adapters/purge-client.js';
+import type { RuntimeConfig } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import { OriginMetrics } from './metrics/origin-metrics.js';
+import type { StoreObserver } from './ports/store-observer.js';
+import type { Stores } from './ports/stores.js';
+
+/** How long a drain may take before the process exits anyway (held requests are answered first). */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function openStores(config: RuntimeConfig, observer: StoreObserver): Promise<Stores> {
+  if (config.store === 'memory') return createMemoryStores({ memoryBytes: config.memoryBytes, observer });
+  const { createAwsStores } = await import('./adapters/aws-stores.js');
+  return createAwsStores(
+    {
+      bucket: config.bucket!,
+      tablePrefix: config.tablePrefix,
+      region: config.region!,
+      peerBuckets: { ...config.peerBuckets },
+      memoryBytes: config.memoryBytes,
+    },
+    observer,
+  );
+}
+
+/** Reads config, wires adapters, listens, and drains on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config: RuntimeConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`live-origin: ${error.message}\n`);
+    process.exit(2);
+  }
+  const log = pino({ level: config.logLevel });
+  const metrics = new OriginMetrics();
+  const stores = await openStores(config, metrics.storeObserver());
+  const purger = new PurgeClient({
+    baseUrls: config.purgeUrls,
+    onOutcome: (outcome) => metrics.purges.inc({ outcome }),
+    onFailure: (url, reason) => log.warn({ url, reason }, 'purge failed'),
+  });
+  const app = buildApp({
+    stores,
+    purger,
+    metrics,
+    tokens: config.tokens,
+    cdnSecret: config.cdnSecret,
+    maxObjectBytes: config.maxObjectBytes,
+    maxHeld: config.maxHeld,
+    eventRps: config.eventRps,
+    logger: log,
+  });
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  log.info({ address, store: config.store }, 'live origin listening');
+  process.stdout.write(`Live Origin listening on ${address} (store: ${config.store})\n`);
+  if (config.generatedToken) {
+    process.stdout.write(`Ingest token (generated, grants every event): ${config.generatedToken}\n`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'draining');
+    const force = setTimeout(() => {
+      log.error('drain took too long, exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    await app.close();
+    await Promise.race([purger.flush(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    await stores.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+await main();

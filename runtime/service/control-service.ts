@@ -1,0 +1,116 @@
+import { badRequest, OriginError } from '../domain/errors.js';
+import { describeEventConfig } from '../domain/event-config.js';
+import { pipelineHealth } from '../domain/health.js';
+import type { Invalidation } from '../domain/invalidation.js';
+import type { EventConfig, EventState } from '../domain/model.js';
+import { renditionPath } from '../domain/object-path.js';
+import { pipelineOrder } from '../domain/selection.js';
+import { timelineFor } from '../domain/timing.js';
+import { TTL_DEFAULTS } from '../domain/ttl.js';
+import type { ServiceContext } from './context.js';
+import { storeCall } from './store-call.js';
+
+/** Masks an event keeps; beyond that an operator should flush or reconfigure. */
+export const MAX_MASKS_PER_EVENT = 1_000;
+/** Events whose pipeline health this instance reports in /metrics (most recently active). */
+const MAX_TRACKED_EVENTS = 1_000;
+
+/** Event configuration, status, invalidations, and pipeline health for metrics. */
+export class ControlService {
+  private readonly active = new Set<string>();
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /** Remembers an event as active on this instance (bounded, most recent kept). */
+  touch(event: string): void {
+    if (this.active.has(event)) {
+      this.active.delete(event);
+    } else if (this.active.size >= MAX_TRACKED_EVENTS) {
+      this.active.delete(this.active.values().next().value!);
+    }
+    this.active.add(event);
+  }
+
+  async putConfig(event: string, config: EventConfig): Promise<boolean> {
+    this.touch(event);
+    return storeCall('config', () => this.ctx.stores.metadata.putEventConfig(event, config, this.ctx.now()));
+  }
+
+  async status(event: string): Promise<Record<string, unknown>> {
+    const state = await this.mustEvent(event);
+    const now = this.ctx.now();
+    const pipelines = pipelineOrder(state.config.pipelines, Object.keys(state.pipelines)).map((id) => {
+      const stats = state.pipelines[id];
+      if (!stats) return { pipeline: id, healthy: false, ingests: 0 };
+      const health = pipelineHealth(stats, this.timeline(state), TTL_DEFAULTS.fallbackSegmentMs, now);
+      return {
+        pipeline: id,
+        liveEdge: stats.edge,
+        lastIngestAt: new Date(stats.lastIngestAt).toISOString(),
+        ingests: stats.ingests,
+        defectiveIngests: stats.defective,
+        healthy: health.healthy,
+        latenessMs: health.latenessMs,
+        masks: state.masks.filter((m) => m.pipeline === undefined || m.pipeline === id).length,
+      };
+    });
+    return {
+      event,
+      createdAt: new Date(state.createdAt).toISOString(),
+      config: describeEventConfig(state.config),
+      pipelines,
+      notifications: state.notifications,
+      masks: state.masks.map((m) => ({ ...m, createdAt: new Date(m.createdAt).toISOString() })),
+      renditions: Object.values(state.renditions).map((r) => ({ rendition: r.rendition, newest: r.recent.at(-1)?.[0] })),
+    };
+  }
+
+  /** Masks a range and/or paths and purges what the CDN may hold; or flushes the whole event. */
+  async invalidate(event: string, invalidation: Invalidation): Promise<{ purged: number }> {
+    const state = await this.mustEvent(event);
+    const { metadata } = this.ctx.stores;
+    if (invalidation.kind === 'flush') {
+      await storeCall('invalidate', () => metadata.clearPins(event));
+      this.ctx.purger.purge(event, ['*']);
+      return { purged: 1 };
+    }
+    if (state.masks.length >= MAX_MASKS_PER_EVENT) throw badRequest(`an event keeps at most ${MAX_MASKS_PER_EVENT} masks`);
+    const mask = { ...invalidation.mask, createdAt: this.ctx.now() };
+    await storeCall('invalidate', () => metadata.addMask(event, mask));
+    const paths = new Set(mask.paths ?? []);
+    if (mask.from !== undefined && mask.to !== undefined) {
+      for (const rendition of Object.values(state.renditions)) {
+        for (let n = mask.from; n <= mask.to; n++) paths.add(renditionPath(rendition.rendition, n, rendition.width));
+      }
+    }
+    this.ctx.purger.purge(event, [...paths]);
+    return { purged: paths.size };
+  }
+
+  /** Recomputes the pipeline health gauges of recently active events (on /metrics scrape). */
+  async refreshHealth(): Promise<void> {
+    const now = this.ctx.now();
+    const entries: { event: string; pipeline: string; healthy: boolean; latenessMs: number }[] = [];
+    for (const event of this.active) {
+      const state = await this.ctx.stores.metadata.getEvent(event).catch(() => undefined);
+      if (!state) continue;
+      for (const stats of Object.values(state.pipelines)) {
+        const health = pipelineHealth(stats, this.timeline(state), TTL_DEFAULTS.fallbackSegmentMs, now);
+        entries.push({ event, pipeline: stats.pipeline, ...health });
+      }
+    }
+    this.ctx.metrics.setPipelineHealth(entries);
+  }
+
+  private timeline(state: EventState) {
+    const newest = Object.values(state.renditions)[0];
+    return timelineFor(state.config, newest);
+  }
+
+  private async mustEvent(event: string): Promise<EventState> {
+    const state = await storeCall('control', () => this.ctx.stores.metadata.getEvent(event));
+    if (!state) throw new OriginError('not_found', `unknown event ${event}`);
+    this.touch(event);
+    return state;
+  }
+}

@@ -1,0 +1,162 @@
+import { parseDefects } from '../domain/defects.js';
+import { OriginError } from '../domain/errors.js';
+import type { Candidate, EventState } from '../domain/model.js';
+import type { ObjectPath } from '../domain/object-path.js';
+import { servedChanged } from '../domain/selection.js';
+import { judgeMissing, timelineFor } from '../domain/timing.js';
+import type { ServiceContext } from './context.js';
+import { currentSelection } from './object-view.js';
+import { storeCall } from './store-call.js';
+
+export interface IngestPut {
+  readonly event: string;
+  readonly pipeline: string;
+  readonly object: ObjectPath;
+  readonly body: Buffer;
+  readonly etag: string;
+  readonly contentType: string;
+  readonly defects: readonly string[];
+  readonly notifications: Readonly<Record<string, string>>;
+}
+
+export interface IngestResult {
+  readonly status: 200 | 201;
+  readonly etag: string;
+}
+
+/**
+ * Publishing: bytes first, then the candidate record, so metadata never names bytes that are
+ * not durable; then stats, notifications, held-request release and CDN purges.
+ */
+export class IngestService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async put(input: IngestPut): Promise<IngestResult> {
+    const { stores, metrics } = this.ctx;
+    const now = this.ctx.now();
+    const { event, pipeline, object } = input;
+    await storeCall('ingest', () => stores.metadata.ensureEvent(event, now));
+    const [state, before] = await storeCall('ingest', () =>
+      Promise.all([stores.metadata.getEvent(event), stores.metadata.getObject(event, object.path)]),
+    );
+    const previous = before.candidates.find((c) => c.pipeline === pipeline);
+
+    if (previous?.etag === input.etag) {
+      if (previous.defects.join(',') !== input.defects.join(',')) {
+        await this.applyDefects(event, pipeline, object.path, input.defects);
+      }
+      await this.notify(event, input.notifications);
+      metrics.ingest(pipeline, 'identical', input.body.length, []);
+      return { status: 200, etag: input.etag };
+    }
+
+    const candidate: Candidate = {
+      event,
+      pipeline,
+      path: object.path,
+      kind: object.kind,
+      number: object.number,
+      rendition: object.rendition,
+      etag: input.etag,
+      size: input.body.length,
+      contentType: input.contentType,
+      defects: input.defects,
+      publishedAt: now,
+    };
+    await storeCall('ingest', () =>
+      stores.segments.put({ event, pipeline, path: object.path }, input.body, { contentType: input.contentType, etag: input.etag }),
+    );
+    await storeCall('ingest', () => stores.metadata.putCandidate(candidate));
+    try {
+      await stores.metadata.recordPublish(event, {
+        pipeline,
+        at: now,
+        number: object.number,
+        rendition: object.rendition,
+        width: object.width,
+        defective: input.defects.length > 0,
+      });
+    } catch (error) {
+      // Stats and cadence only: the candidate is durable, so the ingest still succeeds.
+      this.ctx.log.warn({ err: error, event, pipeline }, 'recording publish stats failed');
+    }
+    await this.notify(event, input.notifications);
+    stores.feed.announce({ event, path: object.path });
+
+    if (previous) metrics.conflicts.inc({ pipeline });
+    metrics.ingest(pipeline, previous ? 'replaced' : 'created', input.body.length, input.defects);
+    if (state) this.purgeIfServedChanged(state, before, candidate, now);
+    return { status: previous ? 200 : 201, etag: input.etag };
+  }
+
+  /** `PATCH`: replaces a candidate's defect set after publication. */
+  async patchDefects(event: string, pipeline: string, path: string, header: string | undefined): Promise<Candidate> {
+    if (header === undefined) throw new OriginError('bad_request', 'PATCH needs a Live-Defect header (kinds, or none)');
+    const updated = await this.applyDefects(event, pipeline, path, parseDefects(header));
+    if (!updated) throw new OriginError('not_found', 'no such candidate');
+    return updated;
+  }
+
+  /** Operator `DELETE` of one pipeline's candidate. */
+  async delete(event: string, pipeline: string, path: string): Promise<void> {
+    const { stores } = this.ctx;
+    const [state, before] = await storeCall('delete', () =>
+      Promise.all([stores.metadata.getEvent(event), stores.metadata.getObject(event, path)]),
+    );
+    const removed = await storeCall('delete', () => stores.metadata.deleteCandidate(event, pipeline, path));
+    if (!removed) throw new OriginError('not_found', 'no such candidate');
+    await storeCall('delete', () => stores.segments.delete({ event, pipeline, path }));
+    if (state) this.purgeAfter(state, before, { candidates: before.candidates.filter((c) => c.pipeline !== pipeline), pinned: before.pinned }, event, path);
+  }
+
+  private async applyDefects(event: string, pipeline: string, path: string, defects: readonly string[]): Promise<Candidate | undefined> {
+    const { stores } = this.ctx;
+    const [state, before] = await storeCall('defects', () =>
+      Promise.all([stores.metadata.getEvent(event), stores.metadata.getObject(event, path)]),
+    );
+    const updated = await storeCall('defects', () => stores.metadata.setDefects(event, pipeline, path, defects));
+    if (!updated) return undefined;
+    const previous = before.candidates.find((c) => c.pipeline === pipeline);
+    const added = defects.filter((kind) => !previous?.defects.includes(kind));
+    this.ctx.metrics.defect(pipeline, added);
+    if (state) {
+      const after = before.candidates.map((c) => (c.pipeline === pipeline ? updated : c));
+      this.purgeAfter(state, before, { candidates: after, pinned: before.pinned }, event, path);
+    }
+    return updated;
+  }
+
+  private async notify(event: string, notifications: Readonly<Record<string, string>>): Promise<void> {
+    if (Object.keys(notifications).length === 0) return;
+    await storeCall('notifications', () => this.ctx.stores.metadata.mergeNotifications(event, notifications));
+  }
+
+  /**
+   * A new candidate only matters to the CDN if something was served for the path (pinned)
+   * and the answer changes, or if it arrives after the segment was declared gone (410 cached).
+   */
+  private purgeIfServedChanged(state: EventState, before: { candidates: readonly Candidate[]; pinned?: string }, candidate: Candidate, now: number): void {
+    const after = { candidates: [...before.candidates.filter((c) => c.pipeline !== candidate.pipeline), candidate], pinned: before.pinned };
+    if (before.candidates.length === 0 && candidate.number !== undefined) {
+      const timeline = timelineFor(state.config, candidate.rendition ? state.renditions[candidate.rendition] : undefined);
+      if (timeline && judgeMissing(timeline, candidate.number, now).kind === 'gone') {
+        this.ctx.purger.purge(candidate.event, [candidate.path]);
+        return;
+      }
+    }
+    this.purgeAfter(state, before, after, candidate.event, candidate.path);
+  }
+
+  private purgeAfter(
+    state: EventState,
+    before: { candidates: readonly Candidate[]; pinned?: string },
+    after: { candidates: readonly Candidate[]; pinned?: string },
+    event: string,
+    path: string,
+  ): void {
+    if (before.pinned === undefined) return;
+    if (servedChanged(currentSelection(state, before), currentSelection(state, after))) {
+      this.ctx.purger.purge(event, [path]);
+    }
+  }
+}
