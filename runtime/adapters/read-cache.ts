@@ -1,3 +1,5 @@
+import { WriteSequence } from './write-sequence.js';
+
 /**
  * A bounded, time-limited cache of store reads with single-flight loading: concurrent misses
  * for one key share one backing read. A local write `patch`es or `invalidate`s the key, which
@@ -7,15 +9,14 @@
 export class ReadCache<T> {
   private readonly entries = new Map<string, { value: T; readAt: number }>();
   private readonly loading = new Map<string, Promise<T>>();
-  /** Sequence number of the latest local write per key; `floor` stands in for keys pruned from it. */
-  private readonly writes = new Map<string, number>();
-  private sequence = 0;
-  private floor = 0;
+  private readonly writes: WriteSequence;
 
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries: number,
-  ) {}
+  ) {
+    this.writes = new WriteSequence(maxEntries);
+  }
 
   /** The cached value if younger than the TTL, else one shared load. */
   get(key: string, load: () => Promise<T>): Promise<T> {
@@ -23,12 +24,12 @@ export class ReadCache<T> {
     if (entry && Date.now() - entry.readAt < this.ttlMs) return Promise.resolve(entry.value);
     const pending = this.loading.get(key);
     if (pending) return pending;
-    const startedSeq = this.sequence;
+    const mark = this.writes.mark();
     const startedAt = Date.now();
     const promise = load().then(
       (value) => {
         if (this.loading.get(key) === promise) this.loading.delete(key);
-        if ((this.writes.get(key) ?? this.floor) <= startedSeq) this.store(key, value, startedAt);
+        if (!this.writes.writtenSince(key, mark)) this.store(key, value, startedAt);
         return value;
       },
       (error: unknown) => {
@@ -66,16 +67,7 @@ export class ReadCache<T> {
 
   private detach(key: string): void {
     this.loading.delete(key);
-    this.writes.delete(key);
-    this.writes.set(key, ++this.sequence);
-    if (this.writes.size <= this.maxEntries) return;
-    // Pruned keys fall back to the floor: a read that started before it is served but not cached.
-    let drop = this.writes.size >> 1;
-    for (const [old, seq] of this.writes) {
-      if (drop-- <= 0) break;
-      this.writes.delete(old);
-      this.floor = Math.max(this.floor, seq);
-    }
+    this.writes.written(key);
   }
 
   private store(key: string, value: T, readAt: number): void {

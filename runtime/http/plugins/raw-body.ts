@@ -25,10 +25,8 @@ export async function readBody(stream: Readable | undefined, limit: number, decl
     for await (const chunk of stream) {
       const buffer = chunk as Buffer;
       size += buffer.length;
-      if (size > limit) {
-        stream.destroy();
-        throw tooLarge(limit);
-      }
+      // The 413 goes out with Connection: close; the client stops sending when it reads it.
+      if (size > limit) throw tooLarge(limit);
       hash.update(buffer);
       chunks.push(buffer);
     }

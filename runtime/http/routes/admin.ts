@@ -6,6 +6,8 @@ import { eventParams } from '../schemas.js';
 
 /** Control plane: event config and status, invalidations. Same tokens as ingest. */
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
+  // Config is JSON only: anything else is 415, not a string to misread.
+  app.removeContentTypeParser('text/plain');
   const checks = {
     schema: { params: eventParams },
     preHandler: async (request: FastifyRequest<{ Params: EventParams }>) => app.authorize(request, request.params.event),
