@@ -12,6 +12,8 @@ export const CONFIG_DEFAULTS = {
   /** Requests per second per event before shedding (0: no budget). */
   eventRps: 0,
   tablePrefix: 'live-origin-',
+  /** How long a draining node keeps serving with readiness 503 before closing (load balancer deregistration). */
+  drainDelayMs: 0,
 } as const;
 
 export interface RuntimeConfig {
@@ -31,6 +33,7 @@ export interface RuntimeConfig {
   readonly maxHeld: number;
   readonly memoryBytes: number;
   readonly eventRps: number;
+  readonly drainDelayMs: number;
   readonly logLevel: string;
 }
 
@@ -64,7 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   let generatedToken: string | undefined;
   let tokenSpec = env.LIVE_ORIGIN_TOKENS ?? '';
   if (tokenSpec.trim() === '') {
-    generatedToken = randomBytes(18).toString('base64url');
+    generatedToken = randomBytes(16).toString('hex');
     tokenSpec = `${generatedToken}=*`;
   }
   let tokens: TokenGrants;
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     maxHeld: integer(env, 'LIVE_ORIGIN_MAX_HELD', CONFIG_DEFAULTS.maxHeld, 0),
     memoryBytes: integer(env, 'LIVE_ORIGIN_MEMORY_BYTES', CONFIG_DEFAULTS.memoryBytes, 1),
     eventRps: integer(env, 'LIVE_ORIGIN_EVENT_RPS', CONFIG_DEFAULTS.eventRps, 0),
+    drainDelayMs: integer(env, 'LIVE_ORIGIN_DRAIN_DELAY_MS', CONFIG_DEFAULTS.drainDelayMs, 0),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

@@ -9,7 +9,7 @@ import type { StoreObserver } from './ports/store-observer.js';
 import type { Stores } from './ports/stores.js';
 
 /** How long a drain may take before the process exits anyway (held requests are answered first). */
-const SHUTDOWN_GRACE_MS = 10_000;
+const SHUTDOWN_GRACE_MS = 30_000;
 
 async function openStores(config: RuntimeConfig, observer: StoreObserver): Promise<Stores> {
   if (config.store === 'memory') return createMemoryStores({ memoryBytes: config.memoryBytes, observer });
@@ -58,10 +58,8 @@ async function main(): Promise<void> {
 
   const address = await app.listen({ port: config.port, host: config.host });
   log.info({ address, store: config.store }, 'live origin listening');
-  process.stdout.write(`Live Origin listening on ${address} (store: ${config.store})\n`);
-  if (config.generatedToken) {
-    process.stdout.write(`Ingest token (generated, grants every event): ${config.generatedToken}\n`);
-  }
+  const tokenLine = config.generatedToken ? `Ingest token (generated, grants every event): ${config.generatedToken}\n` : '';
+  process.stdout.write(`${tokenLine}Live Origin listening on ${address} (store: ${config.store})\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -73,6 +71,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    // Readiness turns 503 and held requests are answered at once; the node keeps serving for
+    // the drain delay so load balancers see it leave before connections close.
+    app.origin.readiness.drain();
+    app.origin.holds.drain();
+    await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
     await app.close();
     await Promise.race([purger.flush(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
     await stores.close();

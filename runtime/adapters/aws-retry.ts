@@ -56,7 +56,7 @@ export interface CallOptions {
  * lets the failure propagate (the service layer answers 503 with Retry-After).
  */
 export async function storeCall<T>(options: CallOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const budget = CALL_BUDGET_MS + Math.ceil((options.bytes ?? 0) / BUDGET_BYTES_PER_MS);
+  const budget = callBudgetMs(options.bytes ?? 0);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new StoreTimeoutError(options, budget)), budget);
   const started = performance.now();
@@ -72,6 +72,11 @@ export async function storeCall<T>(options: CallOptions, run: (signal: AbortSign
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The whole-call budget, retries included, for a payload of this size. */
+export function callBudgetMs(bytes: number): number {
+  return CALL_BUDGET_MS + Math.ceil(bytes / BUDGET_BYTES_PER_MS);
 }
 
 export class StoreTimeoutError extends Error {

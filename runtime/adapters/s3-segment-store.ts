@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import type { SegmentKey, SegmentStore, StoredBytes } from '../ports/segment-store.js';
 import { segmentKeyString } from '../ports/segment-store.js';
 import type { StoreObserver } from '../ports/store-observer.js';
@@ -48,18 +48,7 @@ export class S3SegmentStore implements SegmentStore {
   async put(key: SegmentKey, body: Buffer, meta: { readonly contentType: string; readonly etag: string }): Promise<void> {
     const { client, bucket } = this.options.local;
     await storeCall(this.call('put', true, body.length), (abortSignal) =>
-      client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: segmentKeyString(key),
-          Body: body,
-          ContentLength: body.length,
-          ContentType: meta.contentType,
-          ContentMD5: contentMd5(meta.etag),
-          Metadata: { [ETAG_METADATA]: meta.etag },
-        }),
-        { abortSignal },
-      ),
+      client.send(new PutObjectCommand(putObjectInput(bucket, key, body, meta)), { abortSignal }),
     );
     this.options.afterPut?.afterPut(key, body, meta);
   }
@@ -124,6 +113,19 @@ async function readObject(location: BucketLocation, key: SegmentKey, signal: Abo
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The PutObject request of one object, for the local bucket and the peer copies alike. */
+export function putObjectInput(bucket: string, key: SegmentKey, body: Buffer, meta: { readonly contentType: string; readonly etag: string }): PutObjectCommandInput {
+  return {
+    Bucket: bucket,
+    Key: segmentKeyString(key),
+    Body: body,
+    ContentLength: body.length,
+    ContentType: meta.contentType,
+    ContentMD5: contentMd5(meta.etag),
+    Metadata: { [ETAG_METADATA]: meta.etag },
+  };
 }
 
 /** `Content-MD5` from an MD5 entity tag, so S3 verifies the bytes it stores; other tags send none. */

@@ -17,6 +17,10 @@ function positiveInt(body: Record<string, unknown>, name: string, max: number, m
   return value;
 }
 
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  return day >= 1 && new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+}
+
 /** Validates the JSON body of `PUT /admin/events/{event}`. Unknown fields are rejected. */
 export function parseEventConfig(body: unknown): EventConfig {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('event config must be a JSON object');
@@ -35,8 +39,12 @@ export function parseEventConfig(body: unknown): EventConfig {
   let availabilityStartTime: number | undefined;
   if (input.availabilityStartTime !== undefined) {
     const value = input.availabilityStartTime;
-    const parsed = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
-    if (Number.isNaN(parsed)) throw badRequest('availabilityStartTime must be an ISO 8601 date-time');
+    const date = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T/.exec(value) : null;
+    const parsed = date ? Date.parse(value as string) : NaN;
+    // Date.parse rolls a day the month lacks (2023-02-29) into the next month; that typo must not shift the timeline.
+    if (Number.isNaN(parsed) || !isCalendarDay(Number(date![1]), Number(date![2]), Number(date![3]))) {
+      throw badRequest('availabilityStartTime must be an ISO 8601 date-time');
+    }
     availabilityStartTime = parsed;
   }
   const config: EventConfig = {

@@ -1,0 +1,165 @@
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { TABLE_PARTITION_KEY, TABLE_SORT_KEY, TABLE_SUFFIXES } from '../aws-contract.js';
+import type { StoreObserver } from '../ports/store-observer.js';
+import type { Stores } from '../ports/stores.js';
+import { DYNAMODB_HTTP, errorName, MAX_ATTEMPTS, S3_HTTP } from './aws-retry.js';
+import { DynamoDbMetadataStore } from './dynamodb-metadata-store.js';
+import { DynamoDbPublishFeed } from './dynamodb-publish-feed.js';
+import { HotCache } from './hot-cache.js';
+import { PeerReplicator } from './peer-replicator.js';
+import { S3SegmentStore } from './s3-segment-store.js';
+import type { BucketLocation } from './s3-segment-store.js';
+
+export interface AwsStoresConfig {
+  /** LIVE_ORIGIN_BUCKET: this region's segment bucket. */
+  readonly bucket: string;
+  /** LIVE_ORIGIN_TABLE_PREFIX. */
+  readonly tablePrefix: string;
+  /** AWS_REGION of this instance. */
+  readonly region: string;
+  /** LIVE_ORIGIN_PEER_BUCKETS: region -> bucket of the other regions (this region's entry is ignored). */
+  readonly peerBuckets: Readonly<Record<string, string>>;
+  /** LIVE_ORIGIN_MEMORY_BYTES: the hot cache's bound. */
+  readonly memoryBytes: number;
+  /** Writes slower than this are reported as faults. @default 500 */
+  readonly writeFaultMs?: number;
+  /** Polling period of the publish feed. @default 50 */
+  readonly feedPollMs?: number;
+  /** Longest a metadata read is served from cache. @default 500 */
+  readonly metadataCacheMs?: number;
+}
+
+/**
+ * Clients for one region. Endpoints and credentials come from the SDK's own configuration
+ * (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, the credential chain).
+ */
+function s3Client(region: string): S3Client {
+  return new S3Client({
+    region,
+    maxAttempts: MAX_ATTEMPTS,
+    requestHandler: S3_HTTP,
+    // Without this the SDK streams bodies with trailing checksums (aws-chunked), which
+    // S3-compatible test servers store verbatim; Content-MD5 still protects the bytes.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // The SDK's own variable: a custom S3 endpoint (a local server) has no per-bucket host names.
+    forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
+  });
+}
+
+function dynamoDbClient(region: string): DynamoDBClient {
+  return new DynamoDBClient({ region, maxAttempts: MAX_ATTEMPTS, requestHandler: DYNAMODB_HTTP });
+}
+
+function peerLocations(config: Pick<AwsStoresConfig, 'region' | 'peerBuckets'>): BucketLocation[] {
+  return Object.entries(config.peerBuckets)
+    .filter(([region]) => region !== config.region)
+    .map(([region, bucket]) => ({ region, bucket, client: s3Client(region) }));
+}
+
+/**
+ * The stores of `LIVE_ORIGIN_STORE=aws`: a hot cache over S3 (with peer copies and peer
+ * fallback reads), DynamoDB metadata, and a publish feed that polls DynamoDB for watched objects.
+ */
+export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver): Stores {
+  const local: BucketLocation = { region: config.region, bucket: config.bucket, client: s3Client(config.region) };
+  const peers = peerLocations(config);
+  const replicator = peers.length > 0 ? new PeerReplicator({ peers, observer }) : undefined;
+  const s3 = new S3SegmentStore({ local, peers, afterPut: replicator, observer, writeFaultMs: config.writeFaultMs });
+  const segments = new HotCache(s3, { maxBytes: config.memoryBytes, observer });
+  const dynamoDb = dynamoDbClient(config.region);
+  const metadata = new DynamoDbMetadataStore({
+    client: dynamoDb,
+    tablePrefix: config.tablePrefix,
+    observer,
+    writeFaultMs: config.writeFaultMs,
+    cacheMs: config.metadataCacheMs,
+  });
+  const feed = new DynamoDbPublishFeed({ source: metadata, observer, pollMs: config.feedPollMs });
+  return {
+    segments,
+    metadata,
+    feed,
+    async close() {
+      await feed.close();
+      await replicator?.close();
+      await segments.close();
+      await metadata.close();
+      for (const client of [local.client, ...peers.map((peer) => peer.client), dynamoDb]) client.destroy();
+    },
+  };
+}
+
+export interface AwsResources {
+  readonly bucket: string;
+  readonly tablePrefix: string;
+  readonly region: string;
+  readonly peerBuckets?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Creates the bucket(s) and both tables if they are missing (idempotent). For local servers
+ * and tests: on AWS the CDK stacks own these resources, with TTL and global-table replicas.
+ */
+export async function ensureAwsResources(resources: AwsResources): Promise<void> {
+  const buckets: [string, string][] = [[resources.region, resources.bucket], ...Object.entries(resources.peerBuckets ?? {})];
+  await Promise.all(buckets.map(([region, bucket]) => ensureBucket(region, bucket)));
+  const dynamoDb = dynamoDbClient(resources.region);
+  try {
+    await Promise.all(Object.values(TABLE_SUFFIXES).map((suffix) => ensureTable(dynamoDb, `${resources.tablePrefix}${suffix}`)));
+  } finally {
+    dynamoDb.destroy();
+  }
+}
+
+async function ensureBucket(region: string, bucket: string): Promise<void> {
+  const client = s3Client(region);
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    if (errorName(error) !== 'NotFound' && errorName(error) !== 'NoSuchBucket') throw error;
+    try {
+      await client.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+        }),
+      );
+    } catch (createError) {
+      if (errorName(createError) !== 'BucketAlreadyOwnedByYou') throw createError;
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+const TABLE_ACTIVE_TIMEOUT_MS = 30_000;
+
+async function ensureTable(client: DynamoDBClient, table: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: TABLE_PARTITION_KEY, KeyType: 'HASH' },
+          { AttributeName: TABLE_SORT_KEY, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: TABLE_PARTITION_KEY, AttributeType: 'S' },
+          { AttributeName: TABLE_SORT_KEY, AttributeType: 'S' },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (errorName(error) !== 'ResourceInUseException') throw error;
+  }
+  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${table} is not ACTIVE after ${TABLE_ACTIVE_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
