@@ -40,11 +40,9 @@ export function parseEventConfig(body: unknown): EventConfig {
   if (input.availabilityStartTime !== undefined) {
     const value = input.availabilityStartTime;
     const date = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T/.exec(value) : null;
-    const parsed = date ? Date.parse(value as string) : NaN;
     // Date.parse rolls a day the month lacks (2023-02-29) into the next month; that typo must not shift the timeline.
-    if (Number.isNaN(parsed) || !isCalendarDay(Number(date![1]), Number(date![2]), Number(date![3]))) {
-      throw badRequest('availabilityStartTime must be an ISO 8601 date-time');
-    }
+    const parsed = date && isCalendarDay(Number(date[1]), Number(date[2]), Number(date[3])) ? Date.parse(date.input) : NaN;
+    if (Number.isNaN(parsed)) throw badRequest('availabilityStartTime must be an ISO 8601 date-time');
     availabilityStartTime = parsed;
   }
   const config: EventConfig = {

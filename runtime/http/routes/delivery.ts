@@ -54,19 +54,22 @@ function send(request: FastifyRequest, reply: FastifyReply, result: Delivery) {
   }
 
   const { candidate, bytes, selection } = result;
+  // The stored bytes' own tag: it differs from the candidate's only while a replacing PUT is
+  // between its byte write and its metadata write, and must describe the body actually sent.
+  const etag = bytes.etag;
   void reply.headers({
-    ETag: candidate.etag,
+    ETag: etag,
     'Last-Modified': new Date(candidate.publishedAt).toUTCString(),
     'Live-Pipeline': candidate.pipeline,
     'Accept-Ranges': 'bytes',
   });
   if (selection.defectPairs.length > 0) void reply.header('Live-Defect', selection.defectPairs.join(', '));
-  if (noneMatch(header(request, 'if-none-match'), candidate.etag)) {
+  if (noneMatch(header(request, 'if-none-match'), etag)) {
     void reply.code(304);
     return reply.send();
   }
   void reply.header('Content-Type', bytes.contentType);
-  const range = judgeRange(header(request, 'range'), bytes.body.length, header(request, 'if-range'), candidate.etag);
+  const range = judgeRange(header(request, 'range'), bytes.body.length, header(request, 'if-range'), etag);
   if (range.kind === 'unsatisfiable') {
     void reply.code(416).header('Content-Range', `bytes */${bytes.body.length}`).header('Content-Type', 'application/json');
     return { error: 'range_not_satisfiable', message: `object has ${bytes.body.length} bytes` };
