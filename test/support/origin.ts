@@ -23,7 +23,7 @@ export interface TestOrigin {
 
 /** The origin app on the memory store, listening on a real loopback socket. */
 export async function startOrigin(
-  overrides: Partial<AppDeps> & { purgeUrls?: string[]; memoryBytes?: number; stores?: Stores } = {},
+  overrides: Partial<AppDeps> & { purgeUrls?: string[]; memoryBytes?: number; stores?: Stores; port?: number } = {},
 ): Promise<TestOrigin> {
   const metrics = new OriginMetrics();
   const stores = overrides.stores ?? createMemoryStores({ memoryBytes: overrides.memoryBytes ?? 64 * 1024 * 1024, observer: metrics.storeObserver() });
@@ -32,6 +32,7 @@ export async function startOrigin(
     onOutcome: (outcome) => metrics.purges.inc({ outcome }),
     retryDelayMs: 20,
   });
+  const { port = 0, ...deps } = overrides;
   const app = buildApp({
     stores,
     purger,
@@ -41,9 +42,9 @@ export async function startOrigin(
     maxHeld: 1000,
     eventRps: 0,
     logger: false,
-    ...overrides,
+    ...deps,
   });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = await app.listen({ port, host: '127.0.0.1' });
   return {
     url,
     app,

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestOrigin } from '../support/origin.js';
+import { AUTH, configure, eventually, put, startOrigin } from '../support/origin.js';
+import type { Varnish } from '../support/varnish.js';
+import { freePort, startVarnish, varnishInstalled } from '../support/varnish.js';
+
+// CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.
+const run = process.env.CI === 'true' || varnishInstalled() ? describe : describe.skip;
+
+run('a real Varnish edge in front of the origin (docs/cdn/varnish.vcl)', () => {
+  let origin: TestOrigin;
+  let edge: Varnish;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    edge = await startVarnish(`http://127.0.0.1:${port}`);
+    origin = await startOrigin({ port, purgeUrls: [edge.url] });
+  });
+  afterAll(async () => {
+    await edge?.stop();
+    await origin?.close();
+  });
+
+  const viaEdge = (path: string) => fetch(`${edge.url}/live/${path}`);
+
+  it('caches a clean segment: the second viewer is a hit with the same pipeline', async () => {
+    await put(origin, 've-1', 'a', 'v/seg_1.m4s', 'from-a');
+    const first = await viaEdge('ve-1/v/seg_1.m4s');
+    expect(await first.text()).toBe('from-a');
+    const second = await viaEdge('ve-1/v/seg_1.m4s');
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    expect(second.headers.get('live-pipeline')).toBe('a');
+  });
+
+  it('after a defect report on the served copy, viewers get the healthy pipeline (PURGE reached the edge)', async () => {
+    await put(origin, 've-2', 'a', 'v/seg_1.m4s', 'from-a');
+    await put(origin, 've-2', 'b', 'v/seg_1.m4s', 'from-b');
+    expect(await (await viaEdge('ve-2/v/seg_1.m4s')).text()).toBe('from-a');
+    await fetch(`${origin.url}/ingest/ve-2/a/v/seg_1.m4s`, { method: 'PATCH', headers: { ...AUTH, 'live-defect': 'corrupt' } });
+    await eventually(async () => expect(await (await viaEdge('ve-2/v/seg_1.m4s')).text()).toBe('from-b'));
+  });
+
+  it('honours millisecond lifetimes: a defective copy expires after one segment duration', async () => {
+    await configure(origin, 've-3', { segmentDurationMs: 1000, availabilityStartTime: '2026-01-01T00:00:00Z' });
+    await put(origin, 've-3', 'a', 'v/seg_1.m4s', 'from-a', { 'live-defect': 'short' });
+    const served = await viaEdge('ve-3/v/seg_1.m4s');
+    expect(served.headers.get('live-defect')).toBe('a=short');
+    expect((await viaEdge('ve-3/v/seg_1.m4s')).headers.get('x-cache')).toBe('HIT');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await viaEdge('ve-3/v/seg_1.m4s')).headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('coalesces viewers waiting for the next segment into one held origin request', async () => {
+    const D = 1000;
+    await configure(origin, 've-4', { segmentDurationMs: D, availabilityStartTime: new Date(Date.now() + D - 5 * D).toISOString() });
+    const viewers = Array.from({ length: 20 }, () => viaEdge('ve-4/v/seg_5.m4s'));
+    await eventually(() => expect(origin.app.origin.holds.held).toBe(1));
+    await put(origin, 've-4', 'a', 'v/seg_5.m4s', 'five');
+    const answers = await Promise.all(viewers);
+    for (const res of answers) expect(res.status).toBe(200);
+    expect(await Promise.all(answers.map((r) => r.text()))).toEqual(Array(20).fill('five'));
+  });
+
+  it('flushes a whole event with one wildcard PURGE', async () => {
+    await put(origin, 've-5', 'a', 'v/seg_1.m4s', 'x');
+    await viaEdge('ve-5/v/seg_1.m4s');
+    expect((await viaEdge('ve-5/v/seg_1.m4s')).headers.get('x-cache')).toBe('HIT');
+    await fetch(`${origin.url}/admin/events/ve-5/invalidations`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ all: true }),
+    });
+    await eventually(async () => expect((await viaEdge('ve-5/v/seg_1.m4s')).headers.get('x-cache')).toBe('MISS'));
+  });
+});

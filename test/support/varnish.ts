@@ -1,0 +1,70 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const VARNISHD = '/usr/sbin/varnishd';
+
+export function varnishInstalled(): boolean {
+  return spawnSync(VARNISHD, ['-V']).status === 0;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Varnish {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a real Varnish in the foreground with the project's VCL, in front of the given origin. */
+export async function startVarnish(originUrl: string): Promise<Varnish> {
+  const origin = new URL(originUrl);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'live-origin-varnish-'));
+  const vcl = readFileSync('docs/cdn/varnish.vcl', 'utf8')
+    .replace('${ORIGIN_HOST}', origin.hostname)
+    .replace('${ORIGIN_PORT}', origin.port);
+  writeFileSync(path.join(dir, 'edge.vcl'), vcl);
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    VARNISHD,
+    ['-F', '-j', 'none', '-n', dir, '-a', `127.0.0.1:${port}`, '-f', path.join(dir, 'edge.vcl'), '-s', 'malloc,64m', '-T', 'none'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const until = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`varnishd exited: ${output}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > until) throw new Error(`varnishd did not listen: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
