@@ -43,6 +43,11 @@ export interface SelectionInput {
   readonly masks: readonly Mask[];
   /** Pipeline served first for this path (pinned selection), if any. */
   readonly pinned?: string;
+  /**
+   * Pipelines to use only when no other candidate is usable, pin or not: for playlists, the
+   * pipelines that stopped publishing (their playlist is stale, however clean).
+   */
+  readonly demoted?: ReadonlySet<string>;
 }
 
 /**
@@ -59,8 +64,10 @@ export function selectCandidate(input: SelectionInput): Selection {
   if (usable.length === 0) {
     return { outcome: 'none', defectPairs: [], allMasked: input.candidates.length > 0 };
   }
-  const firstClean = usable.find((c) => c.defects.length === 0);
-  const pinned = usable.find((c) => c.pipeline === input.pinned);
+  const preferred = input.demoted ? usable.filter((c) => !input.demoted!.has(c.pipeline)) : usable;
+  const pool = preferred.length > 0 ? preferred : usable;
+  const firstClean = pool.find((c) => c.defects.length === 0);
+  const pinned = pool.find((c) => c.pipeline === input.pinned);
   let chosen: Candidate;
   let outcome: SelectionOutcome;
   if (pinned && (pinned.defects.length === 0 || !firstClean)) {
@@ -70,7 +77,7 @@ export function selectCandidate(input: SelectionInput): Selection {
     chosen = firstClean;
     outcome = 'clean';
   } else {
-    chosen = usable[0]!;
+    chosen = pool[0]!;
     outcome = 'defective';
   }
   const defectPairs =

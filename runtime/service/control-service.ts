@@ -5,9 +5,9 @@ import type { Invalidation } from '../domain/invalidation.js';
 import type { EventConfig, EventState } from '../domain/model.js';
 import { renditionPath } from '../domain/object-path.js';
 import { pipelineOrder } from '../domain/selection.js';
-import { timelineFor } from '../domain/timing.js';
 import { TTL_DEFAULTS } from '../domain/ttl.js';
 import type { ServiceContext } from './context.js';
+import { eventTimeline } from './object-view.js';
 import { storeCall } from './store-call.js';
 
 /** Masks an event keeps; beyond that an operator should flush or reconfigure. */
@@ -42,7 +42,7 @@ export class ControlService {
     const pipelines = pipelineOrder(state.config.pipelines, Object.keys(state.pipelines)).map((id) => {
       const stats = state.pipelines[id];
       if (!stats) return { pipeline: id, healthy: false, ingests: 0 };
-      const health = pipelineHealth(stats, this.timeline(state), TTL_DEFAULTS.fallbackSegmentMs, now);
+      const health = pipelineHealth(stats, eventTimeline(state), TTL_DEFAULTS.fallbackSegmentMs, now);
       return {
         pipeline: id,
         liveEdge: stats.edge,
@@ -95,16 +95,11 @@ export class ControlService {
       const state = await this.ctx.stores.metadata.getEvent(event).catch(() => undefined);
       if (!state) continue;
       for (const stats of Object.values(state.pipelines)) {
-        const health = pipelineHealth(stats, this.timeline(state), TTL_DEFAULTS.fallbackSegmentMs, now);
+        const health = pipelineHealth(stats, eventTimeline(state), TTL_DEFAULTS.fallbackSegmentMs, now);
         entries.push({ event, pipeline: stats.pipeline, ...health });
       }
     }
     this.ctx.metrics.setPipelineHealth(entries);
-  }
-
-  private timeline(state: EventState) {
-    const newest = Object.values(state.renditions)[0];
-    return timelineFor(state.config, newest);
   }
 
   private async mustEvent(event: string): Promise<EventState> {

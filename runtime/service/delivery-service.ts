@@ -8,7 +8,7 @@ import { servedTtlMs, TTL_DEFAULTS } from '../domain/ttl.js';
 import type { HoldRegistry } from '../http/hold-registry.js';
 import type { StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
-import { currentSelection } from './object-view.js';
+import { currentSelection, stalePipelines } from './object-view.js';
 import { storeCall } from './store-call.js';
 
 /** A pin may be contested by other instances, and chosen bytes may have been evicted: retry this often. */
@@ -74,7 +74,7 @@ export class DeliveryService {
     }
 
     for (let current = state; ; ) {
-      const found = await this.find(current, object.path);
+      const found = await this.find(current, object);
       if (found && 'candidate' in found) return this.found(current, object, found, timeline);
       if (found?.allMasked) return this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current);
       if (object.kind !== 'segment' || object.number === undefined) return this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
@@ -95,7 +95,7 @@ export class DeliveryService {
         return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, current);
       }
       // Timeout or drain: one last look, since a publish may have raced the deadline.
-      const last = await this.find(current, object.path);
+      const last = await this.find(current, object);
       if (last && 'candidate' in last) return this.found(current, object, last, timeline);
       if (outcome === 'timeout') this.ctx.metrics.holdTimeout();
       return this.miss(404, outcome === 'timeout' ? 'hold_timeout' : 'drain', TTL_DEFAULTS.shortMs, current);
@@ -106,13 +106,15 @@ export class DeliveryService {
    * Selects and reads the object. The pin is set with compare-and-set, so concurrent
    * instances agree on one pipeline; a candidate whose bytes are gone is passed over.
    */
-  private async find(state: EventState, path: string): Promise<Found | { allMasked: boolean } | undefined> {
+  private async find(state: EventState, object: ObjectPath): Promise<Found | { allMasked: boolean } | undefined> {
     const { metadata, segments } = this.ctx.stores;
+    const { path } = object;
+    const stale = object.kind === 'mutable' ? stalePipelines(state, this.ctx.now()) : undefined;
     const gone = new Set<string>();
     for (let round = 0; round < MAX_SELECTION_ROUNDS; round++) {
       const record = await storeCall('delivery', () => metadata.getObject(state.event, path));
       const candidates = record.candidates.filter((c) => !gone.has(c.pipeline));
-      const selection = currentSelection(state, { candidates, pinned: record.pinned });
+      const selection = currentSelection(state, { candidates, pinned: record.pinned }, stale);
       const chosen = selection.chosen;
       if (!chosen) return candidates.length > 0 || gone.size > 0 ? { allMasked: selection.allMasked } : undefined;
       if (record.pinned !== chosen.pipeline) {

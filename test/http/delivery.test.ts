@@ -62,6 +62,31 @@ describe('selection', () => {
   });
 });
 
+describe('playlists from a pipeline that stopped', () => {
+  it('moves to the live pipeline once the pinned one falls three segments behind', async () => {
+    const D = 100;
+    await configure(origin, 'sel-7', { segmentDurationMs: D, availabilityStartTime: new Date(Date.now()).toISOString() });
+    for (const p of ['a', 'b']) {
+      await put(origin, 'sel-7', p, 'v/seg_1.m4s', `${p}1`);
+      await put(origin, 'sel-7', p, 'v/index.m3u8', `#EXTM3U from ${p}`);
+    }
+    expect((await live('sel-7/v/index.m3u8')).headers.get('live-pipeline')).toBe('a');
+    for (let n = 2; n <= 6; n++) {
+      await new Promise((resolve) => setTimeout(resolve, D));
+      await put(origin, 'sel-7', 'b', `v/seg_${n}.m4s`, `b${n}`);
+      await put(origin, 'sel-7', 'b', 'v/index.m3u8', `#EXTM3U from b up to ${n}`);
+    }
+    const res = await live('sel-7/v/index.m3u8');
+    expect(res.headers.get('live-pipeline')).toBe('b');
+    expect(await res.text()).toBe('#EXTM3U from b up to 6');
+  });
+
+  it('keeps serving segments the stopped pipeline produced while it was alive', async () => {
+    const res = await live('sel-7/v/seg_1.m4s');
+    expect(res.headers.get('live-pipeline')).toBe('a');
+  });
+});
+
 describe('response headers', () => {
   it('sends the 200 headers of the contract', async () => {
     await put(origin, 'hdr-1', 'a', 'v/seg_1.m4s', 'abc', { 'content-type': 'video/iso.segment' });
