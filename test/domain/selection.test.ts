@@ -1,0 +1,239 @@
+import { describe, it, expect } from 'vitest';
+import type { Candidate, Mask } from '../../runtime/domain/model.js';
+import { isMasked, pipelineOrder, selectCandidate, servedChanged, type Selection } from '../../runtime/domain/selection.js';
+
+function candidate(pipeline: string, defects: string[] = [], overrides: Partial<Candidate> = {}): Candidate {
+  return {
+    event: 'news',
+    pipeline,
+    path: 'video/seg_10.m4s',
+    kind: 'segment',
+    number: 10,
+    rendition: 'video/seg_{n}.m4s',
+    etag: `"${pipeline}"`,
+    size: 100,
+    contentType: 'video/mp4',
+    defects,
+    publishedAt: 0,
+    ...overrides,
+  };
+}
+
+describe('pipelineOrder', () => {
+  it('sorts pipelines by id without a configured order', () => {
+    expect(pipelineOrder(undefined, ['c', 'a', 'b'])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('puts configured pipelines first, in their order', () => {
+    expect(pipelineOrder(['b', 'a'], ['a', 'b'])).toEqual(['b', 'a']);
+  });
+
+  it('appends unlisted pipelines sorted by id', () => {
+    expect(pipelineOrder(['z'], ['y', 'z', 'x'])).toEqual(['z', 'x', 'y']);
+  });
+
+  it('keeps configured pipelines that are not present', () => {
+    expect(pipelineOrder(['b', 'a'], ['c'])).toEqual(['b', 'a', 'c']);
+  });
+
+  it('lists a repeated present pipeline once', () => {
+    expect(pipelineOrder(undefined, ['a', 'a', 'b'])).toEqual(['a', 'b']);
+  });
+});
+
+describe('isMasked', () => {
+  const seg = { pipeline: 'a', path: 'video/seg_10.m4s', number: 10 };
+
+  it('is false without masks', () => {
+    expect(isMasked(seg, [])).toBe(false);
+  });
+
+  it('masks a number inside the range', () => {
+    expect(isMasked(seg, [{ from: 5, to: 15, createdAt: 0 }])).toBe(true);
+  });
+
+  it('masks the range bounds inclusively', () => {
+    expect([isMasked(seg, [{ from: 10, to: 12, createdAt: 0 }]), isMasked(seg, [{ from: 8, to: 10, createdAt: 0 }])]).toEqual([true, true]);
+  });
+
+  it('does not mask a number outside the range', () => {
+    expect(isMasked(seg, [{ from: 11, to: 20, createdAt: 0 }])).toBe(false);
+  });
+
+  it('does not mask an unnumbered object by range', () => {
+    expect(isMasked({ pipeline: 'a', path: 'init.mp4' }, [{ from: 0, to: 100, createdAt: 0 }])).toBe(false);
+  });
+
+  it('masks a listed path', () => {
+    expect(isMasked({ pipeline: 'a', path: 'init.mp4' }, [{ paths: ['init.mp4'], createdAt: 0 }])).toBe(true);
+  });
+
+  it('does not mask an unlisted path', () => {
+    expect(isMasked(seg, [{ paths: ['video/seg_11.m4s'], createdAt: 0 }])).toBe(false);
+  });
+
+  it('masks only the named pipeline', () => {
+    const masks: Mask[] = [{ from: 0, to: 100, pipeline: 'b', createdAt: 0 }];
+    expect([isMasked(seg, masks), isMasked({ ...seg, pipeline: 'b' }, masks)]).toEqual([false, true]);
+  });
+
+  it('masks when any one mask matches', () => {
+    expect(isMasked(seg, [{ from: 0, to: 1, createdAt: 0 }, { paths: [seg.path], createdAt: 0 }])).toBe(true);
+  });
+});
+
+describe('selectCandidate', () => {
+  it('picks the first clean candidate in configured order', () => {
+    const selection = selectCandidate({ candidates: [candidate('a'), candidate('b')], order: ['b', 'a'], masks: [] });
+    expect([selection.chosen?.pipeline, selection.outcome]).toEqual(['b', 'clean']);
+  });
+
+  it('picks by sorted id without a configured order', () => {
+    const selection = selectCandidate({ candidates: [candidate('b'), candidate('a')], order: undefined, masks: [] });
+    expect(selection.chosen?.pipeline).toBe('a');
+  });
+
+  it('orders unlisted pipelines after configured ones', () => {
+    const selection = selectCandidate({ candidates: [candidate('a'), candidate('z')], order: ['z'], masks: [] });
+    expect(selection.chosen?.pipeline).toBe('z');
+  });
+
+  it('skips a defective candidate for a later clean one', () => {
+    const selection = selectCandidate({ candidates: [candidate('a', ['short']), candidate('b')], order: undefined, masks: [] });
+    expect([selection.chosen?.pipeline, selection.outcome, selection.defectPairs]).toEqual(['b', 'clean', []]);
+  });
+
+  it('skips a masked candidate', () => {
+    const selection = selectCandidate({
+      candidates: [candidate('a'), candidate('b')],
+      order: undefined,
+      masks: [{ from: 10, to: 10, pipeline: 'a', createdAt: 0 }],
+    });
+    expect(selection.chosen?.pipeline).toBe('b');
+  });
+
+  it('serves the first present candidate in order when all are defective', () => {
+    const selection = selectCandidate({
+      candidates: [candidate('a', ['tfdt']), candidate('b', ['short'])],
+      order: ['b', 'a'],
+      masks: [],
+    });
+    expect([selection.chosen?.pipeline, selection.outcome]).toEqual(['b', 'defective']);
+  });
+
+  it('forwards every pipeline=kind pair in selection order when all are defective', () => {
+    const selection = selectCandidate({
+      candidates: [candidate('a', ['short']), candidate('b', ['tfdt', 'corrupt']), candidate('c', ['missing'])],
+      order: ['c', 'a', 'b'],
+      masks: [],
+    });
+    expect(selection.defectPairs).toEqual(['c=missing', 'a=short', 'b=tfdt', 'b=corrupt']);
+  });
+
+  it('leaves masked candidates out of the defect pairs', () => {
+    const selection = selectCandidate({
+      candidates: [candidate('a', ['short']), candidate('b', ['tfdt'])],
+      order: undefined,
+      masks: [{ paths: ['video/seg_10.m4s'], pipeline: 'a', createdAt: 0 }],
+    });
+    expect(selection.defectPairs).toEqual(['b=tfdt']);
+  });
+
+  it('keeps a clean pinned candidate even when an earlier one in order is clean', () => {
+    const selection = selectCandidate({ candidates: [candidate('a'), candidate('b')], order: undefined, masks: [], pinned: 'b' });
+    expect([selection.chosen?.pipeline, selection.outcome]).toEqual(['b', 'pinned']);
+  });
+
+  it('leaves a masked pin for the first clean candidate', () => {
+    const selection = selectCandidate({
+      candidates: [candidate('a'), candidate('b')],
+      order: undefined,
+      masks: [{ from: 0, to: 20, pipeline: 'a', createdAt: 0 }],
+      pinned: 'a',
+    });
+    expect([selection.chosen?.pipeline, selection.outcome]).toEqual(['b', 'clean']);
+  });
+
+  it('leaves a pin reported defective when a clean candidate exists', () => {
+    const selection = selectCandidate({
+      candidates: [candidate('a', ['corrupt']), candidate('b')],
+      order: undefined,
+      masks: [],
+      pinned: 'a',
+    });
+    expect([selection.chosen?.pipeline, selection.outcome, selection.defectPairs]).toEqual(['b', 'clean', []]);
+  });
+
+  it('keeps a defective pin when no clean candidate exists, forwarding every pair', () => {
+    const selection = selectCandidate({
+      candidates: [candidate('a', ['short']), candidate('b', ['tfdt'])],
+      order: undefined,
+      masks: [],
+      pinned: 'b',
+    });
+    expect([selection.chosen?.pipeline, selection.outcome, selection.defectPairs]).toEqual(['b', 'defective', ['a=short', 'b=tfdt']]);
+  });
+
+  it('ignores a pin whose candidate is absent', () => {
+    const selection = selectCandidate({ candidates: [candidate('b'), candidate('c')], order: undefined, masks: [], pinned: 'a' });
+    expect([selection.chosen?.pipeline, selection.outcome]).toEqual(['b', 'clean']);
+  });
+
+  it('reports none and not allMasked without candidates', () => {
+    expect(selectCandidate({ candidates: [], order: undefined, masks: [] })).toEqual({ outcome: 'none', defectPairs: [], allMasked: false });
+  });
+
+  it('reports allMasked when every candidate is masked', () => {
+    const selection = selectCandidate({
+      candidates: [candidate('a'), candidate('b', ['short'])],
+      order: undefined,
+      masks: [{ from: 10, to: 10, createdAt: 0 }],
+    });
+    expect([selection.chosen, selection.outcome, selection.allMasked]).toEqual([undefined, 'none', true]);
+  });
+
+  it('reports allMasked false when one candidate is usable', () => {
+    const selection = selectCandidate({
+      candidates: [candidate('a'), candidate('b')],
+      order: undefined,
+      masks: [{ from: 10, to: 10, pipeline: 'a', createdAt: 0 }],
+    });
+    expect(selection.allMasked).toBe(false);
+  });
+});
+
+describe('servedChanged', () => {
+  const clean = (pipeline: string, etag = `"${pipeline}"`): Selection => ({
+    chosen: candidate(pipeline, [], { etag }),
+    outcome: 'clean',
+    defectPairs: [],
+    allMasked: false,
+  });
+
+  it('is false for the same candidate and defects', () => {
+    expect(servedChanged(clean('a'), clean('a'))).toBe(false);
+  });
+
+  it('is true when another pipeline is served', () => {
+    expect(servedChanged(clean('a'), clean('b'))).toBe(true);
+  });
+
+  it('is true when the same pipeline serves other bytes', () => {
+    expect(servedChanged(clean('a', '"1"'), clean('a', '"2"'))).toBe(true);
+  });
+
+  it('is true when the forwarded defects change', () => {
+    const before: Selection = { ...clean('a'), outcome: 'defective', defectPairs: ['a=short'] };
+    const after: Selection = { ...clean('a'), outcome: 'defective', defectPairs: ['a=short', 'b=tfdt'] };
+    expect(servedChanged(before, after)).toBe(true);
+  });
+
+  it('is true when nothing is served any more', () => {
+    expect(servedChanged(clean('a'), { outcome: 'none', defectPairs: [], allMasked: true })).toBe(true);
+  });
+
+  it('is false when nothing was and nothing is served', () => {
+    const none: Selection = { outcome: 'none', defectPairs: [], allMasked: false };
+    expect(servedChanged(none, none)).toBe(false);
+  });
+});

@@ -1,0 +1,294 @@
+import { describe, it, expect } from 'vitest';
+import { LocalPublishFeed } from '../../runtime/adapters/local-publish-feed.js';
+import { HoldRegistry, type HoldRegistryOptions, type WaitOutcome } from '../../runtime/http/hold-registry.js';
+import type { PublishFeed, PublishListener, PublishedObject } from '../../runtime/ports/publish-feed.js';
+
+/** The local feed, recording which objects the registry watches. */
+class RecordingFeed implements PublishFeed {
+  readonly watched: string[] = [];
+  readonly unwatched: string[] = [];
+  private readonly local = new LocalPublishFeed();
+
+  announce(object: PublishedObject): void {
+    this.local.announce(object);
+  }
+
+  watch(object: PublishedObject): void {
+    this.watched.push(`${object.event}/${object.path}`);
+  }
+
+  unwatch(object: PublishedObject): void {
+    this.unwatched.push(`${object.event}/${object.path}`);
+  }
+
+  subscribe(listener: PublishListener): void {
+    this.local.subscribe(listener);
+  }
+
+  close(): Promise<void> {
+    return this.local.close();
+  }
+}
+
+const SEG_1 = { event: 'news', path: 'video/seg_1.m4s' };
+const SEG_2 = { event: 'news', path: 'video/seg_2.m4s' };
+/** Far enough away that no test reaches it unless it means to. */
+const LATER = (): number => Date.now() + 5_000;
+
+function setup(options: Partial<HoldRegistryOptions> = {}) {
+  const feed = new RecordingFeed();
+  const heldChanges: number[] = [];
+  const waitEnds: [WaitOutcome, number][] = [];
+  const registry = new HoldRegistry(feed, {
+    maxHeld: 100,
+    onHeldChange: (held) => heldChanges.push(held),
+    onWaitEnd: (outcome, seconds) => waitEnds.push([outcome, seconds]),
+    ...options,
+  });
+  return { feed, registry, heldChanges, waitEnds };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('HoldRegistry: release', () => {
+  it('answers a held request when the object is announced on the feed', async () => {
+    const { feed, registry } = setup();
+    const outcome = registry.wait(SEG_1, LATER());
+    feed.announce(SEG_1);
+    await expect(outcome).resolves.toBe('published');
+  });
+
+  it('answers a held request on a direct release', async () => {
+    const { registry } = setup();
+    const outcome = registry.wait(SEG_1, LATER());
+    registry.release(SEG_1);
+    await expect(outcome).resolves.toBe('published');
+  });
+
+  it('wakes every request waiting for the object', async () => {
+    const { feed, registry } = setup();
+    const outcomes = Promise.all([registry.wait(SEG_1, LATER()), registry.wait(SEG_1, LATER())]);
+    feed.announce(SEG_1);
+    await expect(outcomes).resolves.toEqual(['published', 'published']);
+  });
+
+  it('does not wake requests for another path', () => {
+    const { feed, registry } = setup();
+    void registry.wait(SEG_1, LATER());
+    void registry.wait(SEG_2, LATER());
+    feed.announce(SEG_2);
+    expect(registry.held).toBe(1);
+    registry.drain();
+  });
+
+  it('does not wake requests for the same path of another event', () => {
+    const { feed, registry } = setup();
+    void registry.wait(SEG_1, LATER());
+    feed.announce({ event: 'sport', path: SEG_1.path });
+    expect(registry.held).toBe(1);
+    registry.drain();
+  });
+
+  it('ignores a publish nobody waits for', () => {
+    const { feed, registry, heldChanges } = setup();
+    feed.announce(SEG_1);
+    expect([registry.held, heldChanges]).toEqual([0, []]);
+  });
+
+  it('reports a published wait once, even after its deadline passes', async () => {
+    const { feed, registry, waitEnds } = setup();
+    const outcome = registry.wait(SEG_1, Date.now() + 20);
+    feed.announce(SEG_1);
+    await outcome;
+    await sleep(40);
+    expect(waitEnds.map(([o]) => o)).toEqual(['published']);
+  });
+});
+
+describe('HoldRegistry: timeout and abort', () => {
+  it('answers timeout at the deadline', async () => {
+    const { registry } = setup();
+    const started = Date.now();
+    await expect(registry.wait(SEG_1, started + 30)).resolves.toBe('timeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+  });
+
+  it('answers timeout at once for a deadline already past', async () => {
+    const { registry } = setup();
+    await expect(registry.wait(SEG_1, Date.now() - 1_000)).resolves.toBe('timeout');
+  });
+
+  it('reports how long a timed-out wait lasted, in seconds', async () => {
+    const { registry, waitEnds } = setup();
+    await registry.wait(SEG_1, Date.now() + 30);
+    expect(waitEnds).toHaveLength(1);
+    expect(waitEnds[0]![0]).toBe('timeout');
+    expect(waitEnds[0]![1]).toBeGreaterThanOrEqual(0.025);
+    expect(waitEnds[0]![1]).toBeLessThan(1);
+  });
+
+  it('answers aborted when the client leaves', async () => {
+    const { registry } = setup();
+    const controller = new AbortController();
+    const outcome = registry.wait(SEG_1, LATER(), controller.signal);
+    controller.abort();
+    await expect(outcome).resolves.toBe('aborted');
+  });
+
+  it('frees the slot of an aborted wait', async () => {
+    const { registry } = setup();
+    const controller = new AbortController();
+    const outcome = registry.wait(SEG_1, LATER(), controller.signal);
+    controller.abort();
+    await outcome;
+    expect(registry.held).toBe(0);
+  });
+
+  it('does not hold a request whose client already left', async () => {
+    const { feed, registry, heldChanges } = setup();
+    await expect(registry.wait(SEG_1, LATER(), AbortSignal.abort())).resolves.toBe('aborted');
+    expect([registry.held, heldChanges, feed.watched]).toEqual([0, [], []]);
+  });
+
+  it('ignores an abort after the publish', async () => {
+    const { feed, registry, heldChanges } = setup();
+    const controller = new AbortController();
+    const outcome = registry.wait(SEG_1, LATER(), controller.signal);
+    feed.announce(SEG_1);
+    controller.abort();
+    await expect(outcome).resolves.toBe('published');
+    expect(heldChanges).toEqual([1, 0]);
+  });
+});
+
+describe('HoldRegistry: limits and drain', () => {
+  it('sheds a wait beyond maxHeld', async () => {
+    const { registry } = setup({ maxHeld: 2 });
+    void registry.wait(SEG_1, LATER());
+    void registry.wait(SEG_2, LATER());
+    await expect(registry.wait(SEG_1, LATER())).resolves.toBe('shed');
+    registry.drain();
+  });
+
+  it('does not count a shed wait as held', async () => {
+    const { registry } = setup({ maxHeld: 1 });
+    void registry.wait(SEG_1, LATER());
+    await registry.wait(SEG_2, LATER());
+    expect(registry.held).toBe(1);
+    registry.drain();
+  });
+
+  it('reports a shed wait as ending at once', async () => {
+    const { registry, waitEnds } = setup({ maxHeld: 0 });
+    await registry.wait(SEG_1, LATER());
+    expect(waitEnds).toEqual([['shed', 0]]);
+  });
+
+  it('accepts a wait again once a slot frees', async () => {
+    const { feed, registry } = setup({ maxHeld: 1 });
+    const first = registry.wait(SEG_1, LATER());
+    feed.announce(SEG_1);
+    await first;
+    const second = registry.wait(SEG_2, LATER());
+    feed.announce(SEG_2);
+    await expect(second).resolves.toBe('published');
+  });
+
+  it('answers every held request with drain', async () => {
+    const { registry } = setup();
+    const outcomes = Promise.all([registry.wait(SEG_1, LATER()), registry.wait(SEG_2, LATER())]);
+    registry.drain();
+    await expect(outcomes).resolves.toEqual(['drain', 'drain']);
+  });
+
+  it('refuses new holds after drain, without watching', async () => {
+    const { feed, registry } = setup();
+    registry.drain();
+    await expect(registry.wait(SEG_1, LATER())).resolves.toBe('drain');
+    expect([registry.held, feed.watched]).toEqual([0, []]);
+  });
+});
+
+describe('HoldRegistry: held count', () => {
+  it('counts held requests', () => {
+    const { registry } = setup();
+    void registry.wait(SEG_1, LATER());
+    void registry.wait(SEG_1, LATER());
+    void registry.wait(SEG_2, LATER());
+    expect(registry.held).toBe(3);
+    registry.drain();
+  });
+
+  it('reports every change of the held count', async () => {
+    const { feed, registry, heldChanges } = setup();
+    const a = registry.wait(SEG_1, LATER());
+    const b = registry.wait(SEG_2, LATER());
+    feed.announce(SEG_1);
+    await a;
+    feed.announce(SEG_2);
+    await b;
+    expect(heldChanges).toEqual([1, 2, 1, 0]);
+  });
+});
+
+describe('HoldRegistry: watches', () => {
+  it('watches an awaited object once, however many requests wait for it', () => {
+    const { feed, registry } = setup();
+    void registry.wait(SEG_1, LATER());
+    void registry.wait(SEG_1, LATER());
+    void registry.wait(SEG_1, LATER());
+    expect(feed.watched).toEqual(['news/video/seg_1.m4s']);
+    registry.drain();
+  });
+
+  it('watches each awaited object', () => {
+    const { feed, registry } = setup();
+    void registry.wait(SEG_1, LATER());
+    void registry.wait(SEG_2, LATER());
+    expect(feed.watched).toEqual(['news/video/seg_1.m4s', 'news/video/seg_2.m4s']);
+    registry.drain();
+  });
+
+  it('keeps watching while one waiter remains', async () => {
+    const { feed, registry } = setup();
+    const controller = new AbortController();
+    const leaving = registry.wait(SEG_1, LATER(), controller.signal);
+    void registry.wait(SEG_1, LATER());
+    controller.abort();
+    await leaving;
+    expect(feed.unwatched).toEqual([]);
+    registry.drain();
+  });
+
+  it('unwatches once when the last waiter ends', async () => {
+    const { feed, registry } = setup();
+    const outcomes = Promise.all([registry.wait(SEG_1, LATER()), registry.wait(SEG_1, LATER())]);
+    feed.announce(SEG_1);
+    await outcomes;
+    expect(feed.unwatched).toEqual(['news/video/seg_1.m4s']);
+  });
+
+  it('unwatches after a timeout', async () => {
+    const { feed, registry } = setup();
+    await registry.wait(SEG_1, Date.now() + 10);
+    expect(feed.unwatched).toEqual(['news/video/seg_1.m4s']);
+  });
+
+  it('unwatches everything on drain', () => {
+    const { feed, registry } = setup();
+    void registry.wait(SEG_1, LATER());
+    void registry.wait(SEG_2, LATER());
+    registry.drain();
+    expect(feed.unwatched.sort()).toEqual(['news/video/seg_1.m4s', 'news/video/seg_2.m4s']);
+  });
+
+  it('watches again for a new wait after the object was released', async () => {
+    const { feed, registry } = setup();
+    const first = registry.wait(SEG_1, LATER());
+    feed.announce(SEG_1);
+    await first;
+    void registry.wait(SEG_1, LATER());
+    expect(feed.watched).toEqual(['news/video/seg_1.m4s', 'news/video/seg_1.m4s']);
+    registry.drain();
+  });
+});
