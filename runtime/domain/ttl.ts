@@ -3,7 +3,16 @@
  * ordinary caches (RFC 9111); `Live-TTL-Ms` carries the exact value for caches that honour it.
  */
 
-export const TTL_DEFAULTS = {
+export interface TtlPolicy {
+  readonly immutableMs: number;
+  readonly goneMs: number;
+  readonly shortMs: number;
+  readonly unknownEventMs: number;
+  readonly overloadMs: number;
+  readonly fallbackSegmentMs: number;
+}
+
+export const TTL_DEFAULTS: TtlPolicy = {
   /** Clean segments and static objects: they never change once served (pinned selection). */
   immutableMs: 86_400_000,
   /** 410 Gone: the segment's deadline passed and nothing was produced. */
@@ -16,9 +25,7 @@ export const TTL_DEFAULTS = {
   overloadMs: 5_000,
   /** Segment duration assumed for playlist TTLs before any is known. */
   fallbackSegmentMs: 2_000,
-} as const;
-
-export type TtlPolicy = typeof TTL_DEFAULTS;
+};
 
 export interface ServedObject {
   readonly kind: 'segment' | 'mutable' | 'static';

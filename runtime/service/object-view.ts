@@ -12,12 +12,21 @@ export function eventTimeline(state: EventState): Timeline | undefined {
   return timelineFor(state.config, Object.values(state.renditions)[0]);
 }
 
-/** Pipelines whose next segment is overdue by too much: their playlists are stale. */
+/** A pipeline this many segments behind the newest edge has a stale playlist (one is ordinary jitter). */
+export const STALE_PLAYLIST_SEGMENTS = 2;
+
+/**
+ * Pipelines whose playlists are stale: two or more segments behind the pipeline furthest
+ * ahead (epoch-locked numbering makes edges comparable), or unhealthy (silent too long).
+ */
 export function stalePipelines(state: EventState, nowMs: number): Set<string> {
   const timeline = eventTimeline(state);
+  const pipelines = Object.values(state.pipelines);
+  const newest = Math.max(...pipelines.map((p) => p.edge ?? -Infinity));
   const stale = new Set<string>();
-  for (const stats of Object.values(state.pipelines)) {
-    if (!pipelineHealth(stats, timeline, TTL_DEFAULTS.fallbackSegmentMs, nowMs).healthy) stale.add(stats.pipeline);
+  for (const stats of pipelines) {
+    const behind = (stats.edge ?? -Infinity) <= newest - STALE_PLAYLIST_SEGMENTS;
+    if (behind || !pipelineHealth(stats, timeline, TTL_DEFAULTS.fallbackSegmentMs, nowMs).healthy) stale.add(stats.pipeline);
   }
   return stale;
 }
