@@ -1,0 +1,204 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsStores } from '../../runtime/adapters/aws-stores.js';
+import { DynamoDbMetadataStore } from '../../runtime/adapters/dynamodb-metadata-store.js';
+import { DynamoDbPublishFeed } from '../../runtime/adapters/dynamodb-publish-feed.js';
+import type { ObjectPoll, WatchedObjectSource } from '../../runtime/adapters/dynamodb-publish-feed.js';
+import type { Candidate } from '../../runtime/domain/model.js';
+import type { PublishedObject } from '../../runtime/ports/publish-feed.js';
+import type { Stores } from '../../runtime/ports/stores.js';
+import type { LocalAws } from '../support/local-aws.js';
+import { startLocalAws } from '../support/local-aws.js';
+import { percentile, RecordingObserver } from './recording-observer.js';
+
+function candidate(event: string, path: string, pipeline: string, publishedAt: number, etag = '"e"'): Candidate {
+  return { event, pipeline, path, kind: 'segment', number: 1, rendition: '{n}', etag, size: 1, contentType: 'video/mp4', defects: [], publishedAt };
+}
+
+/** A source whose contents the test sets, recording what the feed asks of it. */
+class FakeSource implements WatchedObjectSource {
+  readonly current = new Map<string, Candidate[]>();
+  readonly cached = new Map<string, Candidate[]>();
+  readonly log: string[] = [];
+  polls: PublishedObject[][] = [];
+  failing = false;
+
+  lastSeen(object: PublishedObject): readonly Candidate[] | undefined {
+    return this.cached.get(object.path);
+  }
+  invalidateObject(object: PublishedObject): void {
+    this.log.push(`invalidate ${object.path}`);
+  }
+  async pollObjects(objects: readonly PublishedObject[]): Promise<Map<PublishedObject, ObjectPoll>> {
+    this.polls.push([...objects]);
+    if (this.failing) throw new Error('table unreachable');
+    return new Map(objects.map((object) => [object, { pipelines: 'all', candidates: this.current.get(object.path) ?? [] }]));
+  }
+}
+
+const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('DynamoDbPublishFeed (polling logic)', () => {
+  function setup() {
+    const source = new FakeSource();
+    const observer = new RecordingObserver();
+    const feed = new DynamoDbPublishFeed({ source, observer, pollMs: 10 });
+    feed.subscribe((object) => source.log.push(`release ${object.path}`));
+    return { source, observer, feed };
+  }
+
+  it('polls every watched object in one call per period, however many there are', async () => {
+    const { source, feed } = setup();
+    for (let i = 0; i < 500; i++) feed.watch({ event: 'ev', path: `seg_${i}.m4s` });
+    feed.watch({ event: 'ev', path: 'seg_0.m4s' });
+    await tick(60);
+    expect(source.polls.length).toBeGreaterThan(1);
+    expect(source.polls.every((objects) => objects.length === 500)).toBe(true);
+    await feed.close();
+  });
+
+  it('invalidates the cached object before telling listeners, and reports the release delay', async () => {
+    const { source, observer, feed } = setup();
+    feed.watch({ event: 'ev', path: 'seg_1.m4s' });
+    await tick(30);
+    expect(source.log).toEqual([]);
+    source.current.set('seg_1.m4s', [candidate('ev', 'seg_1.m4s', 'a', Date.now() - 20)]);
+    await tick(40);
+    expect(source.log).toEqual(['invalidate seg_1.m4s', 'release seg_1.m4s']);
+    expect(observer.releases).toHaveLength(1);
+    expect(observer.releases[0]).toBeGreaterThanOrEqual(20);
+    await feed.close();
+  });
+
+  it('compares with what this instance last read, so a publish just before the watch still releases', async () => {
+    const { source, feed } = setup();
+    source.cached.set('seg_2.m4s', []);
+    source.current.set('seg_2.m4s', [candidate('ev', 'seg_2.m4s', 'b', Date.now())]);
+    feed.watch({ event: 'ev', path: 'seg_2.m4s' });
+    await tick(40);
+    expect(source.log).toEqual(['invalidate seg_2.m4s', 'release seg_2.m4s']);
+    await feed.close();
+  });
+
+  it('does not release again for a publish this instance announced itself', async () => {
+    const { source, observer, feed } = setup();
+    feed.watch({ event: 'ev', path: 'seg_3.m4s' });
+    await tick(30);
+    source.current.set('seg_3.m4s', [candidate('ev', 'seg_3.m4s', 'a', Date.now())]);
+    feed.announce({ event: 'ev', path: 'seg_3.m4s' });
+    await tick(50);
+    expect(source.log).toEqual(['release seg_3.m4s']);
+    expect(observer.releases).toEqual([]);
+    await feed.close();
+  });
+
+  it('stops polling objects nobody watches', async () => {
+    const { source, feed } = setup();
+    feed.watch({ event: 'ev', path: 'seg_4.m4s' });
+    await tick(30);
+    feed.unwatch({ event: 'ev', path: 'seg_4.m4s' });
+    await tick(20);
+    const polls = source.polls.length;
+    await tick(50);
+    expect(source.polls.length).toBe(polls);
+    await feed.close();
+  });
+
+  it('counts a failed poll as a feed fault and resumes when the store answers again', async () => {
+    const { source, observer, feed } = setup();
+    source.failing = true;
+    feed.watch({ event: 'ev', path: 'seg_5.m4s' });
+    await tick(40);
+    expect(observer.faults).toEqual([{ store: 'feed', operation: 'poll', reason: 'error' }]);
+    source.failing = false;
+    source.current.set('seg_5.m4s', [candidate('ev', 'seg_5.m4s', 'a', Date.now())]);
+    await tick(1_100);
+    expect(source.log).toEqual(['invalidate seg_5.m4s', 'release seg_5.m4s']);
+    await feed.close();
+  });
+});
+
+describe('DynamoDbPublishFeed across instances (dynalite)', () => {
+  let local: LocalAws;
+  let a: Stores;
+  let b: Stores;
+  const observerB = new RecordingObserver();
+
+  beforeAll(async () => {
+    local = await startLocalAws();
+    const config = { bucket: local.bucket, tablePrefix: local.tablePrefix, region: local.region, peerBuckets: {}, memoryBytes: 1 << 24 };
+    a = createAwsStores(config, new RecordingObserver());
+    b = createAwsStores(config, observerB);
+  });
+
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await local.stop();
+  });
+
+  it('releases held objects on another instance; delay measured from the ack', async () => {
+    const event = 'ev-release';
+    await a.metadata.ensureEvent(event, Date.now());
+    await a.metadata.putEventConfig(event, { pipelines: ['a', 'b'] }, Date.now());
+    const delays: number[] = [];
+    const rounds = 40;
+    const waiting = new Map<string, (releasedAt: number) => void>();
+    b.feed.subscribe((object) => waiting.get(object.path)?.(Date.now()));
+    for (let i = 0; i < rounds; i++) {
+      const path = `video/seg_${i}.m4s`;
+      await b.metadata.getObject(event, path);
+      const released = new Promise<number>((resolve) => waiting.set(path, resolve));
+      b.feed.watch({ event, path });
+      // Publish at a random phase of the poll period, as real segments arrive.
+      await tick(Math.random() * 50);
+      await a.metadata.putCandidate(candidate(event, path, 'a', Date.now()));
+      const ackAt = Date.now();
+      a.feed.announce({ event, path });
+      delays.push((await released) - ackAt);
+      b.feed.unwatch({ event, path });
+      expect((await b.metadata.getObject(event, path)).candidates).toHaveLength(1);
+    }
+    console.log(`cross-instance release over ${rounds} publishes: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms`);
+    expect(delays).toHaveLength(rounds);
+    expect(observerB.releases).toHaveLength(rounds);
+  });
+
+  it('polls hundreds of watched objects with a few batched reads, not one read per object', async () => {
+    const event = 'ev-many';
+    const client = new DynamoDBClient({ region: local.region });
+    const commands: string[] = [];
+    client.middlewareStack.add((next, context) => (args) => {
+      commands.push(context.commandName ?? '?');
+      return next(args);
+    }, { step: 'initialize' });
+    const metadata = new DynamoDbMetadataStore({ client, tablePrefix: local.tablePrefix, observer: new RecordingObserver() });
+    let polls = 0;
+    const source: WatchedObjectSource = {
+      lastSeen: (object) => metadata.lastSeen(object),
+      invalidateObject: (object) => metadata.invalidateObject(object),
+      pollObjects: (objects) => {
+        polls++;
+        return metadata.pollObjects(objects);
+      },
+    };
+    const feed = new DynamoDbPublishFeed({ source, observer: new RecordingObserver() });
+    const released = new Set<string>();
+    feed.subscribe((object) => released.add(object.path));
+    await a.metadata.putEventConfig(event, { pipelines: ['a'] }, Date.now());
+    const paths = Array.from({ length: 250 }, (_, i) => `audio/seg_${i}.m4a`);
+    for (const path of paths) feed.watch({ event, path });
+    await tick(400);
+    const batchGets = commands.filter((name) => name === 'BatchGetItemCommand').length;
+    expect(polls).toBeGreaterThan(2);
+    // 250 objects x 1 pipeline = 3 batches of at most 100 keys per poll.
+    expect(batchGets).toBeLessThanOrEqual(3 * polls);
+    expect(commands.filter((name) => name === 'QueryCommand').length).toBeLessThanOrEqual(1);
+    await Promise.all(paths.slice(0, 50).map((path) => a.metadata.putCandidate(candidate(event, path, 'a', Date.now()))));
+    const deadline = Date.now() + 2_000;
+    while (released.size < 50 && Date.now() < deadline) await tick(10);
+    expect([...released].sort()).toEqual(paths.slice(0, 50).sort());
+    await feed.close();
+    client.destroy();
+  });
+});
