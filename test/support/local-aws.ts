@@ -32,7 +32,7 @@ const S3rver = require('s3rver') as S3rverClass;
 const dynalite = require('dynalite') as Dynalite;
 
 /** s3rver checks signatures against these fixed credentials; dynalite accepts any. */
-const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
 export const LOCAL_REGION = 'us-east-1';
 
 export interface LocalS3 {
