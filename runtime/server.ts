@@ -44,6 +44,16 @@ async function main(): Promise<void> {
     onOutcome: (outcome) => metrics.purges.inc({ outcome }),
     onFailure: (url, reason) => log.warn({ url, reason }, 'purge failed'),
   });
+  // Alarm signals for the regional alarms; CloudWatch exists only in aws mode.
+  const publisher =
+    config.store === 'aws'
+      ? (await import('./adapters/cloudwatch-publisher.js')).createCloudWatchPublisher({
+          signals: metrics,
+          region: config.region!,
+          onFailure: (error) => log.warn({ err: error }, 'CloudWatch publish failed'),
+        })
+      : undefined;
+  publisher?.start();
   const app = buildApp({
     stores,
     purger,
@@ -78,6 +88,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
     await app.close();
     await Promise.race([purger.flush(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    await publisher?.close();
     await stores.close();
     log.info('stopped');
     process.exit(0);

@@ -24,6 +24,8 @@ export const HTTP_TIMEOUTS = {
   keepAliveTimeoutMs: 65_000,
   requestTimeoutMs: 120_000,
 } as const;
+/** How often pipeline health gauges (and the UnhealthyPipelines alarm signal) are recomputed. */
+const HEALTH_REFRESH_MS = 5_000;
 /** JSON bodies on the control plane; object bodies have their own limit. */
 const CONTROL_BODY_LIMIT = 64 * 1024;
 
@@ -88,7 +90,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const readiness = new Readiness(async () => {
     await Promise.all([deps.stores.segments.ping(), deps.stores.metadata.ping()]);
   });
-  app.decorate('origin', {
+  const services: OriginServices = {
     stores: deps.stores,
     metrics: deps.metrics,
     ingest: new IngestService(ctx),
@@ -97,14 +99,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     holds,
     readiness,
     limits: { maxObjectBytes: deps.maxObjectBytes },
-  } satisfies OriginServices);
+  };
+  app.decorate('origin', services);
 
-  app.addHook('onReady', async () => readiness.start());
+  // Pipeline health feeds alarms even when nobody scrapes /metrics.
+  let healthTimer: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    await readiness.start();
+    healthTimer = setInterval(() => void services.control.refreshHealth().catch(() => undefined), HEALTH_REFRESH_MS);
+    healthTimer.unref();
+  });
   app.addHook('preClose', async () => {
     readiness.drain();
     holds.drain();
   });
-  app.addHook('onClose', async () => readiness.stop());
+  app.addHook('onClose', async () => {
+    readiness.stop();
+    clearInterval(healthTimer);
+  });
 
   void app.register(errorsPlugin);
   void app.register(metricsPlugin, { metrics: deps.metrics });
