@@ -55,7 +55,7 @@ export interface CallOptions {
  * Runs one store call under the budget, reports its latency, a slow write, or a failure, and
  * lets the failure propagate (the service layer answers 503 with Retry-After).
  */
-export async function storeCall<T>(options: CallOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function awsCall<T>(options: CallOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const budget = callBudgetMs(options.bytes ?? 0);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new StoreTimeoutError(options, budget)), budget);

@@ -7,7 +7,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_SUFFIXES, TABLE_TTL_ATTRIBUTE as TTL } from '../aws-contract.js';
 import type { Candidate, EventConfig, EventState, Mask } from '../domain/model.js';
 import { RENDITION_HISTORY } from '../domain/model.js';
@@ -15,7 +15,7 @@ import { mergeNotifications } from '../domain/notifications.js';
 import type { MetadataStore, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
 import type { PublishedObject } from '../ports/publish-feed.js';
 import type { StoreObserver } from '../ports/store-observer.js';
-import { errorName, storeCall, WRITE_FAULT_MS } from './aws-retry.js';
+import { awsCall, errorName, WRITE_FAULT_MS } from './aws-retry.js';
 import type { CallOptions } from './aws-retry.js';
 import {
   candidateExpiry,
@@ -121,7 +121,8 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
       }
     });
     this.remember(event);
-    if (created) this.eventCache.invalidate(event);
+    // Created here, or by another instance since this one cached "unknown event".
+    if (created || !this.eventCache.peek(event)?.state) this.eventCache.invalidate(event);
     return created;
   }
 
@@ -150,7 +151,7 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
     const names = Object.keys(update);
     if (names.length === 0) return expected;
     const attributeNames: Record<string, string> = {};
-    const values: Record<string, ReturnType<typeof s>> = {};
+    const values: Record<string, AttributeValue> = {};
     const sets: string[] = [];
     const removes: string[] = [];
     names.forEach((name, i) => {
@@ -400,13 +401,13 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
 
   private async updatePipeline(event: string, info: PublishInfo, expiresAt: number) {
     const key = { [PK]: s(event), [SK]: s(`${PIPELINE_PREFIX}${info.pipeline}`) };
-    const values: Record<string, ReturnType<typeof n>> = {
+    const values: Record<string, AttributeValue> = {
       ':at': n(info.at),
       ':one': n(1),
       ':defective': n(info.defective ? 1 : 0),
       ':expires': n(expiresAt),
     };
-    const counters = 'SET lastIngestAt = :at, #ttl = :expires ADD ingests :one, defective :defective';
+    const counters = 'ADD ingests :one, defective :defective';
     const result = await this.call('recordPublish', true, async (abortSignal) => {
       if (info.number !== undefined) {
         // In-order publishing moves the edge in the same write; an older number fails the
@@ -416,7 +417,7 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
             new UpdateItemCommand({
               TableName: this.events,
               Key: key,
-              UpdateExpression: counters.replace('SET ', 'SET edge = :number, '),
+              UpdateExpression: `SET lastIngestAt = :at, #ttl = :expires, edge = :number ${counters}`,
               ConditionExpression: 'attribute_not_exists(edge) OR edge <= :number',
               ExpressionAttributeNames: { '#ttl': TTL },
               ExpressionAttributeValues: { ...values, ':number': n(info.number) },
@@ -432,7 +433,7 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
         new UpdateItemCommand({
           TableName: this.events,
           Key: key,
-          UpdateExpression: counters,
+          UpdateExpression: `SET lastIngestAt = :at, #ttl = :expires ${counters}`,
           ExpressionAttributeNames: { '#ttl': TTL },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -611,6 +612,6 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
 
   private call<T>(operation: string, write: boolean, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const options: CallOptions = { observer: this.options.observer, store: 'metadata', operation, write, writeFaultMs: this.writeFaultMs };
-    return storeCall(options, run);
+    return awsCall(options, run);
   }
 }

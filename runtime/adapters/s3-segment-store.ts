@@ -3,7 +3,7 @@ import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import type { SegmentKey, SegmentStore, StoredBytes } from '../ports/segment-store.js';
 import { segmentKeyString } from '../ports/segment-store.js';
 import type { StoreObserver } from '../ports/store-observer.js';
-import { errorName, storeCall, WRITE_FAULT_MS } from './aws-retry.js';
+import { awsCall, errorName, WRITE_FAULT_MS } from './aws-retry.js';
 import type { CallOptions } from './aws-retry.js';
 
 /** One region's segment bucket and the client that reaches it. */
@@ -47,19 +47,19 @@ export class S3SegmentStore implements SegmentStore {
 
   async put(key: SegmentKey, body: Buffer, meta: { readonly contentType: string; readonly etag: string }): Promise<void> {
     const { client, bucket } = this.options.local;
-    await storeCall(this.call('put', true, body.length), (abortSignal) =>
+    await awsCall(this.call('put', true, body.length), (abortSignal) =>
       client.send(new PutObjectCommand(putObjectInput(bucket, key, body, meta)), { abortSignal }),
     );
     this.options.afterPut?.afterPut(key, body, meta);
   }
 
   async get(key: SegmentKey, expectEtag?: string): Promise<StoredBytes | undefined> {
-    const found = await storeCall(this.call('get', false), (signal) => readObject(this.options.local, key, signal));
+    const found = await awsCall(this.call('get', false), (signal) => readObject(this.options.local, key, signal));
     if (found || this.peers.length === 0) return found;
     for (const peer of this.peers) {
       let copy: StoredBytes | undefined;
       try {
-        copy = await storeCall(this.call('get-peer', false), (signal) => readObject(peer, key, signal));
+        copy = await awsCall(this.call('get-peer', false), (signal) => readObject(peer, key, signal));
       } catch {
         continue;
       }
@@ -71,14 +71,14 @@ export class S3SegmentStore implements SegmentStore {
 
   async delete(key: SegmentKey): Promise<void> {
     const { client, bucket } = this.options.local;
-    await storeCall(this.call('delete', true), (abortSignal) =>
+    await awsCall(this.call('delete', true), (abortSignal) =>
       client.send(new DeleteObjectCommand({ Bucket: bucket, Key: segmentKeyString(key) }), { abortSignal }),
     );
   }
 
   async ping(): Promise<void> {
     const { client, bucket } = this.options.local;
-    await storeCall(this.call('ping', false), (abortSignal) => client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }));
+    await awsCall(this.call('ping', false), (abortSignal) => client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }));
   }
 
   async close(): Promise<void> {}
