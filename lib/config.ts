@@ -1,0 +1,339 @@
+/**
+ * The deployment's configuration: read once from CDK context by `bin/live-origin.ts`, validated
+ * here, and handed to the stacks as plain typed data. Every key can come from `cdk.json` or
+ * from the command line (`-c key=value`, where every value arrives as a string).
+ */
+
+/** The context keys this app reads; anything else in the context is CDK's own. */
+export const CONTEXT_KEYS = [
+  'regions',
+  'primaryRegion',
+  'domainName',
+  'hostedZoneId',
+  'account',
+  'instanceType',
+  'minCapacity',
+  'maxCapacity',
+  'windowSegments',
+  'segmentDurationMs',
+  'tablePrefix',
+  'secretName',
+  'vpcId',
+  'vpcAttributes',
+] as const;
+
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** Raw context values as CDK returns them (strings from `-c`, JSON values from cdk.json). */
+export type RawContext = Readonly<Partial<Record<ContextKey, unknown>>>;
+
+/** The network of an existing VPC, committed so that synth never looks anything up. */
+export interface ExistingVpc {
+  readonly vpcId: string;
+  readonly availabilityZones: readonly string[];
+  /** One per availability zone, same order: the load balancer goes here. */
+  readonly publicSubnetIds: readonly string[];
+  /** One per availability zone, same order, with a route to the internet (NAT): instances go here. */
+  readonly privateSubnetIds: readonly string[];
+}
+
+/** Route 53 failover in front of the regional load balancers. */
+export interface DnsConfig {
+  /** The name the CDN and packagers use, e.g. `origin.example.com`. */
+  readonly domainName: string;
+  /** The public hosted zone that holds `domainName`. */
+  readonly hostedZoneId: string;
+}
+
+export interface LiveOriginConfig {
+  /** Every region that runs an origin, primary first. */
+  readonly regions: readonly string[];
+  /** The region that holds the global tables' source and the PRIMARY failover record. */
+  readonly primaryRegion: string;
+  /** With it, a DNS stack adds failover records and each origin serves HTTPS. */
+  readonly dns?: DnsConfig;
+  /** Target account; without it the stacks are account-agnostic (offline synth works). */
+  readonly account?: string;
+  /** EC2 instance type of the fleet: Graviton (arm64), because the AMI is arm64. */
+  readonly instanceType: string;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  /** Segments an event keeps behind its live edge: sizes the bucket's lifecycle expiry. */
+  readonly windowSegments: number;
+  /** The longest segment duration any event uses, in milliseconds. */
+  readonly segmentDurationMs: number;
+  /** Prefix of the DynamoDB table names; the runtime's `LIVE_ORIGIN_TABLE_PREFIX`. */
+  readonly tablePrefix: string;
+  /** Secrets Manager secret (same name in every region) holding tokens and the CDN secret. */
+  readonly secretName: string;
+  /** Existing VPCs by region; regions not listed get a new VPC. */
+  readonly existingVpcs: Readonly<Record<string, ExistingVpc>>;
+}
+
+/** Thrown with every problem found, one per line, so a bad `-c` is fixed in one go. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid Live Origin context:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Default values, for keys that have one. */
+export const CONFIG_DEFAULTS = {
+  regions: ['us-east-1', 'eu-west-1'],
+  instanceType: 'c7g.large',
+  minCapacity: 2,
+  maxCapacity: 6,
+  /** One hour of 2 s segments. */
+  windowSegments: 1800,
+  segmentDurationMs: 2000,
+  /** Matches the runtime's own default, so a missing env var cannot point elsewhere. */
+  tablePrefix: 'live-origin-',
+  secretName: 'live-origin/runtime',
+} as const;
+
+/** The primary region when none is given: the first one listed. */
+export function defaultPrimaryRegion(regions: readonly string[]): string | undefined {
+  return regions[0];
+}
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+/** Graviton families carry a `g` after the generation digit: c7g, m7gd, c7gn, t4g, im4gn. */
+const GRAVITON_INSTANCE_TYPE = /^[a-z]+\d+g[a-z]*(-flex)?\.[a-z0-9]+$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](-*[a-z0-9])*\.)+[a-z]{2,63}$/;
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+const ACCOUNT = /^\d{12}$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const TABLE_PREFIX = /^[A-Za-z0-9_.-]{0,200}$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
+
+/** Collects problems instead of throwing at the first one. */
+class Problems {
+  readonly list: string[] = [];
+  add(message: string): void {
+    this.list.push(message);
+  }
+}
+
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+/** `-c` gives strings; cdk.json may give JSON values or JSON text. */
+function parseJsonText(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (!text.startsWith('[') && !text.startsWith('{')) return value;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/** `a,b` or `["a","b"]` or a JSON array: trimmed non-empty strings. */
+export function parseList(value: unknown): string[] | undefined {
+  const parsed = parseJsonText(value);
+  if (Array.isArray(parsed)) return parsed.map((item) => String(item).trim()).filter(Boolean);
+  if (typeof parsed === 'string') return parsed.split(',').map((item) => item.trim()).filter(Boolean);
+  return undefined;
+}
+
+function text(value: unknown, key: string, problems: Problems): string | undefined {
+  if (isBlank(value)) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    problems.add(`${key} must be a string, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  return String(value).trim();
+}
+
+function integer(value: unknown, key: string, fallback: number, min: number, problems: Problems): number {
+  if (isBlank(value)) return fallback;
+  const number = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isSafeInteger(number) || number < min) {
+    problems.add(`${key} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+    return fallback;
+  }
+  return number;
+}
+
+function parseRegions(value: unknown, problems: Problems): string[] {
+  if (isBlank(value)) return [...CONFIG_DEFAULTS.regions];
+  const regions = parseList(value);
+  if (regions === undefined || regions.length === 0) {
+    problems.add(`regions must be a comma-separated list or a JSON array of region names, got ${JSON.stringify(value)}`);
+    return [];
+  }
+  for (const region of regions) {
+    if (!REGION.test(region)) problems.add(`regions: "${region}" is not an AWS region name (like us-east-1)`);
+  }
+  const duplicates = regions.filter((region, index) => regions.indexOf(region) !== index);
+  if (duplicates.length > 0) problems.add(`regions lists ${[...new Set(duplicates)].join(', ')} more than once`);
+  return regions;
+}
+
+/** `vpc-1` (one region only), `us-east-1=vpc-1,eu-west-1=vpc-2`, or a JSON object. */
+function parseVpcIds(value: unknown, regions: readonly string[], problems: Problems): Record<string, string> {
+  if (isBlank(value)) return {};
+  const parsed = parseJsonText(value);
+  const byRegion: Record<string, string> = {};
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    for (const [region, id] of Object.entries(parsed)) byRegion[region] = String(id).trim();
+  } else if (typeof parsed === 'string' && !parsed.includes('=')) {
+    if (regions.length !== 1) {
+      problems.add(
+        `vpcId "${parsed}" names one VPC, but ${regions.length} regions are configured and a VPC lives in one region; ` +
+          'use region=vpc-id pairs, e.g. -c vpcId=us-east-1=vpc-0abc,eu-west-1=vpc-0def',
+      );
+      return {};
+    }
+    byRegion[regions[0]!] = parsed.trim();
+  } else if (typeof parsed === 'string') {
+    for (const entry of parsed.split(',').map((item) => item.trim()).filter(Boolean)) {
+      const [region, id, ...rest] = entry.split('=');
+      if (!region || !id || rest.length > 0) {
+        problems.add(`vpcId entries must be region=vpc-id, got "${entry}"`);
+        continue;
+      }
+      byRegion[region.trim()] = id.trim();
+    }
+  } else {
+    problems.add(`vpcId must be a VPC id, region=vpc-id pairs or a JSON object, got ${JSON.stringify(value)}`);
+  }
+  for (const [region, id] of Object.entries(byRegion)) {
+    if (!regions.includes(region)) problems.add(`vpcId names region "${region}", which is not in regions (${regions.join(', ')})`);
+    if (!VPC_ID.test(id)) problems.add(`vpcId for ${region}: "${id}" is not a VPC id (vpc-...)`);
+  }
+  return byRegion;
+}
+
+function stringArray(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined;
+}
+
+/** The committed network of each existing VPC: synth must not look it up. */
+function parseExistingVpcs(
+  vpcIds: Readonly<Record<string, string>>,
+  attributesValue: unknown,
+  problems: Problems,
+): Record<string, ExistingVpc> {
+  const entries = Object.entries(vpcIds);
+  if (entries.length === 0) return {};
+  const attributes = parseJsonText(attributesValue);
+  const table = typeof attributes === 'object' && attributes !== null && !Array.isArray(attributes) ? (attributes as Record<string, unknown>) : {};
+  const result: Record<string, ExistingVpc> = {};
+  for (const [region, vpcId] of entries) {
+    const where = `vpcAttributes["${vpcId}"] (for vpcId in ${region})`;
+    const entry = table[vpcId] as Record<string, unknown> | undefined;
+    if (typeof entry !== 'object' || entry === null) {
+      problems.add(
+        `${where} is missing: synth never looks VPCs up, so commit { "availabilityZones": [...], ` +
+          '"publicSubnetIds": [...], "privateSubnetIds": [...] } under vpcAttributes in cdk.json',
+      );
+      continue;
+    }
+    const availabilityZones = stringArray(entry.availabilityZones);
+    const publicSubnetIds = stringArray(entry.publicSubnetIds);
+    const privateSubnetIds = stringArray(entry.privateSubnetIds);
+    if (!availabilityZones || availabilityZones.length < 2) {
+      problems.add(`${where}.availabilityZones must list at least two zones`);
+      continue;
+    }
+    if (availabilityZones.some((zone) => !zone.startsWith(region))) {
+      problems.add(`${where}.availabilityZones must be zones of ${region}, got ${availabilityZones.join(', ')}`);
+    }
+    for (const [name, ids] of [
+      ['publicSubnetIds', publicSubnetIds],
+      ['privateSubnetIds', privateSubnetIds],
+    ] as const) {
+      if (!ids || ids.length !== availabilityZones.length) {
+        problems.add(`${where}.${name} must list one subnet per availability zone (${availabilityZones.length})`);
+      } else if (ids.some((id) => !SUBNET_ID.test(id))) {
+        problems.add(`${where}.${name} must be subnet ids (subnet-...), got ${ids.join(', ')}`);
+      }
+    }
+    if (publicSubnetIds && privateSubnetIds) {
+      result[region] = { vpcId, availabilityZones, publicSubnetIds, privateSubnetIds };
+    }
+  }
+  return result;
+}
+
+function parseDns(raw: RawContext, regions: readonly string[], problems: Problems): DnsConfig | undefined {
+  const domainName = text(raw.domainName, 'domainName', problems)?.toLowerCase().replace(/\.$/, '');
+  const hostedZoneId = text(raw.hostedZoneId, 'hostedZoneId', problems)?.replace(/^\/?hostedzone\//, '');
+  if (domainName === undefined && hostedZoneId === undefined) return undefined;
+  if (domainName === undefined || hostedZoneId === undefined) {
+    problems.add('domainName and hostedZoneId go together: give both to add DNS failover, or neither');
+    return undefined;
+  }
+  if (!DOMAIN.test(domainName)) problems.add(`domainName "${domainName}" is not a DNS name`);
+  if (!HOSTED_ZONE_ID.test(hostedZoneId)) problems.add(`hostedZoneId "${hostedZoneId}" is not a Route 53 hosted zone id (Z...)`);
+  if (regions.length !== 2) {
+    problems.add(
+      `DNS failover needs exactly two regions, got ${regions.length} (${regions.join(', ')}): Route 53 failover ` +
+        'routing has one PRIMARY and one SECONDARY record; more regions need another routing design',
+    );
+  }
+  return { domainName, hostedZoneId };
+}
+
+/** Validates raw context into the typed configuration; throws `ConfigError` listing every problem. */
+export function parseConfig(raw: RawContext): LiveOriginConfig {
+  const problems = new Problems();
+  const regions = parseRegions(raw.regions, problems);
+
+  const primaryRegion = text(raw.primaryRegion, 'primaryRegion', problems) ?? defaultPrimaryRegion(regions) ?? '';
+  if (regions.length > 0 && !regions.includes(primaryRegion)) {
+    problems.add(`primaryRegion "${primaryRegion}" must be one of regions (${regions.join(', ')})`);
+  }
+  const ordered = [primaryRegion, ...regions.filter((region) => region !== primaryRegion)].filter((r) => regions.includes(r));
+
+  const account = text(raw.account, 'account', problems);
+  if (account !== undefined && !ACCOUNT.test(account)) problems.add(`account must be a 12-digit AWS account id, got "${account}"`);
+
+  const instanceType = text(raw.instanceType, 'instanceType', problems) ?? CONFIG_DEFAULTS.instanceType;
+  if (!GRAVITON_INSTANCE_TYPE.test(instanceType)) {
+    problems.add(`instanceType "${instanceType}" must be a Graviton (arm64) type such as c7g.large: the AMI is arm64`);
+  }
+
+  const minCapacity = integer(raw.minCapacity, 'minCapacity', CONFIG_DEFAULTS.minCapacity, 1, problems);
+  const maxCapacity = integer(raw.maxCapacity, 'maxCapacity', Math.max(CONFIG_DEFAULTS.maxCapacity, minCapacity), 1, problems);
+  if (maxCapacity < minCapacity) problems.add(`maxCapacity (${maxCapacity}) must be >= minCapacity (${minCapacity})`);
+
+  const windowSegments = integer(raw.windowSegments, 'windowSegments', CONFIG_DEFAULTS.windowSegments, 1, problems);
+  const segmentDurationMs = integer(raw.segmentDurationMs, 'segmentDurationMs', CONFIG_DEFAULTS.segmentDurationMs, 1, problems);
+
+  const tablePrefix = text(raw.tablePrefix, 'tablePrefix', problems) ?? CONFIG_DEFAULTS.tablePrefix;
+  if (!TABLE_PREFIX.test(tablePrefix)) problems.add(`tablePrefix "${tablePrefix}" may only use A-Z a-z 0-9 _ . -`);
+
+  const secretName = text(raw.secretName, 'secretName', problems) ?? CONFIG_DEFAULTS.secretName;
+  if (!SECRET_NAME.test(secretName)) problems.add(`secretName "${secretName}" is not a valid Secrets Manager name`);
+
+  const dns = parseDns(raw, regions, problems);
+  const vpcIds = parseVpcIds(raw.vpcId, regions, problems);
+  const existingVpcs = parseExistingVpcs(vpcIds, raw.vpcAttributes, problems);
+
+  if (problems.list.length > 0) throw new ConfigError(problems.list);
+  return {
+    regions: ordered,
+    primaryRegion,
+    ...(dns ? { dns } : {}),
+    ...(account ? { account } : {}),
+    instanceType,
+    minCapacity,
+    maxCapacity,
+    windowSegments,
+    segmentDurationMs,
+    tablePrefix,
+    secretName,
+    existingVpcs,
+  };
+}
+
+/** Reads every key through `get` (for example `app.node.tryGetContext`) exactly once. */
+export function readContext(get: (key: ContextKey) => unknown): RawContext {
+  return Object.fromEntries(CONTEXT_KEYS.map((key) => [key, get(key)])) as RawContext;
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_DEFAULTS, ConfigError, parseConfig, parseList, readContext, type RawContext } from '../../lib/config.js';
+
+function problemsOf(raw: RawContext): string {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('fills every default from an empty context', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      regions: CONFIG_DEFAULTS.regions,
+      primaryRegion: 'us-east-1',
+      instanceType: 'c7g.large',
+      minCapacity: 2,
+      maxCapacity: 6,
+      windowSegments: 1800,
+      segmentDurationMs: 2000,
+      tablePrefix: 'live-origin-',
+      secretName: 'live-origin/runtime',
+      existingVpcs: {},
+    });
+    expect(config.dns).toBeUndefined();
+    expect(config.account).toBeUndefined();
+  });
+
+  it('reads regions as comma-separated text, JSON text or a JSON array', () => {
+    expect(parseConfig({ regions: 'eu-west-1, ap-southeast-2' }).regions).toEqual(['eu-west-1', 'ap-southeast-2']);
+    expect(parseConfig({ regions: '["eu-west-1","us-west-2"]' }).regions).toEqual(['eu-west-1', 'us-west-2']);
+    expect(parseConfig({ regions: ['us-east-2'] }).regions).toEqual(['us-east-2']);
+  });
+
+  it('puts the primary region first', () => {
+    const config = parseConfig({ regions: 'us-east-1,eu-west-1', primaryRegion: 'eu-west-1' });
+    expect(config.regions).toEqual(['eu-west-1', 'us-east-1']);
+    expect(config.primaryRegion).toBe('eu-west-1');
+  });
+
+  it('turns -c strings into numbers', () => {
+    const config = parseConfig({ minCapacity: '3', maxCapacity: '9', windowSegments: '900' });
+    expect([config.minCapacity, config.maxCapacity, config.windowSegments]).toEqual([3, 9, 900]);
+  });
+
+  it('adds DNS only with both domainName and hostedZoneId', () => {
+    const config = parseConfig({ domainName: 'Origin.Example.com.', hostedZoneId: '/hostedzone/Z0123456789EXAMPLE' });
+    expect(config.dns).toEqual({ domainName: 'origin.example.com', hostedZoneId: 'Z0123456789EXAMPLE' });
+    expect(problemsOf({ domainName: 'origin.example.com' })).toContain('domainName and hostedZoneId go together');
+  });
+
+  it('refuses DNS failover with other than two regions, saying why', () => {
+    const message = problemsOf({
+      regions: 'us-east-1,eu-west-1,ap-southeast-2',
+      domainName: 'origin.example.com',
+      hostedZoneId: 'Z0123456789EXAMPLE',
+    });
+    expect(message).toContain('exactly two regions');
+    expect(message).toContain('PRIMARY');
+  });
+
+  it('reports every problem at once', () => {
+    const message = problemsOf({ regions: 'us-east-1,mars-1', instanceType: 'c7i.large', minCapacity: '0', account: '42' });
+    expect(message).toContain('"mars-1" is not an AWS region name');
+    expect(message).toContain('Graviton');
+    expect(message).toContain('minCapacity must be an integer >= 1');
+    expect(message).toContain('12-digit');
+  });
+
+  it('refuses a primary region that is not deployed', () => {
+    expect(problemsOf({ regions: 'us-east-1,eu-west-1', primaryRegion: 'us-west-2' })).toContain('primaryRegion "us-west-2"');
+  });
+
+  it('refuses maxCapacity below minCapacity', () => {
+    expect(problemsOf({ minCapacity: 4, maxCapacity: 3 })).toContain('maxCapacity (3) must be >= minCapacity (4)');
+  });
+
+  it('refuses duplicated regions', () => {
+    expect(problemsOf({ regions: 'us-east-1,us-east-1' })).toContain('more than once');
+  });
+
+  it('accepts an existing VPC per region with committed attributes', () => {
+    const config = parseConfig({
+      regions: 'us-east-1,eu-west-1',
+      vpcId: 'us-east-1=vpc-0123456789abcdef0',
+      vpcAttributes: {
+        'vpc-0123456789abcdef0': {
+          availabilityZones: ['us-east-1a', 'us-east-1b'],
+          publicSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
+          privateSubnetIds: ['subnet-0bbbbbbbbbbbbbbb1', 'subnet-0bbbbbbbbbbbbbbb2'],
+        },
+      },
+    });
+    expect(config.existingVpcs['us-east-1']?.vpcId).toBe('vpc-0123456789abcdef0');
+    expect(config.existingVpcs['eu-west-1']).toBeUndefined();
+  });
+
+  it('asks for committed attributes instead of looking a VPC up', () => {
+    expect(problemsOf({ regions: 'us-east-1', vpcId: 'vpc-0123456789abcdef0' })).toContain('synth never looks VPCs up');
+  });
+
+  it('refuses one bare VPC id for several regions', () => {
+    expect(problemsOf({ regions: 'us-east-1,eu-west-1', vpcId: 'vpc-0123456789abcdef0' })).toContain('use region=vpc-id pairs');
+  });
+});
+
+describe('parseList', () => {
+  it('drops blanks', () => {
+    expect(parseList(' a, ,b ')).toEqual(['a', 'b']);
+  });
+});
+
+describe('readContext', () => {
+  it('asks for each key exactly once', () => {
+    const asked: string[] = [];
+    readContext((key) => {
+      asked.push(key);
+      return undefined;
+    });
+    expect(new Set(asked).size).toBe(asked.length);
+    expect(asked).toContain('regions');
+    expect(asked).toContain('vpcId');
+  });
+});
