@@ -461,12 +461,12 @@ export class OriginFleet extends Construct {
       description: 'Live Origin instances: own bucket, peer buckets (write), tables, metrics, runtime secret',
       inlinePolicies: { origin: new iam.PolicyDocument({ statements }) },
     });
-    this.acknowledgeWildcards(role, props, [ownObjects, ...peerBuckets.map((bucket) => `${bucket}/*`)]);
+    this.acknowledgeWildcards(role, [ownObjects, ...peerBuckets.map((bucket) => `${bucket}/*`)]);
     return role;
   }
 
   /** Each wildcard the role holds, with why it cannot be narrower. */
-  private acknowledgeWildcards(role: iam.Role, props: ResolvedProps, objectResources: readonly string[]): void {
+  private acknowledgeWildcards(role: iam.Role, objectResources: readonly string[]): void {
     const stack = Stack.of(this);
     for (const resource of objectResources) {
       Validations.of(role).acknowledge({
@@ -479,18 +479,6 @@ export class OriginFleet extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the ${METRIC_NAMESPACE} namespace by condition.`,
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagResource(
-        stack,
-        stack.formatArn({
-          service: 'secretsmanager',
-          resource: 'secret',
-          resourceName: `${props.secretName}-??????`,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      )}]`,
-      reason: 'Secrets Manager appends six random characters to a secret ARN; the ?????? pattern matches exactly that one secret.',
     });
   }
 }

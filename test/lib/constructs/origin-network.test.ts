@@ -1,3 +1,4 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
 import { OriginNetwork } from '../../../lib/constructs/origin-network.js';
 import { regionalStack, template } from '../helpers.js';
@@ -40,6 +41,9 @@ describe('OriginNetwork', () => {
         privateSubnetIds: ['subnet-0bbbbbbbbbbbbbbb1', 'subnet-0bbbbbbbbbbbbbbb2'],
       },
     });
+
+    // Something to deploy into it, so the template is not empty.
+    new ec2.SecurityGroup(stack, 'Probe', { vpc: network.vpc, description: 'probe' });
 
     it('creates no network resources', () => {
       const tpl = template(stack);

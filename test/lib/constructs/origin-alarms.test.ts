@@ -1,0 +1,110 @@
+import { Duration } from 'aws-cdk-lib';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { OriginAlarms, type OriginAlarmsProps } from '../../../lib/constructs/origin-alarms.js';
+import { METRIC_NAMES, METRIC_NAMESPACE, METRIC_REGION_DIMENSION } from '../../../runtime/aws-contract.js';
+import { importedVpc, logicalId, regionalStack, resourcesOf, template } from '../helpers.js';
+
+function build(props: Partial<OriginAlarmsProps> = {}) {
+  const stack = regionalStack(undefined, 'eu-west-1');
+  const vpc = importedVpc(stack);
+  const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Lb', { vpc });
+  const targetGroup = (id: string) => new elbv2.ApplicationTargetGroup(stack, id, { vpc, port: 8080, targetType: elbv2.TargetType.INSTANCE });
+  const delivery = targetGroup('Delivery');
+  const ingest = targetGroup('Ingest');
+  loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [delivery] }).addTargetGroups('Ingest', {
+    priority: 1,
+    conditions: [elbv2.ListenerCondition.pathPatterns(['/ingest/*'])],
+    targetGroups: [ingest],
+  });
+  const alarms = new OriginAlarms(stack, 'Alarms', {
+    loadBalancer,
+    deliveryTargetGroup: delivery,
+    ingestTargetGroup: ingest,
+    compositeAlarmName: 'live-origin-eu-west-1-region-health',
+    dashboardName: 'live-origin-eu-west-1',
+    ...props,
+  });
+  return { stack, alarms, tpl: template(stack) };
+}
+
+describe('OriginAlarms', () => {
+  const { alarms, tpl } = build();
+
+  it('gives the composite alarm its fixed name', () => {
+    tpl.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'live-origin-eu-west-1-region-health' });
+  });
+
+  it('puts the region in ALARM when any of its alarms is', () => {
+    const [[, composite]] = resourcesOf(tpl, 'AWS::CloudWatch::CompositeAlarm');
+    const rule = JSON.stringify(composite!.AlarmRule);
+    for (const alarm of Object.values(alarms.alarms)) expect(rule).toContain(logicalId(alarm));
+    expect(rule).toContain(' OR ');
+    expect(Object.keys(alarms.alarms)).toHaveLength(9);
+  });
+
+  it('alarms on the 5xx share of all requests, target and load balancer errors together', () => {
+    tpl.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 5,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: '100 * (FILL(target5xx, 0) + FILL(lb5xx, 0)) / FILL(requests, 1)' }),
+        Match.objectLike({ Id: 'target5xx', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count' }) }) }),
+        Match.objectLike({ Id: 'lb5xx', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_ELB_5XX_Count' }) }) }),
+      ]),
+    });
+  });
+
+  it('alarms on p99 target response time', () => {
+    tpl.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 6 });
+  });
+
+  it('alarms on unhealthy targets in each target group, and on none healthy', () => {
+    const names = resourcesOf(tpl, 'AWS::CloudWatch::Alarm').map(([, props]) => props.MetricName);
+    expect(names.filter((name) => name === 'UnHealthyHostCount')).toHaveLength(2);
+    tpl.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'HealthyHostCount',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it.each([
+    [METRIC_NAMES.unhealthyPipelines, 'Maximum', 2],
+    [METRIC_NAMES.defects, 'Sum', 30],
+    [METRIC_NAMES.holdTimeouts, 'Sum', 60],
+    [METRIC_NAMES.storeFaults, 'Sum', 1],
+  ])('alarms on the runtime signal %s of this region', (metricName, statistic, threshold) => {
+    tpl.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRIC_NAMESPACE,
+      MetricName: metricName,
+      Dimensions: [{ Name: METRIC_REGION_DIMENSION, Value: 'eu-west-1' }],
+      Statistic: statistic,
+      Threshold: threshold,
+      Period: 60,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('builds a dashboard of the same signals', () => {
+    const [[, dashboard]] = resourcesOf(tpl, 'AWS::CloudWatch::Dashboard');
+    expect(dashboard!.DashboardName).toBe('live-origin-eu-west-1');
+    const body = JSON.stringify(dashboard!.DashboardBody);
+    expect(body).toContain(METRIC_NAMES.peerCopyLagMs);
+    expect(body).toContain('TargetResponseTime');
+  });
+
+  it('takes thresholds from props', () => {
+    build({ thresholds: { p99ResponseTime: Duration.millis(2500), evaluationMinutes: 5 } }).tpl.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ExtendedStatistic: 'p99',
+      Threshold: 2.5,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+    });
+  });
+
+  it('refuses an impossible threshold', () => {
+    expect(() => build({ thresholds: { http5xxPercent: 0 } })).toThrow(/http5xxPercent/);
+  });
+});

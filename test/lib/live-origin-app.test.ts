@@ -1,0 +1,118 @@
+import { Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { addLiveOriginStacks } from '../../lib/live-origin-app.js';
+import { STACK_NAMES } from '../../lib/naming.js';
+import { FIXTURE_ENTRY, joinedText, newApp, resourcesOf, template, twoRegionConfig } from './helpers.js';
+
+/** Two regions with DNS, synthesized once for the whole file. */
+const app = newApp();
+const stacks = addLiveOriginStacks(app, twoRegionConfig(), { runtimeEntry: FIXTURE_ENTRY });
+const [east, west] = ['us-east-1', 'eu-west-1'] as const;
+const tpl: { data: Record<string, Template>; origin: Record<string, Template>; dns: Template } = {
+  data: { [east]: template(stacks.data[east]!), [west]: template(stacks.data[west]!) },
+  origin: { [east]: template(stacks.origins[east]!), [west]: template(stacks.origins[west]!) },
+  dns: template(stacks.dns!),
+};
+
+function userData(region: string): string {
+  const [[, props]] = resourcesOf(tpl.origin[region]!, 'AWS::EC2::LaunchTemplate') as [[string, { LaunchTemplateData: { UserData: unknown } }]];
+  return joinedText(props.LaunchTemplateData.UserData);
+}
+
+function bucketNameOf(region: string): string {
+  const names = resourcesOf(tpl.data[region]!, 'AWS::S3::Bucket')
+    .map(([, props]) => props.BucketName)
+    .filter((name) => name !== undefined);
+  expect(names).toHaveLength(1);
+  return joinedText(names[0]);
+}
+
+describe('two regions with DNS failover', () => {
+  it('creates a data and an origin stack per region, and one DNS stack', () => {
+    const stackIds = app.node.children.filter((child) => child instanceof Stack).map((child) => child.node.id);
+    expect(stackIds.sort()).toEqual(
+      [STACK_NAMES.data(east), STACK_NAMES.data(west), STACK_NAMES.origin(east), STACK_NAMES.origin(west), STACK_NAMES.dns].sort(),
+    );
+  });
+
+  it('keeps the global tables in the primary region, with a replica in the secondary', () => {
+    for (const [, props] of resourcesOf(tpl.data[east]!, 'AWS::DynamoDB::GlobalTable')) {
+      expect((props.Replicas as { Region: string }[]).map((replica) => replica.Region).sort()).toEqual([west, east].sort());
+    }
+    tpl.data[east]!.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
+    tpl.data[west]!.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+  });
+
+  it('protects both data stacks from deletion', () => {
+    expect(stacks.data[east]!.terminationProtection).toBe(true);
+    expect(stacks.data[west]!.terminationProtection).toBe(true);
+    expect(stacks.origins[east]!.terminationProtection).toBe(false);
+  });
+
+  it('gives each region its own segment bucket', () => {
+    expect(bucketNameOf(east)).toContain(`-${east}`);
+    expect(bucketNameOf(west)).toContain(`-${west}`);
+  });
+
+  it("points each fleet at its own bucket and the other region's as peer", () => {
+    expect(userData(east)).toContain(`LIVE_ORIGIN_BUCKET=${bucketNameOf(east)}`);
+    expect(userData(east)).toContain(`LIVE_ORIGIN_PEER_BUCKETS=${west}=${bucketNameOf(west)}`);
+    expect(userData(west)).toContain(`LIVE_ORIGIN_BUCKET=${bucketNameOf(west)}`);
+    expect(userData(west)).toContain(`LIVE_ORIGIN_PEER_BUCKETS=${east}=${bucketNameOf(east)}`);
+  });
+
+  it('points the PRIMARY record at the us-east-1 load balancer and the SECONDARY at eu-west-1', () => {
+    const records = Object.fromEntries(
+      resourcesOf(tpl.dns, 'AWS::Route53::RecordSet').map(([, props]) => [props.Failover as string, JSON.stringify(props.AliasTarget)]),
+    );
+    // Same region: a plain export of the east stack. Other region: the SSM-backed reader.
+    expect(records.PRIMARY).toContain(`${STACK_NAMES.origin(east)}:ExportsOutputFnGetAttFleetLoadBalancer`);
+    expect(records.SECONDARY).toContain('ExportsReader');
+    expect(records.SECONDARY).toContain('LiveOriginOrigineuwest1FnGetAttFleetLoadBalancer');
+  });
+
+  it('writes the eu-west-1 load balancer name for the DNS stack across regions', () => {
+    tpl.origin[west]!.resourceCountIs('Custom::CrossRegionExportWriter', 1);
+    const [[, writer]] = resourcesOf(tpl.origin[west]!, 'Custom::CrossRegionExportWriter');
+    expect(JSON.stringify(writer)).toContain('FleetLoadBalancer');
+    expect(writer).toMatchObject({ WriterProps: { region: east } });
+  });
+
+  it("follows each region's composite alarm, by the name that region gave it", () => {
+    const followed = resourcesOf(tpl.dns, 'AWS::Route53::HealthCheck').map(
+      ([, props]) => (props.HealthCheckConfig as { AlarmIdentifier: { Name: string; Region: string } }).AlarmIdentifier,
+    );
+    for (const region of [east, west]) {
+      const [[, composite]] = resourcesOf(tpl.origin[region]!, 'AWS::CloudWatch::CompositeAlarm');
+      expect(followed).toContainEqual({ Name: composite!.AlarmName, Region: region });
+    }
+  });
+
+  it('serves HTTPS for the domain in every region', () => {
+    for (const region of [east, west]) {
+      tpl.origin[region]!.hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'origin.example.com' });
+      tpl.origin[region]!.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
+    }
+  });
+
+  it('deploys data before origins, and origins before DNS', () => {
+    for (const region of [east, west]) {
+      const dependencies = stacks.origins[region]!.dependencies.map((stack) => stack.stackName).sort();
+      expect(dependencies).toEqual([STACK_NAMES.data(east), STACK_NAMES.data(west)].sort());
+    }
+    expect(stacks.dns!.dependencies.map((stack) => stack.stackName)).toEqual(
+      expect.arrayContaining([STACK_NAMES.origin(east), STACK_NAMES.origin(west)]),
+    );
+  });
+});
+
+describe('without a domain', () => {
+  const plain = addLiveOriginStacks(newApp(), twoRegionConfig({ domainName: '', hostedZoneId: '' }), { runtimeEntry: FIXTURE_ENTRY });
+
+  it('adds no DNS stack and serves plain HTTP', () => {
+    expect(plain.dns).toBeUndefined();
+    const listeners = resourcesOf(template(plain.origins[east]!), 'AWS::ElasticLoadBalancingV2::Listener');
+    expect(listeners.map(([, props]) => props.Port)).toEqual([80]);
+  });
+});
