@@ -282,7 +282,10 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
       }
       const current = await this.readPin(event, path);
       if (current && current.epoch === pinEpoch) {
-        this.patchObject(event, path, (object) => ({ ...object, pin: current }));
+        // Another instance pinned first, maybe a candidate this instance has not seen yet: a
+        // cached object patched with only the pin would pick from stale candidates and swap
+        // the pin away again (instances serving different bytes). Read the object afresh.
+        this.objectCache.invalidate(objectPartition(event, path));
         return current.pipeline;
       }
       want = undefined;

@@ -50,6 +50,20 @@ function ingest(origin: ServerProcess, event: string, path: string, body: Buffer
   return fetch(`${origin.url}/ingest/${event}/a/${path}`, { method: 'PUT', headers: { ...AUTH, 'content-type': 'video/mp4' }, body });
 }
 
+function publish(origin: ServerProcess, event: string, pipeline: string, path: string, body: Buffer): Promise<Response> {
+  return fetch(`${origin.url}/ingest/${event}/${pipeline}/${path}`, { method: 'PUT', headers: { ...AUTH, 'content-type': 'video/mp4' }, body });
+}
+
+function md5Etag(body: Buffer): string {
+  return `"${createHash('md5').update(body).digest('hex')}"`;
+}
+
+/** One delivery GET: status, the chosen pipeline and entity tag, and the bytes. */
+async function deliver(origin: ServerProcess, event: string, path: string): Promise<{ status: number; pipeline: string | null; etag: string | null; body: Buffer }> {
+  const response = await fetch(`${origin.url}/live/${event}/${path}`);
+  return { status: response.status, pipeline: response.headers.get('live-pipeline'), etag: response.headers.get('etag'), body: Buffer.from(await response.arrayBuffer()) };
+}
+
 describe('two origin processes on one AWS store', () => {
   it('releases a GET held on one instance when the other acknowledges the publish', async () => {
     const delays: number[] = [];
@@ -103,5 +117,88 @@ describe('two origin processes on one AWS store', () => {
     const read = await fetch(`${b.url}/live/${event}/video/seg_1.m4s`);
     expect(read.status).toBe(200);
     expect(Buffer.from(await read.arrayBuffer()).equals(after)).toBe(true);
+  }, 30_000);
+
+  it('keeps one pinned pipeline across instances, and both move to the other one within 1 s of a defect report', async () => {
+    const event = 'e2e-pin';
+    await liveEvent(event);
+    const path = 'video/seg_7.m4s';
+    const bodyA = Buffer.from(`pipeline a's ${path}`);
+    const bodyB = Buffer.from(`pipeline b's ${path}`);
+    // b publishes first (through B) and B serves it, so the pin names b; then a, first in the
+    // event's order, publishes through A. Only the pin keeps A serving b: without it the
+    // order picks a.
+    expect((await publish(b, event, 'b', path, bodyB)).status).toBe(201);
+    const first = await deliver(b, event, path);
+    expect(first.status).toBe(200);
+    expect(first.pipeline).toBe('b');
+    expect(first.etag).toBe(md5Etag(bodyB));
+    expect((await publish(a, event, 'a', path, bodyA)).status).toBe(201);
+
+    const immediately = await Promise.all([deliver(a, event, path), deliver(b, event, path)]);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const refreshed = await Promise.all([deliver(a, event, path), deliver(b, event, path)]);
+    for (const served of [...immediately, ...refreshed]) {
+      expect(served.status).toBe(200);
+      expect(served.pipeline).toBe('b');
+      expect(served.etag).toBe(first.etag);
+      expect(served.body.equals(bodyB)).toBe(true);
+    }
+
+    // The pinned candidate reported corrupt through A: both instances re-select a within 1 s.
+    const patch = await fetch(`${a.url}/ingest/${event}/b/${path}`, { method: 'PATCH', headers: { ...AUTH, 'live-defect': 'corrupt' } });
+    expect(patch.status).toBe(200);
+    const patchedAt = Date.now();
+    const switched = await Promise.all(
+      [a, b].map(async (origin) => {
+        for (;;) {
+          const served = await deliver(origin, event, path);
+          expect(served.status).toBe(200);
+          if (served.pipeline === 'a') {
+            expect(served.etag).toBe(md5Etag(bodyA));
+            expect(served.body.equals(bodyA)).toBe(true);
+            return Date.now() - patchedAt;
+          }
+          expect(served.pipeline).toBe('b');
+          if (Date.now() - patchedAt > 2_000) return Infinity;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }),
+    );
+    console.log(`re-selection after PATCH Live-Defect: corrupt on instance A: A serves a after ${switched[0]} ms, B after ${switched[1]} ms`);
+    for (const ms of switched) expect(ms).toBeLessThan(1_000);
+    // And it stays there on both (the pin moved to a; no flapping back to b).
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    for (const served of await Promise.all([deliver(a, event, path), deliver(b, event, path), deliver(a, event, path), deliver(b, event, path)])) {
+      expect(served.pipeline).toBe('a');
+      expect(served.etag).toBe(md5Etag(bodyA));
+    }
+  }, 30_000);
+
+  it('agrees on one pipeline when the first GETs of a fresh path race on both instances', async () => {
+    const event = 'e2e-pin-race';
+    await liveEvent(event);
+    const rounds = 10;
+    const chosen: string[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const path = `video/seg_${100 + i}.m4s`;
+      const bodies: Record<string, Buffer> = { a: Buffer.from(`a ${path}`), b: Buffer.from(`b ${path}`) };
+      // Published at once, a through A and b through B: each instance may know only its own
+      // candidate when the first GETs arrive.
+      const puts = await Promise.all([publish(a, event, 'a', path, bodies.a!), publish(b, event, 'b', path, bodies.b!)]);
+      expect(puts.map((put) => put.status)).toEqual([201, 201]);
+      const served = await Promise.all(Array.from({ length: 10 }, (_, j) => deliver(j % 2 === 0 ? a : b, event, path)));
+      const later = await Promise.all([deliver(a, event, path), deliver(b, event, path)]);
+      const pipelines = new Set([...served, ...later].map((s) => s.pipeline));
+      expect([...served, ...later].map((s) => s.status)).toEqual(Array(12).fill(200));
+      expect([...pipelines]).toHaveLength(1);
+      const [pipeline] = [...pipelines] as string[];
+      for (const s of [...served, ...later]) {
+        expect(s.etag).toBe(md5Etag(bodies[pipeline]!));
+        expect(s.body.equals(bodies[pipeline]!)).toBe(true);
+      }
+      chosen.push(pipeline);
+    }
+    console.log(`racing first GETs (5 on each instance) agreed on one pipeline in each of ${rounds} fresh paths: ${chosen.join(' ')}`);
   }, 30_000);
 });
