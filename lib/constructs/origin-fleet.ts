@@ -37,7 +37,8 @@ export interface OriginFleetProps {
   /** This region's segment bucket: the instances read and write it. */
   readonly segmentBucket: s3.IBucket;
   /**
-   * Segment buckets of the other regions, by region: the instances copy each acked segment there.
+   * Segment buckets of the other regions, by region: the instances copy each acked segment
+   * there, and read from them a key whose copy has not reached this region yet.
    * @default {} (no peers)
    */
   readonly peerBuckets?: Readonly<Record<string, string>>;
@@ -166,7 +167,8 @@ export function bootScript(options: BootScriptOptions): string[] {
     'set -euo pipefail',
     `REGION='${options.region}'`,
     'signal() {',
-    `  /opt/aws/bin/cfn-signal --region "$REGION" --stack '${options.stackName}' --resource '${options.signalResource}' --exit-code "$1" || true`,
+    '  "$(command -v cfn-signal || echo /opt/aws/bin/cfn-signal)" \\',
+    `    --region "$REGION" --stack '${options.stackName}' --resource '${options.signalResource}' --exit-code "$1" || true`,
     '}',
     "trap 'signal 1' ERR",
     'fetch_secret() {',

@@ -35,7 +35,7 @@ export class DataStack extends Stack {
   public readonly tables?: MetadataTables;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
-    super(scope, id, { terminationProtection: true, ...props });
+    super(scope, id, { ...props, terminationProtection: props.terminationProtection ?? true });
     this.segments = new SegmentBucket(this, 'Segments', {
       bucketName: props.segmentBucketName,
       windowSegments: props.windowSegments,

@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -84,5 +84,15 @@ export class OriginStack extends Stack {
       compositeAlarmName: props.healthAlarmName,
       dashboardName: props.dashboardName,
     });
+
+    new CfnOutput(this, 'LoadBalancerDnsName', {
+      description: 'Regional origin endpoint (test it directly; clients use the failover name)',
+      value: this.fleet.loadBalancer.loadBalancerDnsName,
+    });
+    new CfnOutput(this, 'RegionHealthAlarm', {
+      description: 'Composite alarm that Route 53 follows for this region',
+      value: this.alarms.regionHealth.alarmName,
+    });
+    new CfnOutput(this, 'ImageId', { description: 'The baked origin AMI', value: this.image.imageId });
   }
 }

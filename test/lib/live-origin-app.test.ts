@@ -1,9 +1,9 @@
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { addLiveOriginStacks } from '../../lib/live-origin-app.js';
 import { STACK_NAMES } from '../../lib/naming.js';
-import { FIXTURE_ENTRY, joinedText, newApp, resourcesOf, template, twoRegionConfig } from './helpers.js';
+import { cdkJsonContext, FIXTURE_ENTRY, joinedText, newApp, resourcesOf, template, twoRegionConfig } from './helpers.js';
 
 /** Two regions with DNS, synthesized once for the whole file. */
 const app = newApp();
@@ -114,5 +114,25 @@ describe('without a domain', () => {
     expect(plain.dns).toBeUndefined();
     const listeners = resourcesOf(template(plain.origins[east]!), 'AWS::ElasticLoadBalancingV2::Listener');
     expect(listeners.map(([, props]) => props.Port)).toEqual([80]);
+  });
+});
+
+describe('with an account', () => {
+  // What `cdk synth` with credentials writes to cdk.context.json once; committed, synth stays offline.
+  const committedZones = {
+    'availability-zones:account=123456789012:region=us-east-1': ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+  };
+  const withAccount = new App({ context: { ...cdkJsonContext(), ...committedZones } });
+  const built = addLiveOriginStacks(withAccount, twoRegionConfig({ account: '123456789012' }), { runtimeEntry: FIXTURE_ENTRY });
+
+  it('looks nothing up when the zones are committed', () => {
+    expect(withAccount.synth().manifest.missing).toBeUndefined();
+    const zones = resourcesOf(template(built.origins[west]!), 'AWS::EC2::Subnet').map(([, props]) => props.AvailabilityZone);
+    expect(new Set(zones)).toEqual(new Set(['eu-west-1a', 'eu-west-1b']));
+  });
+
+  it('names buckets with the literal account', () => {
+    template(built.data[east]!).hasResourceProperties('AWS::S3::Bucket', { BucketName: 'live-origin-segments-123456789012-us-east-1' });
   });
 });

@@ -2,6 +2,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { bootScript, OriginFleet, type OriginFleetProps } from '../../../lib/constructs/origin-fleet.js';
 import { importedVpc, joinedText, logicalId, regionalStack, resourcesOf, template } from '../helpers.js';
@@ -228,7 +229,7 @@ describe('OriginFleet', () => {
 });
 
 describe('bootScript', () => {
-  const script = bootScript({
+  const lines = bootScript({
     region: 'us-east-1',
     bucketName: 'b',
     tablePrefix: 'p-',
@@ -237,14 +238,37 @@ describe('bootScript', () => {
     hotCacheMemoryFraction: 0.5,
     stackName: 'S',
     signalResource: 'G',
-  }).join('\n');
+  });
+  const script = lines.join('\n');
+  /** The Node.js snippet that turns the secret into environment lines, run as the boot script runs it. */
+  const secretToEnv = (secret: unknown) =>
+    spawnSync(process.execPath, ['-'], {
+      input: lines.slice(lines.findIndex((line) => line.includes("<<'JS'")) + 1, lines.lastIndexOf('JS')).join('\n'),
+      env: { PATH: process.env.PATH, SECRET_JSON: JSON.stringify(secret) },
+      encoding: 'utf8',
+    });
+
+  it('is valid bash', () => {
+    const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
 
   it('signals failure when any step fails', () => {
     expect(script).toContain("trap 'signal 1' ERR");
     expect(script.startsWith('set -euo pipefail')).toBe(true);
   });
 
+  it('writes the secret as quoted environment lines, escaping quotes and backslashes', () => {
+    const run = secretToEnv({ LIVE_ORIGIN_TOKENS: 'tok-1=news-*,tok-2=*', LIVE_ORIGIN_CDN_SECRET: 'a"b\\c', unrelated: 'x' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('LIVE_ORIGIN_TOKENS="tok-1=news-*,tok-2=*"\nLIVE_ORIGIN_CDN_SECRET="a\\"b\\\\c"\n');
+  });
+
   it('refuses a secret without tokens instead of letting the runtime invent one', () => {
-    expect(script).toContain("the secret has no LIVE_ORIGIN_TOKENS");
+    const run = secretToEnv({ LIVE_ORIGIN_CDN_SECRET: 'only-this' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('the secret has no LIVE_ORIGIN_TOKENS');
+    expect(run.stdout).toBe('');
   });
 });
