@@ -25,8 +25,9 @@ export interface IngestResult {
 }
 
 /**
- * Publishing: bytes first, then the candidate record, so metadata never names bytes that are
- * not durable; then stats, notifications, held-request release and CDN purges.
+ * Publishing: bytes first, then notifications, then the candidate record, so metadata never
+ * names bytes that are not durable and a refused PUT leaves no candidate; then stats,
+ * held-request release and CDN purges.
  */
 export class IngestService {
   constructor(private readonly ctx: ServiceContext) {}
@@ -66,6 +67,9 @@ export class IngestService {
     await storeCall('ingest', () =>
       stores.segments.put({ event, pipeline, path: object.path }, input.body, { contentType: input.contentType, etag: input.etag }),
     );
+    // Notifications go before the candidate: a retried PUT re-applies the same values, while a
+    // candidate written first would stay visible if this write then failed and the PUT got 503.
+    await this.notify(event, input.notifications);
     await storeCall('ingest', () => stores.metadata.putCandidate(candidate));
     try {
       await stores.metadata.recordPublish(event, {
@@ -80,7 +84,6 @@ export class IngestService {
       // Stats and cadence only: the candidate is durable, so the ingest still succeeds.
       this.ctx.log.warn({ err: error, event, pipeline }, 'recording publish stats failed');
     }
-    await this.notify(event, input.notifications);
     stores.feed.announce({ event, path: object.path });
 
     if (previous) metrics.conflicts.inc({ pipeline });
