@@ -37,10 +37,10 @@ it('leaves nothing of a PUT visible when its notification write fails (503 with 
     expect((await fetch(`${origin.url}/ingest/ev/a/init.mp4`, { method: 'PUT', headers: auth, body: 'init' })).status).toBe(201);
     const put = await fetch(`${origin.url}/ingest/ev/a/v/seg_1.m4s`, { method: 'PUT', headers: { ...auth, 'live-notify-alert': 'x' }, body: 'not acknowledged' });
     const get = await fetch(`${origin.url}/live/ev/v/seg_1.m4s`);
-    const text = await get.text();
-    console.log('GET after the 503:', get.status, JSON.stringify(text));
     expect(put.status).toBe(503);
+    expect(put.headers.get('retry-after')).toBe('1');
     expect(get.status).not.toBe(200);
+    expect(await get.text()).not.toContain('not acknowledged');
   } finally {
     await origin.stop();
     proxy.close();
