@@ -3,6 +3,7 @@
  * here, and handed to the stacks as plain typed data. Every key can come from `cdk.json` or
  * from the command line (`-c key=value`, where every value arrives as a string).
  */
+import { isGravitonInstanceType, isRegionName } from './aws-names.js';
 
 /** The context keys this app reads; anything else in the context is CDK's own. */
 export const CONTEXT_KEYS = [
@@ -97,9 +98,6 @@ export function defaultPrimaryRegion(regions: readonly string[]): string | undef
   return regions[0];
 }
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-/** Graviton families carry a `g` after the generation digit: c7g, m7gd, c7gn, t4g, im4gn. */
-const GRAVITON_INSTANCE_TYPE = /^[a-z]+\d+g[a-z]*(-flex)?\.[a-z0-9]+$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](-*[a-z0-9])*\.)+[a-z]{2,63}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const ACCOUNT = /^\d{12}$/;
@@ -167,7 +165,7 @@ function parseRegions(value: unknown, problems: Problems): string[] {
     return [];
   }
   for (const region of regions) {
-    if (!REGION.test(region)) problems.add(`regions: "${region}" is not an AWS region name (like us-east-1)`);
+    if (!isRegionName(region)) problems.add(`regions: "${region}" is not an AWS region name (like us-east-1)`);
   }
   const duplicates = regions.filter((region, index) => regions.indexOf(region) !== index);
   if (duplicates.length > 0) problems.add(`regions lists ${[...new Set(duplicates)].join(', ')} more than once`);
@@ -295,7 +293,7 @@ export function parseConfig(raw: RawContext): LiveOriginConfig {
   if (account !== undefined && !ACCOUNT.test(account)) problems.add(`account must be a 12-digit AWS account id, got "${account}"`);
 
   const instanceType = text(raw.instanceType, 'instanceType', problems) ?? CONFIG_DEFAULTS.instanceType;
-  if (!GRAVITON_INSTANCE_TYPE.test(instanceType)) {
+  if (!isGravitonInstanceType(instanceType)) {
     problems.add(`instanceType "${instanceType}" must be a Graviton (arm64) type such as c7g.large: the AMI is arm64`);
   }
 

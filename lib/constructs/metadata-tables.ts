@@ -2,8 +2,8 @@ import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY, TABLE_SUFFIXES, TABLE_TTL_ATTRIBUTE } from '../../runtime/aws-contract.js';
-import { tableNames } from '../naming.js';
 import { withDefaults } from '../defaults.js';
+import { tableNames } from '../naming.js';
 
 export type MetadataTableKey = keyof typeof TABLE_SUFFIXES;
 

@@ -8,9 +8,10 @@ import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { METRIC_NAMESPACE } from '../../runtime/aws-contract.js';
+import { withDefaults } from '../defaults.js';
+import { isGravitonInstanceType, isRegionName } from '../aws-names.js';
 import { tableNames } from '../naming.js';
 import { ENV_FILE, SERVICE_NAME } from './origin-image.js';
-import { withDefaults } from '../defaults.js';
 
 /** The port the runtime listens on (its own default). */
 export const ORIGIN_PORT = 8080;
@@ -512,12 +513,9 @@ function flatten(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const GRAVITON_INSTANCE_TYPE = /^[a-z]+\d+g[a-z]*(-flex)?\.[a-z0-9]+$/;
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-
 function validate(props: ResolvedProps): void {
   const problems: string[] = [];
-  if (!GRAVITON_INSTANCE_TYPE.test(props.instanceType)) {
+  if (!isGravitonInstanceType(props.instanceType)) {
     problems.push(`instanceType "${props.instanceType}" must be Graviton (arm64), like the AMI`);
   }
   if (!Number.isInteger(props.minCapacity) || props.minCapacity < 1) problems.push(`minCapacity must be an integer >= 1, got ${props.minCapacity}`);
@@ -533,7 +531,7 @@ function validate(props: ResolvedProps): void {
   if (delay < 0 || delay > 3600) problems.push(`deregistrationDelay must be between 0 and 3600 s, got ${delay}`);
   const stackRegion = Stack.of(props.vpc).region;
   for (const region of Object.keys(props.peerBuckets)) {
-    if (!REGION.test(region)) problems.push(`peerBuckets: "${region}" is not a region name`);
+    if (!isRegionName(region)) problems.push(`peerBuckets: "${region}" is not a region name`);
     if (!Token.isUnresolved(stackRegion) && region === stackRegion) problems.push(`peerBuckets must not include this region (${region})`);
   }
   if (props.tls && !Token.isUnresolved(props.tls.domainName) && !/^[a-z0-9.-]+\.[a-z]{2,63}$/.test(props.tls.domainName)) {

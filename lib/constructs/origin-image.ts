@@ -9,6 +9,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { bundleRuntime, DEFAULT_RUNTIME_ENTRY, RUNTIME_BUNDLE_FILE, RUNTIME_NODE_MAJOR } from '../../scripts/bundle-runtime.js';
 import { withDefaults } from '../defaults.js';
+import { isGravitonInstanceType } from '../aws-names.js';
 
 /** Where the AMI keeps the bundle. */
 export const INSTALL_DIR = '/opt/live-origin';
@@ -344,13 +345,11 @@ export class OriginImage extends Construct {
   }
 }
 
-const ARM64_INSTANCE_TYPE = /^[a-z]+\d+g[a-z]*(-flex)?\.[a-z0-9]+$/;
-
 function validate(props: ResolvedProps): void {
   if (!existsSync(props.entry)) {
     throw new Error(`OriginImage: the runtime entry ${props.entry} does not exist; build the runtime first or pass entry`);
   }
-  if (!ARM64_INSTANCE_TYPE.test(props.buildInstanceType)) {
+  if (!isGravitonInstanceType(props.buildInstanceType)) {
     throw new Error(`OriginImage: buildInstanceType "${props.buildInstanceType}" must be Graviton (arm64) like the parent image`);
   }
   const stopSeconds = props.stopTimeout.toSeconds({ integral: false });

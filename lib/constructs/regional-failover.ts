@@ -1,7 +1,7 @@
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Token } from 'aws-cdk-lib';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
-import { Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { withDefaults } from '../defaults.js';
 
