@@ -5,6 +5,7 @@
  * the machine can do), (2) the origin on the memory store, and (3) the origin in aws mode on
  * local S3/DynamoDB servers (npm run start:aws-local). Each gets the same wrk load on loopback
  * (1 thread, 50 connections, 10 s); nginx runs one worker, like the single-threaded origin.
+ * BENCH_BYTES, BENCH_SECONDS and BENCH_CONNECTIONS change the segment size and the load.
  * Prints requests/s, latency p50/p99 and the ratios. Needs Debian's nginx and wrk.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -15,7 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const SEGMENT_BYTES = 256 * 1024;
+const SEGMENT_BYTES = Number(process.env.BENCH_BYTES ?? 256 * 1024);
 const DURATION = process.env.BENCH_SECONDS ?? '10';
 const CONNECTIONS = process.env.BENCH_CONNECTIONS ?? '50';
 const TOKEN = 'bench-token-0123456789';

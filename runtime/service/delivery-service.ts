@@ -62,7 +62,11 @@ export class DeliveryService {
     this.budget = new RateBudget(eventRps);
   }
 
-  async deliver(event: string, object: ObjectPath, signal?: AbortSignal): Promise<Delivery> {
+  /**
+   * `leaving` gives a signal that fires when the client goes away; it is asked for only when a
+   * request is about to be held, so the common path sets nothing up.
+   */
+  async deliver(event: string, object: ObjectPath, leaving?: () => AbortSignal): Promise<Delivery> {
     const { metadata } = this.ctx.stores;
     const state = await storeCall('delivery', () => metadata.getEvent(event));
     if (!state) return this.miss(404, 'unknown_event', TTL_DEFAULTS.unknownEventMs);
@@ -84,7 +88,7 @@ export class DeliveryService {
       if (verdict.kind === 'future') return this.miss(404, 'future', verdict.ttlMs, current);
       if (verdict.kind === 'gone') return this.miss(410, 'gone', TTL_DEFAULTS.goneMs, current);
 
-      const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, signal);
+      const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, leaving?.());
       if (outcome === 'published') {
         current = (await storeCall('delivery', () => metadata.getEvent(event))) ?? current;
         continue;

@@ -28,13 +28,19 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
     const object = parseObjectPath(request.params['*']);
     app.authorizeCdn(request);
 
-    const leaving = new AbortController();
+    let leaving: AbortController | undefined;
     const onClose = () => {
-      if (!reply.sent) leaving.abort();
+      if (!reply.sent) leaving?.abort();
     };
-    reply.raw.once('close', onClose);
-    const result = await app.origin.delivery.deliver(request.params.event, object, leaving.signal);
-    reply.raw.off('close', onClose);
+    const signal = () => {
+      if (!leaving) {
+        leaving = new AbortController();
+        reply.raw.once('close', onClose);
+      }
+      return leaving.signal;
+    };
+    const result = await app.origin.delivery.deliver(request.params.event, object, signal);
+    if (leaving) reply.raw.off('close', onClose);
     return send(request, reply, result);
   });
 }
