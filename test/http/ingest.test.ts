@@ -141,9 +141,17 @@ describe('ingest checks, in contract order', () => {
     expect((await fetch(`${origin.url}/ingest/ev-h/a/seg_1.m4s`, { headers: AUTH })).status).toBe(404);
   });
 
-  it('rejects a bad Live-Segment header', async () => {
+  it('rejects a bad Live-Segment header, but only after the token', async () => {
     const res = await put(origin, 'ev-h', 'a', 'seg_1.m4s', 'x', { 'live-segment': '-3' });
     expect(res.status).toBe(400);
+    const anonymous = await fetch(`${origin.url}/ingest/ev-h/a/seg_1.m4s`, { method: 'PUT', headers: { 'live-segment': '-3' }, body: 'x' });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('numbers an object by Live-Segment when given', async () => {
+    await put(origin, 'ev-h', 'a', 'v/chunk-latest.m4s', 'x', { 'live-segment': '42' });
+    const status = await (await fetch(`${origin.url}/admin/events/ev-h`, { headers: AUTH })).json();
+    expect(status.pipelines[0].liveEdge).toBe(42);
   });
 
   it('rejects an over-long notification value', async () => {

@@ -46,14 +46,16 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
   const checks = {
     schema: { params: ingestParams },
     preHandler: async (request: IngestRequest) => {
-      request.objectPath = parseObjectPath(request.params['*'], explicitNumber(request.headers['live-segment']));
+      request.objectPath = parseObjectPath(request.params['*']);
       app.authorize(request, request.params.event);
     },
   };
 
   app.put<{ Params: IngestParams }>('/ingest/:event/:pipeline/*', checks, async (request, reply) => {
     const { event, pipeline } = request.params;
-    const object = request.objectPath!;
+    // Live-Segment belongs to the request, checked after the token like the other headers.
+    const number = explicitNumber(request.headers['live-segment']);
+    const object = number === undefined ? request.objectPath! : parseObjectPath(request.params['*'], number);
     const defects = parseDefects(header(request, 'live-defect'));
     const notifications = parseNotifications(request.headers);
     const { body, etag } = await readBody(request.body as Readable | undefined, app.origin.limits.maxObjectBytes, contentLength(request));
