@@ -4,6 +4,7 @@ import type { Candidate, EventState } from '../domain/model.js';
 import type { ObjectPath } from '../domain/object-path.js';
 import { servedChanged } from '../domain/selection.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
+import type { SegmentKey, StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import { currentSelection } from './object-view.js';
 import { storeCall } from './store-call.js';
@@ -64,13 +65,20 @@ export class IngestService {
       defects: input.defects,
       publishedAt: now,
     };
-    await storeCall('ingest', () =>
-      stores.segments.put({ event, pipeline, path: object.path }, input.body, { contentType: input.contentType, etag: input.etag }),
-    );
-    // Notifications go before the candidate: a retried PUT re-applies the same values, while a
-    // candidate written first would stay visible if this write then failed and the PUT got 503.
-    await this.notify(event, input.notifications);
-    await storeCall('ingest', () => stores.metadata.putCandidate(candidate));
+    const key = { event, pipeline, path: object.path };
+    // A replacement overwrites the bytes the current candidate names: keep them to put back if
+    // the rest of this PUT fails, so a refused PUT leaves the old version served, not the new.
+    const replaced = previous ? await storeCall('ingest', () => stores.segments.get(key, previous.etag)) : undefined;
+    await storeCall('ingest', () => stores.segments.put(key, input.body, { contentType: input.contentType, etag: input.etag }));
+    try {
+      // Notifications go before the candidate: a retried PUT re-applies the same values, while a
+      // candidate written first would stay visible if this write then failed and the PUT got 503.
+      await this.notify(event, input.notifications);
+      await storeCall('ingest', () => stores.metadata.putCandidate(candidate));
+    } catch (error) {
+      if (replaced) await this.restore(key, replaced);
+      throw error;
+    }
     try {
       await stores.metadata.recordPublish(event, {
         pipeline,
@@ -90,6 +98,14 @@ export class IngestService {
     metrics.ingest(pipeline, previous ? 'replaced' : 'created', input.body.length, input.defects);
     if (state) this.purgeIfServedChanged(state, before, candidate, now);
     return { status: previous ? 200 : 201, etag: input.etag };
+  }
+
+  private async restore(key: SegmentKey, bytes: StoredBytes): Promise<void> {
+    try {
+      await this.ctx.stores.segments.put(key, bytes.body, { contentType: bytes.contentType, etag: bytes.etag });
+    } catch (error) {
+      this.ctx.log.error({ err: error, ...key }, 'could not put back the bytes of a refused replacement');
+    }
   }
 
   /** `PATCH`: replaces a candidate's defect set after publication. */

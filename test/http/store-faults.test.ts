@@ -41,6 +41,22 @@ describe('store faults', () => {
     }
   });
 
+  it('keeps serving the old version when a replacing PUT is refused after its bytes were written', async () => {
+    const { stores, setDown } = switchableStores();
+    const origin = await startOrigin({ stores });
+    try {
+      const first = await put(origin, 'sf-2', 'a', 'v/seg_1.m4s', 'old version');
+      setDown(true);
+      expect((await put(origin, 'sf-2', 'a', 'v/seg_1.m4s', 'refused version')).status).toBe(503);
+      setDown(false);
+      const served = await fetch(`${origin.url}/live/sf-2/v/seg_1.m4s`);
+      expect(await served.text()).toBe('old version');
+      expect(served.headers.get('etag')).toBe(first.headers.get('etag'));
+    } finally {
+      await origin.close();
+    }
+  });
+
   it('turns /readyz to 503 within a second of the store going down, and back on recovery', async () => {
     const { stores, setDown } = switchableStores();
     const origin = await startOrigin({ stores });
