@@ -58,7 +58,7 @@ export class HotCache implements SegmentStore {
       // A read that started before a newer version was announced may carry the old one.
       if (expectEtag === undefined || shared?.etag === expectEtag) return shared;
     }
-    return this.load(key, id);
+    return this.load(key, id, expectEtag);
   }
 
   async delete(key: SegmentKey): Promise<void> {
@@ -80,9 +80,9 @@ export class HotCache implements SegmentStore {
     await this.backing.close();
   }
 
-  private load(key: SegmentKey, id: string): Promise<StoredBytes | undefined> {
+  private load(key: SegmentKey, id: string, expectEtag: string | undefined): Promise<StoredBytes | undefined> {
     const mark = this.writes.mark();
-    const read = this.backing.get(key).finally(() => {
+    const read = this.backing.get(key, expectEtag).finally(() => {
       if (this.reads.get(id) === read) this.reads.delete(id);
     });
     this.reads.set(id, read);
