@@ -23,8 +23,10 @@ export class OriginError extends Error {
     message: string,
     /** Extra response headers (e.g. Retry-After) the HTTP layer should send with this error. */
     readonly headers: Readonly<Record<string, string>> = {},
+    /** The underlying failure, for logs only (never sent to clients). */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, { cause });
     this.name = 'OriginError';
   }
 }

@@ -12,8 +12,11 @@ export async function storeCall<T>(operation: string, run: () => Promise<T>): Pr
     return await run();
   } catch (error) {
     if (error instanceof OriginError) throw error;
-    throw new OriginError('store_unavailable', `store unavailable during ${operation}`, {
-      'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
-    });
+    throw new OriginError(
+      'store_unavailable',
+      `store unavailable during ${operation}`,
+      { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) },
+      error,
+    );
   }
 }

@@ -52,6 +52,7 @@ export const errorsPlugin = fp(
     app.setErrorHandler((error: FastifyError | OriginError, request, reply) => {
       const origin = toOriginError(error);
       const status = STATUS_OF[origin.code];
+      // pino's error serializer appends the cause's message (the store's own error) to the line.
       if (status >= 500) request.log.error({ err: error, code: origin.code }, 'request failed');
       else request.log.info({ code: origin.code, reason: origin.message }, 'request rejected');
       if (status === 413) reply.header('Connection', 'close');
