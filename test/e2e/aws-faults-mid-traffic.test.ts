@@ -29,13 +29,7 @@ let b: ServerProcess;
 
 beforeAll(async () => {
   local = await startLocalAws();
-  const env = {
-    ...local.env,
-    LIVE_ORIGIN_STORE: 'aws',
-    LIVE_ORIGIN_BUCKET: local.bucket,
-    LIVE_ORIGIN_TABLE_PREFIX: local.tablePrefix,
-    LIVE_ORIGIN_TOKENS: `${TOKEN}=*`,
-  };
+  const env = local.originEnv(TOKEN);
   [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
   // A timeline an hour ahead: a segment that was never stored is a plain 404 at once (never
   // held), so "not served" is unambiguous.

@@ -27,10 +27,8 @@ it('leaves nothing of a PUT visible when its notification write fails (503 with 
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const origin = await startServerProcess({
-    ...local.env,
+    ...local.originEnv('repro-token-0123456789'),
     AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-    LIVE_ORIGIN_STORE: 'aws', LIVE_ORIGIN_BUCKET: local.bucket, LIVE_ORIGIN_TABLE_PREFIX: local.tablePrefix,
-    LIVE_ORIGIN_TOKENS: 'repro-token-0123456789=*',
   });
   try {
     const auth = { authorization: 'Bearer repro-token-0123456789' };

@@ -21,13 +21,7 @@ let b: ServerProcess;
 
 beforeAll(async () => {
   local = await startLocalAws();
-  const env = {
-    LIVE_ORIGIN_STORE: 'aws',
-    LIVE_ORIGIN_BUCKET: local.bucket,
-    LIVE_ORIGIN_TABLE_PREFIX: local.tablePrefix,
-    LIVE_ORIGIN_TOKENS: `${TOKEN}=*`,
-    ...local.env,
-  };
+  const env = local.originEnv(TOKEN);
   [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
 }, 60_000);
 

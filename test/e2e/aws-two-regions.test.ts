@@ -47,10 +47,7 @@ let s3Region2: S3Client;
 
 function regionEnv(region: string, bucket: string, peers: string): Record<string, string> {
   return {
-    ...local.env,
-    LIVE_ORIGIN_STORE: 'aws',
-    LIVE_ORIGIN_TABLE_PREFIX: local.tablePrefix,
-    LIVE_ORIGIN_TOKENS: `${TOKEN}=*`,
+    ...local.originEnv(TOKEN),
     AWS_REGION: region,
     LIVE_ORIGIN_BUCKET: bucket,
     LIVE_ORIGIN_PEER_BUCKETS: peers,

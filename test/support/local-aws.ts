@@ -118,6 +118,8 @@ export interface LocalAws {
   readonly region: string;
   /** The variables that point the SDK at these servers. */
   readonly env: Readonly<Record<string, string>>;
+  /** The environment of an origin process in aws mode on these stores, granting `token` every event. */
+  originEnv(token: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -147,6 +149,13 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     tablePrefix,
     region,
     env,
+    originEnv: (token) => ({
+      ...env,
+      LIVE_ORIGIN_STORE: 'aws',
+      LIVE_ORIGIN_BUCKET: bucket,
+      LIVE_ORIGIN_TABLE_PREFIX: tablePrefix,
+      LIVE_ORIGIN_TOKENS: `${token}=*`,
+    }),
     async stop() {
       await Promise.allSettled([s3.stop(), dynamoDb.stop()]);
       await rm(directory, { recursive: true, force: true });
