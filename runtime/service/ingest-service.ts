@@ -1,6 +1,7 @@
 import { parseDefects } from '../domain/defects.js';
 import { OriginError } from '../domain/errors.js';
 import type { Candidate, EventState } from '../domain/model.js';
+import type { ObjectRecord } from '../ports/metadata-store.js';
 import type { ObjectPath } from '../domain/object-path.js';
 import { servedChanged } from '../domain/selection.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
@@ -38,14 +39,12 @@ export class IngestService {
     const now = this.ctx.now();
     const { event, pipeline, object } = input;
     await storeCall('ingest', () => stores.metadata.ensureEvent(event, now));
-    const [state, before] = await storeCall('ingest', () =>
-      Promise.all([stores.metadata.getEvent(event), stores.metadata.getObject(event, object.path)]),
-    );
+    const [state, before] = await this.readBefore('ingest', event, object.path);
     const previous = before.candidates.find((c) => c.pipeline === pipeline);
 
     if (previous?.etag === input.etag) {
       if (previous.defects.join(',') !== input.defects.join(',')) {
-        await this.applyDefects(event, pipeline, object.path, input.defects);
+        await this.applyDefects(event, pipeline, object.path, input.defects, [state, before]);
       }
       await this.notify(event, input.notifications);
       metrics.ingest(pipeline, 'identical', input.body.length, []);
@@ -119,20 +118,29 @@ export class IngestService {
   /** Operator `DELETE` of one pipeline's candidate. */
   async delete(event: string, pipeline: string, path: string): Promise<void> {
     const { stores } = this.ctx;
-    const [state, before] = await storeCall('delete', () =>
-      Promise.all([stores.metadata.getEvent(event), stores.metadata.getObject(event, path)]),
-    );
+    const [state, before] = await this.readBefore('delete', event, path);
     const removed = await storeCall('delete', () => stores.metadata.deleteCandidate(event, pipeline, path));
     if (!removed) throw new OriginError('not_found', 'no such candidate');
     await storeCall('delete', () => stores.segments.delete({ event, pipeline, path }));
-    if (state) this.purgeAfter(state, before, { candidates: before.candidates.filter((c) => c.pipeline !== pipeline), pinned: before.pinned }, event, path);
+    const after = { candidates: before.candidates.filter((c) => c.pipeline !== pipeline), pinned: before.pinned };
+    if (state) this.purgeAfter(state, before, after, event, path);
   }
 
-  private async applyDefects(event: string, pipeline: string, path: string, defects: readonly string[]): Promise<Candidate | undefined> {
+  /** The event and the object as they are before a change: what the purge decision compares. */
+  private readBefore(operation: string, event: string, path: string): Promise<[EventState | undefined, ObjectRecord]> {
+    const { metadata } = this.ctx.stores;
+    return storeCall(operation, () => Promise.all([metadata.getEvent(event), metadata.getObject(event, path)]));
+  }
+
+  private async applyDefects(
+    event: string,
+    pipeline: string,
+    path: string,
+    defects: readonly string[],
+    known?: [EventState | undefined, ObjectRecord],
+  ): Promise<Candidate | undefined> {
     const { stores } = this.ctx;
-    const [state, before] = await storeCall('defects', () =>
-      Promise.all([stores.metadata.getEvent(event), stores.metadata.getObject(event, path)]),
-    );
+    const [state, before] = known ?? (await this.readBefore('defects', event, path));
     const updated = await storeCall('defects', () => stores.metadata.setDefects(event, pipeline, path, defects));
     if (!updated) return undefined;
     const previous = before.candidates.find((c) => c.pipeline === pipeline);
@@ -154,7 +162,7 @@ export class IngestService {
    * A new candidate only matters to the CDN if something was served for the path (pinned)
    * and the answer changes, or if it arrives after the segment was declared gone (410 cached).
    */
-  private purgeIfServedChanged(state: EventState, before: { candidates: readonly Candidate[]; pinned?: string }, candidate: Candidate, now: number): void {
+  private purgeIfServedChanged(state: EventState, before: ObjectRecord, candidate: Candidate, now: number): void {
     const after = { candidates: [...before.candidates.filter((c) => c.pipeline !== candidate.pipeline), candidate], pinned: before.pinned };
     if (before.candidates.length === 0 && candidate.number !== undefined) {
       const timeline = timelineFor(state.config, candidate.rendition ? state.renditions[candidate.rendition] : undefined);
@@ -168,8 +176,8 @@ export class IngestService {
 
   private purgeAfter(
     state: EventState,
-    before: { candidates: readonly Candidate[]; pinned?: string },
-    after: { candidates: readonly Candidate[]; pinned?: string },
+    before: ObjectRecord,
+    after: ObjectRecord,
     event: string,
     path: string,
   ): void {
