@@ -38,8 +38,12 @@ export class IngestService {
     const { stores, metrics } = this.ctx;
     const now = this.ctx.now();
     const { event, pipeline, object } = input;
-    await storeCall('ingest', () => stores.metadata.ensureEvent(event, now));
-    const [state, before] = await this.readBefore('ingest', event, object.path);
+    let [state, before] = await this.readBefore('ingest', event, object.path);
+    if (!state) {
+      // Events are created on first ingest; later PUTs skip this write.
+      await storeCall('ingest', () => stores.metadata.ensureEvent(event, now));
+      state = await storeCall('ingest', () => stores.metadata.getEvent(event));
+    }
     const previous = before.candidates.find((c) => c.pipeline === pipeline);
 
     if (previous?.etag === input.etag) {
