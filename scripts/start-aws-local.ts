@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAwsResources } from '../runtime/adapters/aws-stores.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamoDb, startLocalS3 } from '../test/support/local-aws.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamoDb, startLocalS3 } from './local/local-aws.js';
 
 const DEFAULT_BUCKET = 'live-origin-local';
 const DEFAULT_TABLE_PREFIX = 'live-origin-';

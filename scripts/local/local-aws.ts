@@ -1,0 +1,167 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureAwsResources } from '../../runtime/adapters/aws-stores.js';
+
+/**
+ * S3 (s3rver) and DynamoDB (dynalite) on loopback, on free ports, with their data in a temp
+ * directory, so either can be stopped and started again on the same port with its data intact
+ * (fault injection). The SDK reaches them through its own environment variables.
+ *
+ * Used by `npm run start:aws-local`, the demo and the tests (test/support/local-aws.ts
+ * re-exports this module); s3rver and dynalite are dev dependencies, installed by `npm ci`.
+ */
+
+const require = createRequire(import.meta.url);
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  readonly httpServer?: Server;
+}
+type S3rverClass = new (options: {
+  port: number;
+  address: string;
+  silent: boolean;
+  directory: string;
+  configureBuckets?: { name: string }[];
+}) => S3rverInstance;
+type Dynalite = (options: { path?: string; createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
+
+const S3rver = require('s3rver') as S3rverClass;
+const dynalite = require('dynalite') as Dynalite;
+
+/** s3rver checks signatures against these fixed credentials; dynalite accepts any. */
+export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalS3 {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface LocalDynamoDb {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** Starts s3rver on a free loopback port (or the given one), its files under `directory`. */
+export async function startLocalS3(directory: string, port = 0): Promise<LocalS3> {
+  let server = new S3rver({ port, address: '127.0.0.1', silent: true, directory });
+  const address = await server.run();
+  let running = true;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    async stop() {
+      if (!running) return;
+      running = false;
+      server.httpServer?.closeAllConnections();
+      await server.close();
+    },
+    async start() {
+      if (running) return;
+      server = new S3rver({ port: address.port, address: '127.0.0.1', silent: true, directory });
+      await server.run();
+      running = true;
+    },
+  };
+}
+
+/** Starts dynalite on a free loopback port, its LevelDB under `directory`. */
+export async function startLocalDynamoDb(directory: string): Promise<LocalDynamoDb> {
+  const server = dynalite({ path: directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await listen(server, 0);
+  const port = (server.address() as AddressInfo).port;
+  let running = true;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (!running) return;
+      running = false;
+      // Like a crash: open keep-alive connections go too.
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+    async start() {
+      if (running) return;
+      await listen(server, port);
+      running = true;
+    },
+  };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export interface LocalAwsOptions {
+  readonly bucket?: string;
+  readonly tablePrefix?: string;
+  readonly region?: string;
+  /** Peer regions' buckets, created on the same S3 server. */
+  readonly peerBuckets?: Readonly<Record<string, string>>;
+}
+
+export interface LocalAws {
+  readonly s3: LocalS3;
+  readonly dynamoDb: LocalDynamoDb;
+  readonly bucket: string;
+  readonly tablePrefix: string;
+  readonly region: string;
+  /** The variables that point the SDK at these servers. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The environment of an origin process in aws mode on these stores, granting `token` every event. */
+  originEnv(token: string): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts both servers, points this process's SDK at them (process.env), and creates the
+ * bucket(s) and tables.
+ */
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  const directory = await mkdtemp(join(tmpdir(), 'live-origin-aws-'));
+  const s3 = await startLocalS3(join(directory, 's3'));
+  const dynamoDb = await startLocalDynamoDb(join(directory, 'dynamodb'));
+  const region = options.region ?? LOCAL_REGION;
+  const env = {
+    ...LOCAL_CREDENTIALS,
+    AWS_REGION: region,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint,
+  };
+  Object.assign(process.env, env);
+  const bucket = options.bucket ?? 'live-origin-test';
+  const tablePrefix = options.tablePrefix ?? 'live-origin-test-';
+  await ensureAwsResources({ bucket, tablePrefix, region, peerBuckets: options.peerBuckets });
+  return {
+    s3,
+    dynamoDb,
+    bucket,
+    tablePrefix,
+    region,
+    env,
+    originEnv: (token) => ({
+      ...env,
+      LIVE_ORIGIN_STORE: 'aws',
+      LIVE_ORIGIN_BUCKET: bucket,
+      LIVE_ORIGIN_TABLE_PREFIX: tablePrefix,
+      LIVE_ORIGIN_TOKENS: `${token}=*`,
+    }),
+    async stop() {
+      await Promise.allSettled([s3.stop(), dynamoDb.stop()]);
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
