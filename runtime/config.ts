@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { CorsPolicy } from './domain/cors.js';
+import { corsPolicy } from './domain/cors.js';
 import type { TokenGrants } from './domain/tokens.js';
 import { parseTokenGrants } from './domain/tokens.js';
 
@@ -35,6 +37,8 @@ export interface RuntimeConfig {
   readonly eventRps: number;
   readonly drainDelayMs: number;
   readonly logLevel: string;
+  /** LIVE_ORIGIN_CORS_ORIGINS: which pages may read delivery responses (default any). */
+  readonly cors: CorsPolicy;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +59,14 @@ function pairs(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
     result[key] = value;
   }
   return result;
+}
+
+function cors(env: NodeJS.ProcessEnv): CorsPolicy {
+  try {
+    return corsPolicy((env.LIVE_ORIGIN_CORS_ORIGINS ?? '').split(','));
+  } catch (error) {
+    throw new ConfigError(`LIVE_ORIGIN_CORS_ORIGINS: ${(error as Error).message}`);
+  }
 }
 
 /** The only reader of process.env: validates everything once, at start-up. */
@@ -98,5 +110,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     eventRps: integer(env, 'LIVE_ORIGIN_EVENT_RPS', CONFIG_DEFAULTS.eventRps, 0),
     drainDelayMs: integer(env, 'LIVE_ORIGIN_DRAIN_DELAY_MS', CONFIG_DEFAULTS.drainDelayMs, 0),
     logLevel: env.LOG_LEVEL || 'info',
+    cors: cors(env),
   };
 }

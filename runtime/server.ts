@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     maxObjectBytes: config.maxObjectBytes,
     maxHeld: config.maxHeld,
     eventRps: config.eventRps,
+    cors: config.cors,
     logger: log,
   });
 

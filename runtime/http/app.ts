@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import Fastify, { LogController } from 'fastify';
+import type { CorsPolicy } from '../domain/cors.js';
 import type { TokenGrants } from '../domain/tokens.js';
 import type { OriginMetrics } from '../metrics/origin-metrics.js';
 import type { Purger } from '../ports/purger.js';
@@ -10,6 +11,7 @@ import { DeliveryService } from '../service/delivery-service.js';
 import { IngestService } from '../service/ingest-service.js';
 import { HoldRegistry } from './hold-registry.js';
 import { authPlugin } from './plugins/auth.js';
+import { corsPlugin } from './plugins/cors.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { Readiness } from './readiness.js';
@@ -41,6 +43,8 @@ export interface AppDeps {
   /** A pino logger, or false for none (tests). */
   readonly logger: FastifyBaseLogger | false;
   readonly now?: () => number;
+  /** Which pages may read delivery responses (LIVE_ORIGIN_CORS_ORIGINS). @default any origin */
+  readonly cors?: CorsPolicy;
 }
 
 export interface OriginServices {
@@ -122,6 +126,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(metricsPlugin, { metrics: deps.metrics });
   void app.register(authPlugin, { tokens: deps.tokens, cdnSecret: deps.cdnSecret });
   void app.register(opsRoutes);
+  void app.register(corsPlugin, { policy: deps.cors ?? { kind: 'any' } });
   void app.register(deliveryRoutes);
   void app.register(adminRoutes);
   void app.register(ingestRoutes);
