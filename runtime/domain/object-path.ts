@@ -1,4 +1,4 @@
-import { invalidIdentifier } from './errors.js';
+import { badRequest, invalidIdentifier } from './errors.js';
 
 /**
  * Identifier and object-path rules of the HTTP contract, and how an object's name tells its
@@ -27,7 +27,23 @@ export interface ObjectPath {
   readonly rendition?: string;
   /** Zero-padded width of the number in the name (0 when not padded). */
   readonly width?: number;
+  /**
+   * LL-HLS part index within segment `number` (`filePart273.4.mp4` is part 4 of segment 273).
+   * A part is a `segment` for selection and timing: it belongs to its segment's window.
+   */
+  readonly part?: number;
 }
+
+/** What the ingest headers say about a name (they override what the name says). */
+export interface ExplicitNumbering {
+  /** `Live-Segment`. */
+  readonly segment?: number;
+  /** `Live-Part`. */
+  readonly part?: number;
+}
+
+/** `<msn>.<part>` right before the extension: Apple's LL-HLS naming (`filePart273.4.mp4`). */
+const PART_NAME = /(\d+)\.(\d+)$/;
 
 export function parseEventId(value: string): string {
   if (!EVENT_ID.test(value)) throw invalidIdentifier(`event id must match ${EVENT_ID.source}`);
@@ -46,9 +62,11 @@ export function isPipelineId(value: unknown): value is string {
 
 /**
  * Validates an object path (already percent-decoded by the router) and classifies it.
- * `explicitNumber` is the ingest `Live-Segment` header, which overrides the name's digits.
+ * `explicit` carries the ingest `Live-Segment` (or, as a bare number, just it) and `Live-Part`
+ * headers, which override the name's digits.
  */
-export function parseObjectPath(path: string, explicitNumber?: number): ObjectPath {
+export function parseObjectPath(path: string, explicit?: number | ExplicitNumbering): ObjectPath {
+  const { segment: explicitNumber, part: explicitPart } = typeof explicit === 'number' ? { segment: explicit, part: undefined } : (explicit ?? {});
   if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw invalidIdentifier(`path longer than ${MAX_PATH_BYTES} bytes`);
   const parts = path.split('/');
   if (parts.length < 1 || parts.length > MAX_PATH_SEGMENTS) {
@@ -65,18 +83,41 @@ export function parseObjectPath(path: string, explicitNumber?: number): ObjectPa
 
   const dot = name.lastIndexOf('.');
   const stem = dot > 0 ? name.slice(0, dot) : name;
-  const match = /(\d+)(?!.*\d)/.exec(stem);
   const dir = parts.slice(0, -1).join('/');
+  const partMatch = PART_NAME.exec(stem);
+  if (partMatch && dot > 0) {
+    const [, msnDigits, partDigits] = partMatch as unknown as [string, string, string];
+    if (msnDigits.length > MAX_NUMBER_DIGITS || partDigits.length > MAX_NUMBER_DIGITS) {
+      throw invalidIdentifier(`segment and part numbers are at most ${MAX_NUMBER_DIGITS} digits`);
+    }
+    // Each part index is its own rendition (`filePart{n}.4.mp4`): its cadence is the segment
+    // duration, and a number range expands to real part paths for purges.
+    const template = stem.slice(0, partMatch.index) + '{n}.' + partDigits + name.slice(stem.length);
+    const width = msnDigits.length > 1 && msnDigits.startsWith('0') ? msnDigits.length : 0;
+    return {
+      path,
+      kind: 'segment',
+      number: explicitNumber ?? Number(msnDigits),
+      rendition: dir ? `${dir}/${template}` : template,
+      width,
+      part: explicitPart ?? Number(partDigits),
+    };
+  }
+  const match = /(\d+)(?!.*\d)/.exec(stem);
+  if (explicitPart !== undefined && !match && explicitNumber === undefined) {
+    throw badRequest('Live-Part needs a segment number, from the name or Live-Segment');
+  }
+  const withPart = (object: ObjectPath): ObjectPath => (explicitPart === undefined ? object : { ...object, part: explicitPart });
   if (match) {
     const digits = match[1]!;
     if (digits.length > MAX_NUMBER_DIGITS) throw invalidIdentifier(`segment number longer than ${MAX_NUMBER_DIGITS} digits`);
     const template = stem.slice(0, match.index) + '{n}' + stem.slice(match.index + digits.length) + name.slice(stem.length);
     const rendition = dir ? `${dir}/${template}` : template;
     const width = digits.length > 1 && digits.startsWith('0') ? digits.length : 0;
-    return { path, kind: 'segment', number: explicitNumber ?? Number(digits), rendition, width };
+    return withPart({ path, kind: 'segment', number: explicitNumber ?? Number(digits), rendition, width });
   }
   if (explicitNumber !== undefined) {
-    return { path, kind: 'segment', number: explicitNumber, rendition: dir ? `${dir}/{n}` : '{n}', width: 0 };
+    return withPart({ path, kind: 'segment', number: explicitNumber, rendition: dir ? `${dir}/{n}` : '{n}', width: 0 });
   }
   return { path, kind: 'static' };
 }

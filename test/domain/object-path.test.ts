@@ -215,3 +215,43 @@ describe('renditionPath', () => {
     expect(renditionPath(parsed.rendition!, parsed.number!, parsed.width!)).toBe('a/seg_0099.m4s');
   });
 });
+
+describe('LL-HLS parts (<msn>.<part> before the extension)', () => {
+  it('reads filePart273.4.mp4 as part 4 of segment 273, its part index its own rendition', () => {
+    expect(parseObjectPath('v/filePart273.4.mp4')).toEqual({
+      path: 'v/filePart273.4.mp4',
+      kind: 'segment',
+      number: 273,
+      rendition: 'v/filePart{n}.4.mp4',
+      width: 0,
+      part: 4,
+    });
+  });
+
+  it('keeps zero padding of the segment number for the rendition path', () => {
+    const part = parseObjectPath('seg_00012.0.m4s');
+    expect(part).toMatchObject({ number: 12, part: 0, rendition: 'seg_{n}.0.m4s', width: 5 });
+    expect(renditionPath(part.rendition!, 13, part.width!)).toBe('seg_00013.0.m4s');
+  });
+
+  it('lets Live-Segment and Live-Part override the name', () => {
+    expect(parseObjectPath('v/filePart273.4.mp4', { segment: 300, part: 7 })).toMatchObject({ number: 300, part: 7 });
+    expect(parseObjectPath('v/chunk_9.m4s', { part: 2 })).toMatchObject({ kind: 'segment', number: 9, part: 2 });
+    expect(parseObjectPath('v/chunk.m4s', { segment: 5, part: 1 })).toMatchObject({ number: 5, part: 1, rendition: 'v/{n}' });
+  });
+
+  it('refuses Live-Part when nothing gives the segment number', () => {
+    expect(() => parseObjectPath('v/chunk.m4s', { part: 1 })).toThrow(expect.objectContaining({ code: 'bad_request' }));
+  });
+
+  it('leaves whole segments, playlists and init segments without a part', () => {
+    expect(parseObjectPath('v/seg_12.m4s').part).toBeUndefined();
+    expect(parseObjectPath('v/index.3.m3u8')).toEqual({ path: 'v/index.3.m3u8', kind: 'mutable' });
+    expect(parseObjectPath('v/init.1.mp4')).toEqual({ path: 'v/init.1.mp4', kind: 'static' });
+  });
+
+  it('needs an extension after the part (in a bare 12.3, .3 is the extension)', () => {
+    expect(parseObjectPath('v/12.3')).toMatchObject({ number: 12 });
+    expect(parseObjectPath('v/12.3').part).toBeUndefined();
+  });
+});

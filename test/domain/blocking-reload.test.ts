@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import {
+  advancePartLimit,
+  blockingAnswerTtlMs,
+  blockTimeoutMs,
+  judgeReload,
+  parseReloadDirectives,
+} from '../../runtime/domain/blocking-reload.js';
+import type { MediaPlaylistEdge } from '../../runtime/domain/ll-hls-playlist.js';
+
+const badRequest = expect.objectContaining({ code: 'bad_request' });
+
+describe('parseReloadDirectives', () => {
+  it('returns nothing for an ordinary request, whatever other parameters it has', () => {
+    expect(parseReloadDirectives({})).toBeUndefined();
+    expect(parseReloadDirectives({ token: 'x', _HLS_skip: 'YES' })).toBeUndefined();
+  });
+
+  it('reads _HLS_msn alone and with _HLS_part and _HLS_skip', () => {
+    expect(parseReloadDirectives({ _HLS_msn: '273' })).toEqual({ msn: 273 });
+    expect(parseReloadDirectives({ _HLS_msn: '273', _HLS_part: '0', _HLS_skip: 'v2', other: '1' })).toEqual({ msn: 273, part: 0, skip: 'v2' });
+  });
+
+  it('refuses _HLS_part without _HLS_msn', () => {
+    expect(() => parseReloadDirectives({ _HLS_part: '2' })).toThrow(badRequest);
+  });
+
+  it.each([['-1'], ['1.5'], [''], ['0x10'], ['1234567890123456'], [' 3']])('refuses _HLS_msn=%j', (value) => {
+    expect(() => parseReloadDirectives({ _HLS_msn: value })).toThrow(badRequest);
+  });
+
+  it('refuses a bad _HLS_part, a repeated directive and an unknown _HLS_skip', () => {
+    expect(() => parseReloadDirectives({ _HLS_msn: '1', _HLS_part: 'a' })).toThrow(badRequest);
+    expect(() => parseReloadDirectives({ _HLS_msn: ['1', '2'] })).toThrow(badRequest);
+    expect(() => parseReloadDirectives({ _HLS_msn: '1', _HLS_skip: 'NO' })).toThrow(badRequest);
+    expect(() => parseReloadDirectives({ _HLS_skip: 'maybe' })).toThrow(badRequest);
+  });
+});
+
+const edge = (overrides: Partial<MediaPlaylistEdge> = {}): MediaPlaylistEdge => ({
+  targetDurationMs: 2000,
+  partTargetMs: 500,
+  mediaSequence: 100,
+  lastMsn: 272,
+  trailingParts: 2,
+  lastSegmentParts: 4,
+  canBlockReload: true,
+  ended: false,
+  ...overrides,
+});
+
+describe('judgeReload', () => {
+  it('is satisfied by a whole segment at or after the one asked for', () => {
+    expect(judgeReload(edge(), { msn: 272 }).kind).toBe('satisfied');
+    expect(judgeReload(edge(), { msn: 200 }).kind).toBe('satisfied');
+    expect(judgeReload(edge(), { msn: 272, part: 9 }).kind).toBe('satisfied');
+  });
+
+  it('holds for the segment in progress, even when some of its parts are there', () => {
+    expect(judgeReload(edge(), { msn: 273 }).kind).toBe('hold');
+  });
+
+  it('is satisfied by a part of the segment in progress, and holds for the next part', () => {
+    expect(judgeReload(edge(), { msn: 273, part: 1 }).kind).toBe('satisfied');
+    expect(judgeReload(edge(), { msn: 273, part: 2 }).kind).toBe('hold');
+  });
+
+  it('holds up to two segments ahead, and refuses three', () => {
+    expect(judgeReload(edge(), { msn: 274 }).kind).toBe('hold');
+    expect(judgeReload(edge(), { msn: 275 })).toMatchObject({ kind: 'too_far' });
+  });
+
+  it('refuses a part beyond the advance part limit of the segment in progress', () => {
+    // 0.5 s parts: the limit is 6 parts beyond the last (part 1).
+    expect(judgeReload(edge(), { msn: 273, part: 7 }).kind).toBe('hold');
+    expect(judgeReload(edge(), { msn: 273, part: 8 })).toMatchObject({ kind: 'too_far' });
+  });
+
+  it('answers at once from a playlist that has ended', () => {
+    expect(judgeReload(edge({ ended: true }), { msn: 274 }).kind).toBe('satisfied');
+  });
+});
+
+describe('limits and lifetimes', () => {
+  it('uses three parts, or three seconds of parts shorter than a second', () => {
+    expect(advancePartLimit(undefined)).toBe(3);
+    expect(advancePartLimit(1000)).toBe(3);
+    expect(advancePartLimit(2000)).toBe(3);
+    expect(advancePartLimit(500)).toBe(6);
+    expect(advancePartLimit(333)).toBe(9);
+  });
+
+  it('holds three target durations and caches an answer for six', () => {
+    expect(blockTimeoutMs(2000)).toBe(6000);
+    expect(blockingAnswerTtlMs(2000)).toBe(12000);
+  });
+});
