@@ -21,10 +21,10 @@ declare module 'fastify' {
   }
 }
 
-function explicitNumber(header: string | string[] | undefined): number | undefined {
+function explicitNumber(header: string | string[] | undefined, name = 'Live-Segment'): number | undefined {
   if (header === undefined) return undefined;
   if (typeof header !== 'string' || !SEGMENT_NUMBER.test(header.trim())) {
-    throw new OriginError('bad_request', 'Live-Segment must be a non-negative integer of at most 15 digits');
+    throw new OriginError('bad_request', `${name} must be a non-negative integer of at most 15 digits`);
   }
   return Number(header.trim());
 }
@@ -55,7 +55,12 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
     const { event, pipeline } = request.params;
     // Live-Segment belongs to the request, checked after the token like the other headers.
     const number = explicitNumber(request.headers['live-segment']);
-    const object = number === undefined ? request.objectPath! : parseObjectPath(request.params['*'], number);
+    // Live-Part (LL-HLS): the part index within that segment, overriding a `<msn>.<part>` name.
+    const part = explicitNumber(request.headers['live-part'], 'Live-Part');
+    const object =
+      number === undefined && part === undefined
+        ? request.objectPath!
+        : parseObjectPath(request.params['*'], { segment: number, part });
     const defects = parseDefects(header(request, 'live-defect'));
     const notifications = parseNotifications(request.headers);
     const { body, etag } = await readBody(request.body as Readable | undefined, app.origin.limits.maxObjectBytes, contentLength(request));
