@@ -31,6 +31,8 @@ export interface RuntimeConfig {
   readonly generatedToken?: string;
   readonly cdnSecret?: string;
   readonly purgeUrls: readonly string[];
+  /** LIVE_ORIGIN_CLOUDFRONT_DISTRIBUTION_ID: purges also become invalidations on this distribution. */
+  readonly cloudFrontDistributionId?: string;
   readonly maxObjectBytes: number;
   readonly maxHeld: number;
   readonly memoryBytes: number;
@@ -42,6 +44,9 @@ export interface RuntimeConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** CloudFront distribution ids: upper-case letters and digits (E2QWRUHEXAMPLE). */
+const CLOUDFRONT_DISTRIBUTION_ID = /^[A-Z0-9]{8,20}$/;
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
@@ -92,6 +97,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   for (const url of purgeUrls) {
     if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(`LIVE_ORIGIN_PURGE_URLS entries must be http(s) URLs, got "${url}"`);
   }
+  const cloudFrontDistributionId = env.LIVE_ORIGIN_CLOUDFRONT_DISTRIBUTION_ID?.trim() || undefined;
+  if (cloudFrontDistributionId !== undefined && !CLOUDFRONT_DISTRIBUTION_ID.test(cloudFrontDistributionId)) {
+    throw new ConfigError(`LIVE_ORIGIN_CLOUDFRONT_DISTRIBUTION_ID must be a distribution id like E2QWRUHEXAMPLE, got "${cloudFrontDistributionId}"`);
+  }
   return {
     port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0),
     host: env.HOST || CONFIG_DEFAULTS.host,
@@ -104,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     generatedToken,
     cdnSecret: env.LIVE_ORIGIN_CDN_SECRET || undefined,
     purgeUrls: purgeUrls.map((url) => url.replace(/\/+$/, '')),
+    cloudFrontDistributionId,
     maxObjectBytes: integer(env, 'LIVE_ORIGIN_MAX_OBJECT_BYTES', CONFIG_DEFAULTS.maxObjectBytes, 1),
     maxHeld: integer(env, 'LIVE_ORIGIN_MAX_HELD', CONFIG_DEFAULTS.maxHeld, 0),
     memoryBytes: integer(env, 'LIVE_ORIGIN_MEMORY_BYTES', CONFIG_DEFAULTS.memoryBytes, 1),

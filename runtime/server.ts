@@ -5,6 +5,7 @@ import type { RuntimeConfig } from './config.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { OriginMetrics } from './metrics/origin-metrics.js';
+import type { Purger } from './ports/purger.js';
 import type { StoreObserver } from './ports/store-observer.js';
 import type { Stores } from './ports/stores.js';
 
@@ -26,6 +27,18 @@ async function openStores(config: RuntimeConfig, observer: StoreObserver): Promi
   );
 }
 
+/** One purge to every CDN tier (Varnish PURGE fan-out, CloudFront invalidations). */
+function fanOut(purgers: readonly Purger[]): Purger {
+  return {
+    purge: (event, paths) => {
+      for (const purger of purgers) purger.purge(event, paths);
+    },
+    flush: async () => {
+      await Promise.all(purgers.map((purger) => purger.flush()));
+    },
+  };
+}
+
 /** Reads config, wires adapters, listens, and drains on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   let config: RuntimeConfig;
@@ -39,11 +52,20 @@ async function main(): Promise<void> {
   const log = pino({ level: config.logLevel });
   const metrics = new OriginMetrics();
   const stores = await openStores(config, metrics.storeObserver());
-  const purger = new PurgeClient({
+  const purgeClient = new PurgeClient({
     baseUrls: config.purgeUrls,
     onOutcome: (outcome) => metrics.purges.inc({ outcome }),
     onFailure: (url, reason) => log.warn({ url, reason }, 'purge failed'),
   });
+  // With a CloudFront distribution in front, every purge is also an invalidation there.
+  const cloudFront = config.cloudFrontDistributionId
+    ? (await import('./adapters/cloudfront-purger.js')).createCloudFrontPurger({
+        distributionId: config.cloudFrontDistributionId,
+        onOutcome: (outcome, paths) => metrics.purges.inc({ outcome }, paths),
+        onFailure: (reason, paths) => log.warn({ reason, paths: paths.length }, 'CloudFront invalidation failed'),
+      })
+    : undefined;
+  const purger: Purger = cloudFront ? fanOut([purgeClient, cloudFront]) : purgeClient;
   // Alarm signals for the regional alarms; CloudWatch exists only in aws mode.
   const publisher =
     config.store === 'aws'
