@@ -1,7 +1,8 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ErrorCode } from '../../domain/errors.js';
 import { OriginError } from '../../domain/errors.js';
+import { bodyStillArriving, lingerAfterResponse } from './lingering-close.js';
 
 /** The one mapping from error code to HTTP status. */
 export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
@@ -33,7 +34,7 @@ const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
 };
 
 /** Turns anything thrown into `{ error, message }` with one status; 5xx never shows internals. */
-function toOriginError(error: FastifyError | OriginError | Error): OriginError {
+export function toOriginError(error: FastifyError | OriginError | Error): OriginError {
   if (error instanceof OriginError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
@@ -55,11 +56,12 @@ export const errorsPlugin = fp(
       // pino's error serializer appends the cause's message (the store's own error) to the line.
       if (status >= 500) request.log.error({ err: error, code: origin.code }, 'request failed');
       else request.log.info({ code: origin.code, reason: origin.message }, 'request rejected');
-      if (status === 413) reply.header('Connection', 'close');
+      refuseBody(request, reply);
       void reply.code(status).headers(origin.headers).send({ error: origin.code, message: origin.message });
     });
 
     app.setNotFoundHandler((request, reply) => {
+      refuseBody(request, reply);
       const allow = allowedMethods(request.url);
       if (allow) {
         void reply.code(405).header('Allow', allow).send({ error: 'method_not_allowed', message: `${request.method} is not allowed here` });
@@ -70,6 +72,18 @@ export const errorsPlugin = fp(
   },
   { name: 'live-origin-errors' },
 );
+
+/**
+ * An answer given while the request body is still arriving (413, 401/403 on an upload, 400):
+ * the connection closes after it, lingering so the client reads the status, never a reset.
+ * Without the close, Node would drain the rest of the body with no bound to keep the
+ * connection alive.
+ */
+function refuseBody(request: FastifyRequest, reply: FastifyReply): void {
+  if (!bodyStillArriving(request.raw)) return;
+  void reply.header('Connection', 'close');
+  lingerAfterResponse(request.raw);
+}
 
 const METHODS_BY_PREFIX: readonly (readonly [RegExp, string])[] = [
   [/^\/ingest\/[^/]+\/[^/]+\/.+/, 'PUT, PATCH, GET, HEAD, DELETE'],

@@ -22,13 +22,19 @@ export async function readBody(stream: Readable | undefined, limit: number, decl
   const chunks: Buffer[] = [];
   let size = 0;
   if (stream) {
-    for await (const chunk of stream) {
-      const buffer = chunk as Buffer;
-      size += buffer.length;
-      // The 413 goes out with Connection: close; the client stops sending when it reads it.
-      if (size > limit) throw tooLarge(limit);
-      hash.update(buffer);
-      chunks.push(buffer);
+    // Leaving the loop early (413) must not destroy the request: that would reset the
+    // connection before the answer is read. The errors plugin drains the rest (lingering close).
+    try {
+      for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
+        const buffer = chunk as Buffer;
+        size += buffer.length;
+        if (size > limit) throw tooLarge(limit);
+        hash.update(buffer);
+        chunks.push(buffer);
+      }
+    } catch (error) {
+      if (error instanceof OriginError) throw error;
+      throw new OriginError('bad_request', `body ended early after ${size} bytes`, {}, error);
     }
   }
   if (declaredLength !== undefined && size !== declaredLength) {
