@@ -1,0 +1,81 @@
+vcl 4.1;
+
+# A Varnish edge for Live Origin in front of two regions: the CDN tier's fast path of regional
+# failover (DESIGN.md, "Failover on AWS"; Route 53 is the backstop). A fallback director sends
+# every miss to region 1 while its /readyz answers 200, else to region 2; a fetch that fails
+# outright (connection refused or reset, timeout) is retried once on the other region, so
+# viewers see no error in the second or so before the probes notice.
+#
+# Region 1's /readyz turns 503 when it drains or loses its store, which moves traffic within
+# about .threshold probe intervals; it comes back after .threshold good probes out of .window.
+#
+# Backend addresses are filled in by whoever starts Varnish (see test/support/varnish.ts). The
+# edge logic is shared with the one-region setup: live-origin.vcl, next to this file.
+
+import directors;
+
+probe readyz {
+  .url = "/readyz";
+  .expected_response = 200;
+  # Fast: sick after two failed probes of the last three (about 1 s), healthy again likewise.
+  .interval = 500ms;
+  .timeout = 400ms;
+  .window = 3;
+  .threshold = 2;
+  # Start healthy: traffic flows at once, and a dead region is caught by the retry below.
+  .initial = 2;
+}
+
+backend region1 {
+  .host = "${REGION1_HOST}";
+  .port = "${REGION1_PORT}";
+  .probe = readyz;
+  .connect_timeout = 1s;
+  # Held requests stay open up to about two segment durations.
+  .first_byte_timeout = 15s;
+  .between_bytes_timeout = 10s;
+}
+
+backend region2 {
+  .host = "${REGION2_HOST}";
+  .port = "${REGION2_PORT}";
+  .probe = readyz;
+  .connect_timeout = 1s;
+  .first_byte_timeout = 15s;
+  .between_bytes_timeout = 10s;
+}
+
+sub vcl_init {
+  new regions = directors.fallback();
+  regions.add_backend(region1);
+  regions.add_backend(region2);
+  # For the one retry: the other region first.
+  new retry_regions = directors.fallback();
+  retry_regions.add_backend(region2);
+  retry_regions.add_backend(region1);
+}
+
+sub vcl_backend_fetch {
+  if (bereq.retries == 0) {
+    set bereq.backend = regions.backend();
+  } else {
+    set bereq.backend = retry_regions.backend();
+  }
+}
+
+sub vcl_backend_error {
+  if (bereq.retries == 0) {
+    return (retry);
+  }
+}
+
+# Runs before the shared vcl_backend_response (subroutines concatenate in source order).
+sub vcl_backend_response {
+  # Which region answered, for operators (and the failover measurements in the tests).
+  set beresp.http.X-Edge-Backend = beresp.backend.name;
+  if (bereq.retries > 0) {
+    set beresp.http.X-Edge-Retries = bereq.retries;
+  }
+}
+
+include "./live-origin.vcl";

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestOrigin } from '../support/origin.js';
+import { put, startOrigin } from '../support/origin.js';
+import type { Varnish } from '../support/varnish.js';
+import { freePort, startTwoRegionVarnish, varnishInstalled } from '../support/varnish.js';
+
+// CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.
+const run = process.env.CI === 'true' || varnishInstalled() ? describe : describe.skip;
+
+/** The probe (docs/cdn/varnish-two-regions.vcl): 500 ms interval, sick after 2 of 3 bad; with slack for a busy machine. */
+const PROBE_NOTICE_MS = 3_000;
+
+interface Answer {
+  readonly status: number;
+  readonly backend: string | null;
+  readonly retried: boolean;
+  readonly at: number;
+}
+
+run('a real Varnish in front of two regions (docs/cdn/varnish-two-regions.vcl)', () => {
+  let region1: TestOrigin;
+  let region2: TestOrigin;
+  let region1Port: number;
+  let edge: Varnish;
+  let serial = 0;
+
+  beforeAll(async () => {
+    [region1, region2] = await Promise.all([startOrigin(), startOrigin()]);
+    region1Port = Number(new URL(region1.url).port);
+    edge = await startTwoRegionVarnish(region1.url, region2.url);
+  });
+  afterAll(async () => {
+    await edge?.stop();
+    await Promise.all([region1?.close(), region2?.close()]);
+  });
+
+  /** A new object in both regions (as the peer copy and global tables would have it), fetched once through the edge: always a miss. */
+  async function freshMiss(): Promise<Answer> {
+    const path = `v/seg_${++serial}.m4s`;
+    // Region 1 may be down: then only region 2 has it, as after a failover.
+    await Promise.allSettled([put(region1, 'regions', 'a', path, `r1-${serial}`), put(region2, 'regions', 'a', path, `r2-${serial}`)]);
+    const response = await fetch(`${edge.url}/live/regions/${path}`);
+    await response.arrayBuffer();
+    return { status: response.status, backend: response.headers.get('x-edge-backend'), retried: response.headers.has('x-edge-retries'), at: Date.now() };
+  }
+
+  /** Misses every 50 ms until one satisfies `done`; every answer on the way is kept. */
+  async function missesUntil(done: (answer: Answer) => boolean, timeoutMs: number): Promise<Answer[]> {
+    const answers: Answer[] = [];
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const answer = await freshMiss();
+      answers.push(answer);
+      if (done(answer) || Date.now() > until) return answers;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('sends misses to region 1 while it is ready', async () => {
+    for (let i = 0; i < 3; i++) expect(await freshMiss()).toMatchObject({ status: 200, backend: 'region1', retried: false });
+  });
+
+  it('when region 1 dies, viewers get region 2 at once (retry), then the probes move the director', async () => {
+    const region1Gone = Date.now();
+    await region1.close();
+    const answers = await missesUntil((answer) => answer.backend === 'region2' && !answer.retried, PROBE_NOTICE_MS + 1_000);
+    // Not one error on the way: a fetch that failed on region 1 was retried on region 2.
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+    expect(answers.every((answer) => answer.backend === 'region2')).toBe(true);
+    const moved = answers.at(-1)!;
+    expect(moved.retried).toBe(false);
+    expect(moved.at - region1Gone).toBeLessThan(PROBE_NOTICE_MS);
+    console.log(
+      `region 1 closed: first answer from region 2 after ${answers[0]!.at - region1Gone} ms (${answers.filter((a) => a.retried).length} retried), director on region 2 after ${moved.at - region1Gone} ms`,
+    );
+  });
+
+  it('when region 1 is back, its probes bring traffic back', async () => {
+    region1 = await startOrigin({ port: region1Port });
+    const back = Date.now();
+    const answers = await missesUntil((answer) => answer.backend === 'region1', PROBE_NOTICE_MS + 1_000);
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    expect(answers.at(-1)!.backend).toBe('region1');
+    expect(answers.at(-1)!.at - back).toBeLessThan(PROBE_NOTICE_MS);
+  });
+
+  it('a region whose /readyz says 503 (draining, or its store is down) is left while it still answers', async () => {
+    region1.app.origin.readiness.drain();
+    const drained = Date.now();
+    const answers = await missesUntil((answer) => answer.backend === 'region2', PROBE_NOTICE_MS + 1_000);
+    expect(answers.every((answer) => answer.status === 200 && !answer.retried)).toBe(true);
+    expect(answers.at(-1)!.backend).toBe('region2');
+    expect(answers.at(-1)!.at - drained).toBeLessThan(PROBE_NOTICE_MS);
+  });
+});
