@@ -17,16 +17,21 @@ export const STALE_PLAYLIST_SEGMENTS = 2;
 
 /**
  * Pipelines whose playlists are stale: two or more segments behind the pipeline furthest
- * ahead (epoch-locked numbering makes edges comparable), or unhealthy (silent too long).
+ * ahead (epoch-locked numbering makes edges comparable), unhealthy (silent too long), or
+ * silent for more than one segment (target) duration while another pipeline was heard within
+ * it (contract v2: an LL-HLS player must not wait out a stopped playlist).
  */
 export function stalePipelines(state: EventState, nowMs: number): Set<string> {
   const timeline = eventTimeline(state);
+  const durationMs = timeline?.durationMs ?? TTL_DEFAULTS.fallbackSegmentMs;
   const pipelines = Object.values(state.pipelines);
   const newest = Math.max(...pipelines.map((p) => p.edge ?? -Infinity));
+  const someoneAdvancing = pipelines.some((p) => nowMs - p.lastIngestAt <= durationMs);
   const stale = new Set<string>();
   for (const stats of pipelines) {
     const behind = (stats.edge ?? -Infinity) <= newest - STALE_PLAYLIST_SEGMENTS;
-    if (behind || !pipelineHealth(stats, timeline, TTL_DEFAULTS.fallbackSegmentMs, nowMs).healthy) stale.add(stats.pipeline);
+    const stopped = someoneAdvancing && nowMs - stats.lastIngestAt > durationMs;
+    if (behind || stopped || !pipelineHealth(stats, timeline, TTL_DEFAULTS.fallbackSegmentMs, nowMs).healthy) stale.add(stats.pipeline);
   }
   return stale;
 }
