@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestOrigin } from '../support/origin.js';
 import { put, startOrigin } from '../support/origin.js';
 import type { Varnish } from '../support/varnish.js';
-import { freePort, startTwoRegionVarnish, varnishInstalled } from '../support/varnish.js';
+import { startTwoRegionVarnish, varnishInstalled } from '../support/varnish.js';
 
 // CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.
 const run = process.env.CI === 'true' || varnishInstalled() ? describe : describe.skip;

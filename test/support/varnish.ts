@@ -1,12 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { writeEdgeVcl } from '../../scripts/local/edge-vcl.js';
 
 export const VARNISHD = '/usr/sbin/varnishd';
-const VCL_DIR = 'docs/cdn';
 
 export function varnishInstalled(): boolean {
   return spawnSync(VARNISHD, ['-V']).status === 0;
@@ -30,8 +30,7 @@ export interface Varnish {
 
 /** Starts a real Varnish in the foreground with the project's VCL, in front of the given origin. */
 export async function startVarnish(originUrl: string): Promise<Varnish> {
-  const origin = new URL(originUrl);
-  return runVarnish('varnish.vcl', { ORIGIN_HOST: origin.hostname, ORIGIN_PORT: origin.port });
+  return runVarnish([new URL(originUrl)]);
 }
 
 /**
@@ -39,34 +38,12 @@ export async function startVarnish(originUrl: string): Promise<Varnish> {
  * director over both origins, with /readyz probes and one retry on the other region.
  */
 export async function startTwoRegionVarnish(region1Url: string, region2Url: string): Promise<Varnish> {
-  const [region1, region2] = [new URL(region1Url), new URL(region2Url)];
-  return runVarnish('varnish-two-regions.vcl', {
-    REGION1_HOST: region1.hostname,
-    REGION1_PORT: region1.port,
-    REGION2_HOST: region2.hostname,
-    REGION2_PORT: region2.port,
-  });
+  return runVarnish([new URL(region1Url), new URL(region2Url)]);
 }
 
-/** The shipped VCL files, the top one with its backend placeholders filled, in a fresh working directory. */
-function renderVcl(dir: string, top: string, values: Readonly<Record<string, string>>): string {
-  for (const file of readdirSync(VCL_DIR).filter((name) => name.endsWith('.vcl'))) {
-    let vcl = readFileSync(path.join(VCL_DIR, file), 'utf8');
-    if (file === top) {
-      vcl = vcl.replace(/\$\{([A-Z0-9_]+)\}/g, (placeholder, name: string) => {
-        const value = values[name];
-        if (value === undefined) throw new Error(`${file}: no value for ${placeholder}`);
-        return value;
-      });
-    }
-    writeFileSync(path.join(dir, file), vcl);
-  }
-  return path.join(dir, top);
-}
-
-async function runVarnish(top: string, values: Readonly<Record<string, string>>): Promise<Varnish> {
+async function runVarnish(origins: readonly [URL] | readonly [URL, URL]): Promise<Varnish> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'live-origin-varnish-'));
-  const vclFile = renderVcl(dir, top, values);
+  const vclFile = writeEdgeVcl(dir, origins);
   const port = await freePort();
   const child: ChildProcess = spawn(
     VARNISHD,
