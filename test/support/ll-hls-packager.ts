@@ -204,7 +204,7 @@ export function startLlHlsPackager(options: LlHlsPackagerOptions): LlHlsPackager
  * (moof + mdat), rebasing each fragment's decode time (tfdt) by `offsetTicks`.
  */
 class Mp4FragmentReader {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private init: Buffer[] = [];
   private moof: Buffer | undefined;
   private initSent = false;
