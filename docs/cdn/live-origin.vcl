@@ -37,7 +37,28 @@ sub vcl_recv {
   # Delivery needs no cookies or auth from viewers; the origin's answer is the same for all.
   unset req.http.Cookie;
   unset req.http.Authorization;
+  call live_origin_query;
   return (hash);
+}
+
+# Query strings (contract v2): only LL-HLS blocking-reload directives change the answer, so
+# the cache key keeps `_HLS_msn` and `_HLS_part` (in that order, whatever order the player
+# used) and drops every other parameter: one cached copy per segment/part a player waits for.
+sub live_origin_query {
+  if (req.url ~ "\?") {
+    set req.http.x-hls = "";
+    if (req.url ~ "[?&]_HLS_msn=") {
+      set req.http.x-hls = "&_HLS_msn=" + regsub(req.url, "^.*[?&]_HLS_msn=([^&]*).*$", "\1");
+    }
+    if (req.url ~ "[?&]_HLS_part=") {
+      set req.http.x-hls = req.http.x-hls + "&_HLS_part=" + regsub(req.url, "^.*[?&]_HLS_part=([^&]*).*$", "\1");
+    }
+    set req.url = regsub(req.url, "\?.*$", "");
+    if (req.http.x-hls != "") {
+      set req.url = req.url + "?" + regsub(req.http.x-hls, "^&", "");
+    }
+    unset req.http.x-hls;
+  }
 }
 
 sub vcl_backend_response {
@@ -45,6 +66,18 @@ sub vcl_backend_response {
   set beresp.http.x-url = bereq.url;
   if (beresp.http.Live-TTL-Ms) {
     set beresp.ttl = std.duration(beresp.http.Live-TTL-Ms + "ms", 0s);
+  } else if (beresp.status == 404 && beresp.http.CMSD-Static ~ "(^|,)\s*at=\d{4,}") {
+    # CMSD `at` (CTA-5006) on a 404: when the object becomes available. Without Live-TTL-Ms
+    # (an origin that only speaks CMSD), cache the 404 until then, not a fixed negative TTL.
+    set beresp.ttl = std.time(regsub(beresp.http.CMSD-Static, "^(.*[,\s])?at=(\d+)(\d{3}).*$", "\2.\3"), now) - now;
+  }
+  # CMSD `nor` names the object players ask for next: logged (varnishlog -i VCL_Log) for a
+  # prefetcher to act on; the origin holds such a request until the object is published.
+  if (beresp.http.CMSD-Static ~ "nor=") {
+    std.log("cmsd-nor: " + regsub(bereq.url, "[^/]*$", "") + regsub(beresp.http.CMSD-Static, {"^.*nor="([^"]*)".*$"}, "\1"));
+  }
+  if (beresp.http.CMSD-Dynamic) {
+    std.log("cmsd-dynamic: " + beresp.http.CMSD-Dynamic);
   }
   # A live edge must not serve stale segments or playlists past their lifetime.
   set beresp.grace = 0s;
@@ -54,7 +87,10 @@ sub vcl_backend_response {
 
 sub vcl_deliver {
   unset resp.http.x-url;
+  # CMSD-Dynamic describes the origin at the moment of the fill (duress): passed on with the
+  # answer that fetched it, never replayed from cache.
   if (obj.hits > 0) {
+    unset resp.http.CMSD-Dynamic;
     set resp.http.X-Cache = "HIT";
   } else {
     set resp.http.X-Cache = "MISS";
