@@ -26,6 +26,12 @@ export interface RuntimeConfig {
   readonly tablePrefix: string;
   readonly region?: string;
   readonly peerBuckets: Readonly<Record<string, string>>;
+  /**
+   * Peer regions whose bucket lives on its own S3 endpoint (`region=bucket@http://host:port` in
+   * LIVE_ORIGIN_PEER_BUCKETS): local twins of regions, each on its own S3 server. On AWS every
+   * region's bucket is reached through the SDK's regional endpoint and this stays empty.
+   */
+  readonly peerEndpoints: Readonly<Record<string, string>>;
   readonly tokens: TokenGrants;
   /** Set when no LIVE_ORIGIN_TOKENS was given: the token generated for this run. */
   readonly generatedToken?: string;
@@ -66,6 +72,25 @@ function pairs(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
   return result;
 }
 
+/** LIVE_ORIGIN_PEER_BUCKETS: `region=bucket` or `region=bucket@endpoint` entries. */
+function peers(env: NodeJS.ProcessEnv): { buckets: Record<string, string>; endpoints: Record<string, string> } {
+  const buckets: Record<string, string> = {};
+  const endpoints: Record<string, string> = {};
+  for (const [region, spec] of Object.entries(pairs(env, 'LIVE_ORIGIN_PEER_BUCKETS'))) {
+    const at = spec.indexOf('@');
+    const bucket = at < 0 ? spec : spec.slice(0, at);
+    if (bucket === '') throw new ConfigError(`LIVE_ORIGIN_PEER_BUCKETS: no bucket for ${region}`);
+    buckets[region] = bucket;
+    if (at < 0) continue;
+    const endpoint = spec.slice(at + 1).replace(/\/+$/, '');
+    if (!/^https?:\/\/[^/]+$/.test(endpoint)) {
+      throw new ConfigError(`LIVE_ORIGIN_PEER_BUCKETS: the endpoint of ${region} must be an http(s) URL without a path, got "${endpoint}"`);
+    }
+    endpoints[region] = endpoint;
+  }
+  return { buckets, endpoints };
+}
+
 function cors(env: NodeJS.ProcessEnv): CorsPolicy {
   try {
     return corsPolicy((env.LIVE_ORIGIN_CORS_ORIGINS ?? '').split(','));
@@ -81,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   if (store === 'aws' && !env.LIVE_ORIGIN_BUCKET) throw new ConfigError('LIVE_ORIGIN_BUCKET is required when LIVE_ORIGIN_STORE=aws');
   if (store === 'aws' && !env.AWS_REGION) throw new ConfigError('AWS_REGION is required when LIVE_ORIGIN_STORE=aws');
 
+  const peerBuckets = peers(env);
   let generatedToken: string | undefined;
   let tokenSpec = env.LIVE_ORIGIN_TOKENS ?? '';
   if (tokenSpec.trim() === '') {
@@ -108,7 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     bucket: env.LIVE_ORIGIN_BUCKET || undefined,
     tablePrefix: env.LIVE_ORIGIN_TABLE_PREFIX || CONFIG_DEFAULTS.tablePrefix,
     region: env.AWS_REGION || undefined,
-    peerBuckets: pairs(env, 'LIVE_ORIGIN_PEER_BUCKETS'),
+    peerBuckets: peerBuckets.buckets,
+    peerEndpoints: peerBuckets.endpoints,
     tokens,
     generatedToken,
     cdnSecret: env.LIVE_ORIGIN_CDN_SECRET || undefined,

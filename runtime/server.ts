@@ -21,6 +21,7 @@ async function openStores(config: RuntimeConfig, observer: StoreObserver): Promi
       tablePrefix: config.tablePrefix,
       region: config.region!,
       peerBuckets: { ...config.peerBuckets },
+      peerEndpoints: { ...config.peerEndpoints },
       memoryBytes: config.memoryBytes,
     },
     observer,

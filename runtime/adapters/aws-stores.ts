@@ -20,6 +20,8 @@ export interface AwsStoresConfig {
   readonly region: string;
   /** LIVE_ORIGIN_PEER_BUCKETS: region -> bucket of the other regions (this region's entry is ignored). */
   readonly peerBuckets: Readonly<Record<string, string>>;
+  /** Peer regions whose bucket is on its own S3 endpoint (local twins of regions); others use the SDK's. */
+  readonly peerEndpoints?: Readonly<Record<string, string>>;
   /** LIVE_ORIGIN_MEMORY_BYTES: the hot cache's bound. */
   readonly memoryBytes: number;
   /** Writes slower than this are reported as faults. @default 500 */
@@ -34,9 +36,10 @@ export interface AwsStoresConfig {
  * Clients for one region. Endpoints and credentials come from the SDK's own configuration
  * (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, the credential chain).
  */
-function s3Client(region: string): S3Client {
+function s3Client(region: string, endpoint?: string): S3Client {
   return new S3Client({
     region,
+    ...(endpoint === undefined ? {} : { endpoint }),
     maxAttempts: MAX_ATTEMPTS,
     requestHandler: S3_HTTP,
     // Without this the SDK streams bodies with trailing checksums (aws-chunked), which
@@ -44,7 +47,7 @@ function s3Client(region: string): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     // The SDK's own variable: a custom S3 endpoint (a local server) has no per-bucket host names.
-    forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
+    forcePathStyle: endpoint !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined,
   });
 }
 
@@ -52,10 +55,10 @@ function dynamoDbClient(region: string): DynamoDBClient {
   return new DynamoDBClient({ region, maxAttempts: MAX_ATTEMPTS, requestHandler: DYNAMODB_HTTP });
 }
 
-function peerLocations(config: Pick<AwsStoresConfig, 'region' | 'peerBuckets'>): BucketLocation[] {
+function peerLocations(config: Pick<AwsStoresConfig, 'region' | 'peerBuckets' | 'peerEndpoints'>): BucketLocation[] {
   return Object.entries(config.peerBuckets)
     .filter(([region]) => region !== config.region)
-    .map(([region, bucket]) => ({ region, bucket, client: s3Client(region) }));
+    .map(([region, bucket]) => ({ region, bucket, client: s3Client(region, config.peerEndpoints?.[region]) }));
 }
 
 /**
