@@ -5,7 +5,7 @@ import type { Selection } from '../domain/selection.js';
 import type { Timeline } from '../domain/timing.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
 import { servedTtlMs, TTL_DEFAULTS } from '../domain/ttl.js';
-import type { HoldRegistry } from '../http/hold-registry.js';
+import type { HoldRegistry } from './hold-registry.js';
 import type { StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import { currentSelection, stalePipelines } from './object-view.js';
@@ -57,7 +57,8 @@ export class DeliveryService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly holds: HoldRegistry,
-    eventRps: number,
+    /** Requests per second per event before shedding; 0 (no budget) skips the budget on the hot path. */
+    private readonly eventRps: number,
   ) {
     this.budget = new RateBudget(eventRps);
   }
@@ -72,7 +73,7 @@ export class DeliveryService {
     if (!state) return this.miss(404, 'unknown_event', TTL_DEFAULTS.unknownEventMs);
     const timeline = object.rendition ? timelineFor(state.config, state.renditions[object.rendition]) : timelineFor(state.config, undefined);
 
-    if (!this.budget.take(event, isAtLiveEdge(object.number, liveEdge(state)), this.ctx.now())) {
+    if (this.eventRps > 0 && !this.budget.take(event, isAtLiveEdge(object.number, liveEdge(state)), this.ctx.now())) {
       this.ctx.metrics.shed.inc({ reason: 'event_rate' });
       return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, state);
     }
@@ -130,7 +131,7 @@ export class DeliveryService {
         gone.add(chosen.pipeline);
         continue;
       }
-      this.ctx.metrics.selections.inc({ outcome: selection.outcome });
+      this.ctx.metrics.selectionCounted(selection.outcome);
       return { candidate: chosen, bytes, selection };
     }
     return undefined;

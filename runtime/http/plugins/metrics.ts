@@ -6,6 +6,8 @@ import type { OriginMetrics } from '../../metrics/origin-metrics.js';
 export const metricsPlugin = fp<{ metrics: OriginMetrics }>(
   async (app: FastifyInstance, { metrics }) => {
     app.addHook('onResponse', async (request, reply) => {
+      // Delivery records its own (bound once, no hook on its hot path).
+      if (request.routeOptions.config.ownMetrics) return;
       const route = request.routeOptions.url ?? 'unmatched';
       const seconds = reply.elapsedTime / 1000;
       metrics.request(route, request.method, reply.statusCode, seconds);

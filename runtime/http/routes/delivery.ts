@@ -1,11 +1,47 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+/**
+ * `GET|HEAD /live/{event}/{path}`: what the CDN pulls, on the origin's hot path.
+ *
+ * How a delivery answer is made (read this before adding headers):
+ * - `deliveryDispatcher` takes every GET/HEAD under `/live/{event}/` straight from the Node
+ *   server (app.ts installs it in front of Fastify), so the hot GET pays for no router, schema,
+ *   hooks or reply object. The Fastify route below serves the same requests through the same
+ *   `serve` when they arrive another way (`app.inject`, or while the app closes: Fastify then
+ *   answers 503 itself). Both record metrics and the access log here, once.
+ * - `serve` validates (domain `parseEventId`/`parseObjectPath`, the CDN secret), asks
+ *   `DeliveryService.deliver` (every rule: selection, pins, masks, timing, TTLs), and writes
+ *   one `writeHead` with a raw header list.
+ * - Headers come from `DeliveryHeaders` (../delivery-headers.ts). A served object's headers
+ *   are a `HeaderBlock` built once per candidate and reused while its `BlockInputs` are the
+ *   same; misses get `forMiss`. To add a header:
+ *   * the same on every delivery response for the configuration (CORS with `*`): put it in
+ *     the `fixed` list given to `DeliveryHeaders` (app.ts builds it from config);
+ *   * depending only on the served object or event (CMSD-Static `ot`, `st`, `sf`, `d`, `nor`;
+ *     `Access-Control-Expose-Headers` naming the event's `Live-Notify-*`): build it in
+ *     `DeliveryHeaders.forObject`/`forMiss`, and add whatever it is computed from to
+ *     `BlockInputs` (and `sameInputs`) so a change rebuilds the block;
+ *   * depending on the request or the moment (CORS origin echo + `Vary: Origin` with a list,
+ *     CMSD `ht` on a released hold, `at` on a 404, CMSD-Dynamic `du` while shedding, LL-HLS
+ *     blocking-reload answers): append it in `serve` with `withExtra(...)`, which copies the
+ *     cached list only when there is something to add. Keep the common 200 free of per-request work.
+ * - Query strings are split off here and ignored by selection (contract v2); a blocking
+ *   reload reads its `_HLS_msn`/`_HLS_part` from `query` in `serve`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { judgeRange, noneMatch } from '../../domain/conditional.js';
-import { notificationHeaders } from '../../domain/notifications.js';
-import { parseObjectPath } from '../../domain/object-path.js';
-import { ttlHeaders } from '../../domain/ttl.js';
+import type { ObjectPath } from '../../domain/object-path.js';
+import { parseEventId, parseObjectPath } from '../../domain/object-path.js';
 import type { Delivery } from '../../service/delivery-service.js';
+import type { HeaderBlock, RawHeaders } from '../delivery-headers.js';
+import { DeliveryHeaders, JSON_CONTENT_TYPE } from '../delivery-headers.js';
+import { STATUS_OF, toOriginError } from '../plugins/errors.js';
 import type { EventObjectParams } from '../schemas.js';
 import { eventObjectParams } from '../schemas.js';
+
+/** The delivery route as metrics label it. */
+export const DELIVERY_ROUTE = '/live/:event/*';
+const PREFIX = '/live/';
 
 /** Seconds a shed client is told to wait; matches the 503's cache lifetime. */
 const OVERLOAD_RETRY_AFTER_SECONDS = 5;
@@ -22,72 +58,214 @@ const MISS_MESSAGES: Readonly<Record<string, string>> = {
   drain: 'origin is shutting down',
 };
 
-/** `GET|HEAD /live/{event}/{path}`: what the CDN pulls. */
-export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: EventObjectParams }>('/live/:event/*', { schema: { params: eventObjectParams } }, async (request, reply) => {
-    const object = parseObjectPath(request.params['*']);
-    app.authorizeCdn(request);
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route records its own request metrics and access log (the metrics plugin skips it). */
+    readonly ownMetrics?: boolean;
+  }
+}
 
-    let leaving: AbortController | undefined;
-    const onClose = () => {
-      if (!reply.sent) leaving?.abort();
-    };
-    const signal = () => {
-      if (!leaving) {
-        leaving = new AbortController();
-        reply.raw.once('close', onClose);
-      }
-      return leaving.signal;
-    };
-    const result = await app.origin.delivery.deliver(request.params.event, object, signal);
-    if (leaving) reply.raw.off('close', onClose);
-    return send(request, reply, result);
+/** Serves one delivery request; shared by the dispatcher and the Fastify route. */
+type Serve = (req: IncomingMessage, res: ServerResponse, event: string, rawPath: string) => Promise<void>;
+
+/** One per app (its services), however many plugin contexts ask. */
+const serveOf = new WeakMap<object, Serve>();
+
+/** The Fastify route: the same answers for requests that reach Fastify (`inject`, or closing). */
+export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
+  const serve = serveFor(app);
+  app.get<{ Params: EventObjectParams }>(DELIVERY_ROUTE, { schema: { params: eventObjectParams }, config: { ownMetrics: true } }, async (request, reply) => {
+    reply.hijack();
+    await serve(request.raw, reply.raw, request.params.event, request.params['*']);
   });
 }
 
-function send(request: FastifyRequest, reply: FastifyReply, result: Delivery) {
-  if (result.kind === 'aborted') {
-    reply.hijack();
-    reply.raw.destroy();
-    return;
+/**
+ * Takes GET/HEAD `/live/{event}/...` from the Node server before Fastify; returns false for
+ * anything else (and while the app closes, so Fastify's own 503 answers).
+ */
+export function deliveryDispatcher(app: FastifyInstance): { handle(req: IncomingMessage, res: ServerResponse): boolean; close(): void } {
+  let closing = false;
+  let serve: Serve | undefined;
+  return {
+    handle(req, res) {
+      if (closing || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+      const url = req.url!;
+      if (!url.startsWith(PREFIX)) return false;
+      const slash = url.indexOf('/', PREFIX.length);
+      if (slash <= PREFIX.length) return false;
+      const query = url.indexOf('?', slash);
+      let event = url.slice(PREFIX.length, slash);
+      let rawPath = query < 0 ? url.slice(slash + 1) : url.slice(slash + 1, query);
+      if (event.includes('?')) return false;
+      if (url.includes('%')) {
+        // Percent-decoding as the router does; the decoded names are validated like any other.
+        try {
+          event = decodeURIComponent(event);
+          rawPath = decodeURIComponent(rawPath);
+        } catch {
+          return false;
+        }
+      }
+      serve ??= serveFor(app);
+      void serve(req, res, event, rawPath);
+      return true;
+    },
+    close() {
+      closing = true;
+    },
+  };
+}
+
+function serveFor(app: FastifyInstance): Serve {
+  const existing = serveOf.get(app.origin);
+  if (existing) return existing;
+  const headers = new DeliveryHeaders();
+  const record = app.origin.metrics.requestRecorder(DELIVERY_ROUTE);
+  const log = app.log;
+  const serve: Serve = async (req, res, event, rawPath) => {
+    const started = performance.now();
+    let status: number;
+    try {
+      parseEventId(event);
+      const object = parsedPath(rawPath);
+      app.authorizeCdn(req);
+      const result = await app.origin.delivery.deliver(event, object, leavingSignal(res));
+      status = send(req, res, result, headers);
+    } catch (error) {
+      status = sendError(res, error as Error, log);
+    }
+    const ms = performance.now() - started;
+    if (status === 0) return;
+    record(req.method!, status, ms / 1000);
+    accessLog(log, req, status, ms);
+  };
+  serveOf.set(app.origin, serve);
+  return serve;
+}
+
+/** Paths already parsed (valid ones only): a CDN asks for the same few thousand names over and over. */
+const parsedPaths = new Map<string, ObjectPath>();
+/** Bounds the parse cache; it starts afresh when full (a live window is far smaller). */
+const MAX_PARSED_PATHS = 50_000;
+
+function parsedPath(rawPath: string): ObjectPath {
+  let object = parsedPaths.get(rawPath);
+  if (!object) {
+    object = parseObjectPath(rawPath);
+    if (parsedPaths.size >= MAX_PARSED_PATHS) parsedPaths.clear();
+    parsedPaths.set(rawPath, object);
   }
-  if (result.state) void reply.headers(notificationHeaders(result.state.notifications));
-  void reply.headers(ttlHeaders(result.ttlMs, result.kind === 'object' && result.immutable));
+  return object;
+}
+
+/** Gives the service a signal that fires if the client leaves; set up only when asked (held requests). */
+function leavingSignal(res: ServerResponse): () => AbortSignal {
+  return () => {
+    const leaving = new AbortController();
+    const onClose = () => {
+      if (!res.writableEnded) leaving.abort();
+    };
+    res.once('close', onClose);
+    res.once('finish', () => res.off('close', onClose));
+    return leaving.signal;
+  };
+}
+
+/** Writes the answer; returns its status (0 when the client left and nothing was sent). */
+function send(req: IncomingMessage, res: ServerResponse, result: Delivery, headers: DeliveryHeaders): number {
+  if (result.kind === 'aborted') {
+    res.destroy();
+    return 0;
+  }
   if (result.kind === 'miss') {
-    if (result.status === 503) void reply.header('Retry-After', String(OVERLOAD_RETRY_AFTER_SECONDS));
-    void reply.code(result.status);
-    return { error: result.status === 503 ? 'overloaded' : result.status === 410 ? 'gone' : 'not_found', message: MISS_MESSAGES[result.reason] };
+    const raw = headers.forMiss(result.state?.notifications, result.ttlMs);
+    if (result.status === 503) raw.push('Retry-After', String(OVERLOAD_RETRY_AFTER_SECONDS));
+    const error = result.status === 503 ? 'overloaded' : result.status === 410 ? 'gone' : 'not_found';
+    return json(res, result.status, raw, { error, message: MISS_MESSAGES[result.reason] });
   }
 
   const { candidate, bytes, selection } = result;
-  // The stored bytes' own tag: it differs from the candidate's only while a replacing PUT is
-  // between its byte write and its metadata write, and must describe the body actually sent.
-  const etag = bytes.etag;
-  void reply.headers({
-    ETag: etag,
-    'Last-Modified': new Date(candidate.publishedAt).toUTCString(),
-    'Live-Pipeline': candidate.pipeline,
-    'Accept-Ranges': 'bytes',
+  // The stored bytes' own tag (in the block): it differs from the candidate's only while a
+  // replacing PUT is between its byte write and its metadata write, and must describe the body sent.
+  const block = headers.forObject(candidate, {
+    bytes,
+    notifications: result.state.notifications,
+    ttlMs: result.ttlMs,
+    immutable: result.immutable,
+    defects: selection.defectPairs.length > 0 ? selection.defectPairs.join(', ') : '',
   });
-  if (selection.defectPairs.length > 0) void reply.header('Live-Defect', selection.defectPairs.join(', '));
-  if (noneMatch(header(request, 'if-none-match'), etag)) {
-    void reply.code(304);
-    return reply.send();
+  if (noneMatch(header(req, 'if-none-match'), bytes.etag)) {
+    res.writeHead(304, block.common as string[]);
+    res.end();
+    return 304;
   }
-  void reply.header('Content-Type', bytes.contentType);
-  const range = judgeRange(header(request, 'range'), bytes.body.length, header(request, 'if-range'), etag);
-  if (range.kind === 'unsatisfiable') {
-    void reply.code(416).header('Content-Range', `bytes */${bytes.body.length}`).header('Content-Type', 'application/json');
-    return { error: 'range_not_satisfiable', message: `object has ${bytes.body.length} bytes` };
+  const size = bytes.body.length;
+  const rangeHeader = header(req, 'range');
+  if (rangeHeader !== undefined) {
+    const range = judgeRange(rangeHeader, size, header(req, 'if-range'), bytes.etag);
+    if (range.kind === 'unsatisfiable') {
+      return json(res, 416, withExtra(block.common, ['Content-Range', `bytes */${size}`]), {
+        error: 'range_not_satisfiable',
+        message: `object has ${size} bytes`,
+      }, 'application/json');
+    }
+    if (range.kind === 'partial') {
+      const part = bytes.body.subarray(range.start, range.end + 1);
+      res.writeHead(206, partialHeaders(block, bytes.contentType, `bytes ${range.start}-${range.end}/${size}`, part.length));
+      res.end(part);
+      return 206;
+    }
   }
-  if (range.kind === 'partial') {
-    void reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${bytes.body.length}`);
-    return bytes.body.subarray(range.start, range.end + 1);
-  }
-  return bytes.body;
+  res.writeHead(200, block.full as string[]);
+  res.end(bytes.body);
+  return 200;
 }
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
+function partialHeaders(block: HeaderBlock, contentType: string, contentRange: string, length: number): string[] {
+  return withExtra(block.common, ['Content-Type', contentType, 'Content-Range', contentRange, 'Content-Length', String(length)]);
+}
+
+/** A cached header list plus per-request headers, copied only when there is something to add. */
+export function withExtra(base: RawHeaders, extra: readonly string[]): string[] {
+  return extra.length === 0 ? (base as string[]) : [...base, ...extra];
+}
+
+function json(res: ServerResponse, status: number, raw: string[], body: object, contentType = JSON_CONTENT_TYPE): number {
+  const payload = Buffer.from(JSON.stringify(body));
+  raw.push('Content-Type', contentType, 'Content-Length', String(payload.length));
+  res.writeHead(status, raw);
+  res.end(payload);
+  return status;
+}
+
+/** The errors plugin's mapping and log lines, for answers written here. */
+function sendError(res: ServerResponse, error: Error, log: FastifyBaseLogger): number {
+  const origin = toOriginError(error);
+  const status = STATUS_OF[origin.code];
+  if (status >= 500) log.error({ err: error, code: origin.code }, 'request failed');
+  else log.info({ code: origin.code, reason: origin.message }, 'request rejected');
+  if (res.headersSent) {
+    res.destroy();
+    return status;
+  }
+  const raw: string[] = [];
+  for (const name in origin.headers) raw.push(name, origin.headers[name]!);
+  return json(res, status, raw, { error: origin.code, message: origin.message });
+}
+
+/**
+ * One line per answer that is not a success, at info (5xx also get the error line above);
+ * successes at debug, where a disabled level costs one check: at production settings the
+ * hot GET writes no log line (requests, statuses and latency are in the metrics).
+ */
+function accessLog(log: FastifyBaseLogger, req: IncomingMessage, status: number, ms: number): void {
+  if (status >= 400) log.info({ method: req.method, url: req.url, status, ms: Math.round(ms) }, 'request');
+  else if (log.level === 'debug' || log.level === 'trace') log.debug({ method: req.method, url: req.url, status, ms: Math.round(ms) }, 'request');
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
+

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { LocalPublishFeed } from '../../runtime/adapters/local-publish-feed.js';
-import { HoldRegistry, type HoldRegistryOptions, type WaitOutcome } from '../../runtime/http/hold-registry.js';
+import { HoldRegistry, type HoldRegistryOptions, type WaitOutcome } from '../../runtime/service/hold-registry.js';
 import type { PublishFeed, PublishListener, PublishedObject } from '../../runtime/ports/publish-feed.js';
 
 /** The local feed, recording which objects the registry watches. */

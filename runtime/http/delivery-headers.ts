@@ -1,0 +1,95 @@
+import { notificationHeaders } from '../domain/notifications.js';
+import type { Notifications } from '../domain/notifications.js';
+import { ttlHeaders } from '../domain/ttl.js';
+import type { Candidate } from '../domain/model.js';
+import type { StoredBytes } from '../ports/segment-store.js';
+
+/**
+ * Response headers of delivery, assembled once and reused. A served candidate's headers change
+ * only when its bytes, its TTL, the forwarded defects or the event's notifications change, so
+ * they are kept per candidate as a ready `writeHead` list and rebuilt only when one of those
+ * inputs is no longer the same. Each header's value still comes from the domain rules
+ * (`ttlHeaders`, `notificationHeaders`), so nothing here decides what a header says.
+ */
+
+/** A raw header list for `writeHead`: name, value, name, value, ... (no per-call object or header map). */
+export type RawHeaders = readonly string[];
+
+/** What a served object's headers are computed from; a block is reused only while all are the same. */
+export interface BlockInputs {
+  readonly bytes: StoredBytes;
+  readonly notifications: Notifications;
+  readonly ttlMs: number;
+  readonly immutable: boolean;
+  /** `Live-Defect` value, '' when the served candidate is clean. */
+  readonly defects: string;
+}
+
+/** Ready header lists for one served candidate. */
+export interface HeaderBlock {
+  readonly inputs: BlockInputs;
+  /** 304, and the start of every other answer for this candidate. */
+  readonly common: RawHeaders;
+  /** 200 with the whole body: `common` plus Content-Type and Content-Length. */
+  readonly full: RawHeaders;
+}
+
+/** The JSON body type of delivery's non-object answers (as Fastify sends JSON). */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+export class DeliveryHeaders {
+  private readonly blocks = new WeakMap<Candidate, HeaderBlock>();
+  private readonly notified = new WeakMap<Notifications, RawHeaders>();
+
+  /** `fixed`: headers every delivery response carries, the same for every request (set from configuration). */
+  constructor(private readonly fixed: RawHeaders = []) {}
+
+  /** The headers of a served candidate, from the cache while its inputs are unchanged. */
+  forObject(candidate: Candidate, inputs: BlockInputs): HeaderBlock {
+    const cached = this.blocks.get(candidate);
+    if (cached && sameInputs(cached.inputs, inputs)) return cached;
+    const common = [
+      ...this.fixed,
+      ...this.eventHeaders(inputs.notifications),
+      ...record(ttlHeaders(inputs.ttlMs, inputs.immutable)),
+      'ETag',
+      inputs.bytes.etag,
+      'Last-Modified',
+      new Date(candidate.publishedAt).toUTCString(),
+      'Live-Pipeline',
+      candidate.pipeline,
+      'Accept-Ranges',
+      'bytes',
+    ];
+    if (inputs.defects !== '') common.push('Live-Defect', inputs.defects);
+    const full = [...common, 'Content-Type', inputs.bytes.contentType, 'Content-Length', String(inputs.bytes.body.length)];
+    const block = { inputs, common, full };
+    this.blocks.set(candidate, block);
+    return block;
+  }
+
+  /** The headers of an answer without an object (404, 410, 503): notifications (if the event is known) and TTLs. */
+  forMiss(notifications: Notifications | undefined, ttlMs: number): string[] {
+    return [...this.fixed, ...(notifications ? this.eventHeaders(notifications) : []), ...record(ttlHeaders(ttlMs, false))];
+  }
+
+  /** `Live-Notify-*` of an event, kept per notifications object (stores replace it on every change). */
+  private eventHeaders(notifications: Notifications): RawHeaders {
+    let headers = this.notified.get(notifications);
+    if (!headers) {
+      headers = record(notificationHeaders(notifications));
+      this.notified.set(notifications, headers);
+    }
+    return headers;
+  }
+}
+
+function sameInputs(a: BlockInputs, b: BlockInputs): boolean {
+  return a.bytes === b.bytes && a.notifications === b.notifications && a.ttlMs === b.ttlMs && a.immutable === b.immutable && a.defects === b.defects;
+}
+
+function record(headers: Readonly<Record<string, string>>): string[] {
+  const raw: string[] = [];
+  for (const name in headers) raw.push(name, headers[name]!);
+  return raw;
+}
