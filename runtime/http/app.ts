@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import type { CorsPolicy } from '../domain/cors.js';
@@ -6,20 +5,23 @@ import type { TokenGrants } from '../domain/tokens.js';
 import type { OriginMetrics } from '../metrics/origin-metrics.js';
 import type { Purger } from '../ports/purger.js';
 import type { Stores } from '../ports/stores.js';
+import { ActivityLog } from '../service/activity-log.js';
 import type { ServiceContext } from '../service/context.js';
 import { ControlService } from '../service/control-service.js';
 import { DeliveryService } from '../service/delivery-service.js';
-import { HoldRegistry } from '../service/hold-registry.js';
 import { IngestService } from '../service/ingest-service.js';
+import { StatusService } from '../service/status-service.js';
+import { HoldRegistry } from './hold-registry.js';
 import { authPlugin } from './plugins/auth.js';
 import { corsPlugin } from './plugins/cors.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { Readiness } from './readiness.js';
 import { adminRoutes } from './routes/admin.js';
-import { deliveryDispatcher, deliveryRoutes } from './routes/delivery.js';
+import { deliveryRoutes } from './routes/delivery.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { opsRoutes } from './routes/ops.js';
+import { statusRoutes } from './routes/status.js';
 
 /** Server timeouts: ingest of a large object on a slow link, and CDN keep-alive reuse. */
 export const HTTP_TIMEOUTS = {
@@ -54,6 +56,7 @@ export interface OriginServices {
   readonly ingest: IngestService;
   readonly delivery: DeliveryService;
   readonly control: ControlService;
+  readonly status: StatusService;
   readonly holds: HoldRegistry;
   readonly readiness: Readiness;
   readonly limits: { readonly maxObjectBytes: number };
@@ -67,34 +70,28 @@ declare module 'fastify' {
 
 /** Builds the origin's HTTP app on the given stores. Never listens: server.ts does. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  let delivery: ReturnType<typeof deliveryDispatcher> | undefined;
   const app = Fastify({
-    // Delivery GETs go from the Node server straight to their handler (routes/delivery.ts);
-    // everything else, and delivery while closing, goes through Fastify.
-    serverFactory: (handler) => {
-      const server = http.createServer((req, res) => {
-        if (!delivery?.handle(req, res)) handler(req, res);
-      });
-      server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveTimeoutMs;
-      server.requestTimeout = HTTP_TIMEOUTS.requestTimeoutMs;
-      server.setTimeout(HTTP_TIMEOUTS.connectionTimeoutMs);
-      return server;
-    },
     loggerInstance: deps.logger === false ? undefined : deps.logger,
     logger: deps.logger === false ? false : undefined,
     // The metrics plugin writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
+    connectionTimeout: HTTP_TIMEOUTS.connectionTimeoutMs,
+    keepAliveTimeout: HTTP_TIMEOUTS.keepAliveTimeoutMs,
+    requestTimeout: HTTP_TIMEOUTS.requestTimeoutMs,
     bodyLimit: CONTROL_BODY_LIMIT,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
+  const now = deps.now ?? Date.now;
+  const activity = new ActivityLog(now);
   const ctx: ServiceContext = {
     stores: deps.stores,
-    purger: deps.purger,
+    purger: activity.recording(deps.purger),
     metrics: deps.metrics,
     log: app.log,
-    now: deps.now ?? Date.now,
+    now,
+    activity,
   };
   const holds = new HoldRegistry(deps.stores.feed, {
     maxHeld: deps.maxHeld,
@@ -104,12 +101,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const readiness = new Readiness(async () => {
     await Promise.all([deps.stores.segments.ping(), deps.stores.metadata.ping()]);
   });
+  const control = new ControlService(ctx);
   const services: OriginServices = {
     stores: deps.stores,
     metrics: deps.metrics,
     ingest: new IngestService(ctx),
     delivery: new DeliveryService(ctx, holds, deps.eventRps),
-    control: new ControlService(ctx),
+    control,
+    status: new StatusService({ control, activity, held: () => holds.held, readiness: () => readiness.reason, now }),
     holds,
     readiness,
     limits: { maxObjectBytes: deps.maxObjectBytes },
@@ -124,7 +123,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     healthTimer.unref();
   });
   app.addHook('preClose', async () => {
-    delivery?.close();
     readiness.drain();
     holds.drain();
   });
@@ -139,8 +137,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(opsRoutes);
   void app.register(corsPlugin, { policy: deps.cors ?? { kind: 'any' } });
   void app.register(deliveryRoutes);
-  delivery = deliveryDispatcher(app);
   void app.register(adminRoutes);
   void app.register(ingestRoutes);
+  void app.register(statusRoutes);
   return app;
 }

@@ -31,13 +31,28 @@ export class ControlService {
     this.active.add(event);
   }
 
+  /** Events active on this instance, most recent first. */
+  activeEvents(): string[] {
+    return [...this.active].reverse();
+  }
+
   async putConfig(event: string, config: EventConfig): Promise<boolean> {
     this.touch(event);
     return storeCall('config', () => this.ctx.stores.metadata.putEventConfig(event, config, this.ctx.now()));
   }
 
   async status(event: string): Promise<Record<string, unknown>> {
-    const state = await this.mustEvent(event);
+    return this.describe(await this.mustEvent(event));
+  }
+
+  /** The same status, without marking the event active: a status page polling must not reorder them. */
+  async peek(event: string): Promise<Record<string, unknown> | undefined> {
+    const state = await storeCall('control', () => this.ctx.stores.metadata.getEvent(event));
+    return state && this.describe(state);
+  }
+
+  private describe(state: EventState): Record<string, unknown> {
+    const { event } = state;
     const now = this.ctx.now();
     const pipelines = pipelineOrder(state.config.pipelines, Object.keys(state.pipelines)).map((id) => {
       const stats = state.pipelines[id];

@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { OriginError } from '../../domain/errors.js';
@@ -11,7 +10,9 @@ declare module 'fastify' {
     /** Throws 401/403 unless the bearer token grants `event`. */
     authorize(request: FastifyRequest, event: string): void;
     /** Throws 403 unless the request carries the CDN secret (when one is configured). */
-    authorizeCdn(request: { readonly headers: IncomingHttpHeaders }): void;
+    authorizeCdn(request: FastifyRequest): void;
+    /** Throws 401 unless the bearer token is known; returns which events it grants (status page). */
+    grantedEvents(request: FastifyRequest): (event: string) => boolean;
   }
 }
 
@@ -32,7 +33,14 @@ export const authPlugin = fp<AuthOptions>(
       if (access === 'forbidden') throw new OriginError('forbidden', `token does not grant event ${event}`);
     });
 
-    app.decorate('authorizeCdn', (request: { readonly headers: IncomingHttpHeaders }) => {
+    app.decorate('grantedEvents', (request: FastifyRequest) => {
+      if (checkAccess(options.tokens, request.headers.authorization, undefined) === 'unauthenticated') {
+        throw new OriginError('unauthorized', 'missing or unknown bearer token', { 'WWW-Authenticate': 'Bearer' });
+      }
+      return (event: string) => checkAccess(options.tokens, request.headers.authorization, event) === 'granted';
+    });
+
+    app.decorate('authorizeCdn', (request: FastifyRequest) => {
       if (!secret) return;
       const given = request.headers['live-cdn-auth'];
       const bytes = typeof given === 'string' ? Buffer.from(given) : undefined;
