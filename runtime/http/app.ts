@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import type { CorsPolicy } from '../domain/cors.js';
@@ -11,14 +12,14 @@ import { ControlService } from '../service/control-service.js';
 import { DeliveryService } from '../service/delivery-service.js';
 import { IngestService } from '../service/ingest-service.js';
 import { StatusService } from '../service/status-service.js';
-import { HoldRegistry } from './hold-registry.js';
+import { HoldRegistry } from '../service/hold-registry.js';
 import { authPlugin } from './plugins/auth.js';
 import { corsPlugin } from './plugins/cors.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { Readiness } from './readiness.js';
 import { adminRoutes } from './routes/admin.js';
-import { deliveryRoutes } from './routes/delivery.js';
+import { deliveryDispatcher, deliveryRoutes } from './routes/delivery.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { opsRoutes } from './routes/ops.js';
 import { statusRoutes } from './routes/status.js';
@@ -70,14 +71,23 @@ declare module 'fastify' {
 
 /** Builds the origin's HTTP app on the given stores. Never listens: server.ts does. */
 export function buildApp(deps: AppDeps): FastifyInstance {
+  let delivery: ReturnType<typeof deliveryDispatcher> | undefined;
   const app = Fastify({
+    // Delivery GETs go from the Node server straight to their handler (routes/delivery.ts);
+    // everything else, and delivery while closing, goes through Fastify.
+    serverFactory: (handler) => {
+      const server = http.createServer((req, res) => {
+        if (!delivery?.handle(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveTimeoutMs;
+      server.requestTimeout = HTTP_TIMEOUTS.requestTimeoutMs;
+      server.setTimeout(HTTP_TIMEOUTS.connectionTimeoutMs);
+      return server;
+    },
     loggerInstance: deps.logger === false ? undefined : deps.logger,
     logger: deps.logger === false ? false : undefined,
     // The metrics plugin writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
-    connectionTimeout: HTTP_TIMEOUTS.connectionTimeoutMs,
-    keepAliveTimeout: HTTP_TIMEOUTS.keepAliveTimeoutMs,
-    requestTimeout: HTTP_TIMEOUTS.requestTimeoutMs,
     bodyLimit: CONTROL_BODY_LIMIT,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -123,6 +133,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     healthTimer.unref();
   });
   app.addHook('preClose', async () => {
+    delivery?.close();
     readiness.drain();
     holds.drain();
   });
@@ -137,6 +148,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(opsRoutes);
   void app.register(corsPlugin, { policy: deps.cors ?? { kind: 'any' } });
   void app.register(deliveryRoutes);
+  delivery = deliveryDispatcher(app);
   void app.register(adminRoutes);
   void app.register(ingestRoutes);
   void app.register(statusRoutes);

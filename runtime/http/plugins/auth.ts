@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { OriginError } from '../../domain/errors.js';
@@ -10,7 +11,7 @@ declare module 'fastify' {
     /** Throws 401/403 unless the bearer token grants `event`. */
     authorize(request: FastifyRequest, event: string): void;
     /** Throws 403 unless the request carries the CDN secret (when one is configured). */
-    authorizeCdn(request: FastifyRequest): void;
+    authorizeCdn(request: { readonly headers: IncomingHttpHeaders }): void;
     /** Throws 401 unless the bearer token is known; returns which events it grants (status page). */
     grantedEvents(request: FastifyRequest): (event: string) => boolean;
   }
@@ -40,7 +41,7 @@ export const authPlugin = fp<AuthOptions>(
       return (event: string) => checkAccess(options.tokens, request.headers.authorization, event) === 'granted';
     });
 
-    app.decorate('authorizeCdn', (request: FastifyRequest) => {
+    app.decorate('authorizeCdn', (request: { readonly headers: IncomingHttpHeaders }) => {
       if (!secret) return;
       const given = request.headers['live-cdn-auth'];
       const bytes = typeof given === 'string' ? Buffer.from(given) : undefined;
