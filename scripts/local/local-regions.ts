@@ -1,0 +1,93 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureAwsResources } from '../../runtime/adapters/aws-stores.js';
+import type { LocalDynamoDb, LocalS3 } from './local-aws.js';
+import { LOCAL_CREDENTIALS, startLocalAws, startLocalS3 } from './local-aws.js';
+
+/**
+ * The local twin of two AWS regions: each region has its own S3 server (s3rver) and bucket,
+ * and each region's origin copies acknowledged segments to the other's bucket on the other's
+ * server (LIVE_ORIGIN_PEER_BUCKETS `region=bucket@endpoint`), as the peer copy does on AWS.
+ *
+ * Metadata: on AWS the tables are DynamoDB global tables, replicated between the regions by
+ * AWS. No local server replicates tables, so both regions share ONE dynalite and one table
+ * prefix: a stand-in for a global table whose replication is instant. Killing a region's
+ * origin leaves its metadata readable by the other, as a global table would.
+ */
+
+export const LOCAL_REGION_NAMES = ['us-east-1', 'eu-west-1'] as const;
+const TABLE_PREFIX = 'live-origin-regions-';
+
+export interface LocalRegion {
+  readonly region: string;
+  readonly bucket: string;
+  readonly s3: LocalS3;
+}
+
+export interface LocalRegions {
+  readonly regions: readonly [LocalRegion, LocalRegion];
+  /** Shared by both regions: the stand-in for global tables. */
+  readonly dynamoDb: LocalDynamoDb;
+  readonly tablePrefix: string;
+  /**
+   * The environment of region `index`'s origin process in aws mode: its own S3 server and
+   * bucket, the other region's bucket as its peer, the shared tables, `token` granting every event.
+   */
+  originEnv(index: 0 | 1, token: string): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts both regions' S3 servers and the shared DynamoDB server and creates the buckets and
+ * tables. Like startLocalAws, leaves this process's SDK pointed at region 1's servers.
+ */
+export async function startLocalRegions(): Promise<LocalRegions> {
+  const [name1, name2] = LOCAL_REGION_NAMES;
+  const bucket1 = `live-origin-${name1}`;
+  const bucket2 = `live-origin-${name2}`;
+  const first = await startLocalAws({ region: name1, bucket: bucket1, tablePrefix: TABLE_PREFIX });
+  const directory = await mkdtemp(join(tmpdir(), 'live-origin-region2-'));
+  let s3Region2: LocalS3 | undefined;
+  try {
+    s3Region2 = await startLocalS3(join(directory, 's3'));
+    // Region 2's bucket on region 2's server; then the SDK goes back to region 1's.
+    process.env.AWS_ENDPOINT_URL_S3 = s3Region2.endpoint;
+    await ensureAwsResources({ bucket: bucket2, tablePrefix: TABLE_PREFIX, region: name2 });
+  } catch (error) {
+    await s3Region2?.stop();
+    await first.stop();
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  } finally {
+    process.env.AWS_ENDPOINT_URL_S3 = first.s3.endpoint;
+  }
+  const regions = [
+    { region: name1, bucket: bucket1, s3: first.s3 },
+    { region: name2, bucket: bucket2, s3: s3Region2 },
+  ] as const;
+  return {
+    regions,
+    dynamoDb: first.dynamoDb,
+    tablePrefix: TABLE_PREFIX,
+    originEnv(index, token) {
+      const own = regions[index];
+      const peer = regions[index === 0 ? 1 : 0];
+      return {
+        ...LOCAL_CREDENTIALS,
+        AWS_REGION: own.region,
+        AWS_ENDPOINT_URL_S3: own.s3.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: first.dynamoDb.endpoint,
+        LIVE_ORIGIN_STORE: 'aws',
+        LIVE_ORIGIN_BUCKET: own.bucket,
+        LIVE_ORIGIN_TABLE_PREFIX: TABLE_PREFIX,
+        LIVE_ORIGIN_PEER_BUCKETS: `${peer.region}=${peer.bucket}@${peer.s3.endpoint}`,
+        LIVE_ORIGIN_TOKENS: `${token}=*`,
+      };
+    },
+    async stop() {
+      await Promise.allSettled([s3Region2.stop(), first.stop()]);
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

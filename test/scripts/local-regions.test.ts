@@ -1,0 +1,50 @@
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRegions } from '../../scripts/local/local-regions.js';
+import { startLocalRegions } from '../../scripts/local/local-regions.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { startServerProcess } from '../support/server-process.js';
+
+const TOKEN = 'regions-token-0123456789';
+
+let local: LocalRegions;
+let origins: ServerProcess[] = [];
+
+beforeAll(async () => {
+  local = await startLocalRegions();
+  origins = await Promise.all([startServerProcess(local.originEnv(0, TOKEN)), startServerProcess(local.originEnv(1, TOKEN))]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(origins.map((origin) => origin.stop('SIGKILL')));
+  await local?.stop();
+});
+
+describe('two local regions, each on its own S3 server (scripts/local/local-regions.ts)', () => {
+  it('copies region 1\'s segment to region 2\'s server, which serves it after region 1 is killed', async () => {
+    const [region1, region2] = origins as [ServerProcess, ServerProcess];
+    const put = await fetch(`${region1.url}/ingest/twins/a/v/seg_1.m4s`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: 'region one bytes' });
+    expect(put.status).toBe(201);
+    const s3 = new S3Client({ region: local.regions[1].region, endpoint: local.regions[1].s3.endpoint, forcePathStyle: true });
+    try {
+      let copy: string | undefined;
+      for (const deadline = Date.now() + 3_000; copy === undefined && Date.now() < deadline; ) {
+        try {
+          const object = await s3.send(new GetObjectCommand({ Bucket: local.regions[1].bucket, Key: 'twins/a/v/seg_1.m4s' }));
+          copy = await object.Body!.transformToString();
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      expect(copy).toBe('region one bytes');
+    } finally {
+      s3.destroy();
+    }
+    // Region 1 goes dark, its S3 server too: region 2 can only serve its own copy.
+    await region1.stop('SIGKILL');
+    await local.regions[0].s3.stop();
+    const served = await fetch(`${region2.url}/live/twins/v/seg_1.m4s`);
+    expect(served.status).toBe(200);
+    expect(await served.text()).toBe('region one bytes');
+  }, 30_000);
+});
