@@ -14,7 +14,7 @@
  *   are a `HeaderBlock` built once per candidate and reused while its `BlockInputs` are the
  *   same; misses get `forMiss`. To add a header:
  *   * the same on every delivery response for the configuration (CORS with `*`): put it in
- *     the `fixed` list given to `DeliveryHeaders` (app.ts builds it from config);
+ *     the `fixed` list given to `new DeliveryHeaders(...)` in `serveFor` (from config);
  *   * depending only on the served object or event (CMSD-Static `ot`, `st`, `sf`, `d`, `nor`;
  *     `Access-Control-Expose-Headers` naming the event's `Live-Notify-*`): build it in
  *     `DeliveryHeaders.forObject`/`forMiss`, and add whatever it is computed from to
@@ -23,8 +23,12 @@
  *     CMSD `ht` on a released hold, `at` on a 404, CMSD-Dynamic `du` while shedding, LL-HLS
  *     blocking-reload answers): append it in `serve` with `withExtra(...)`, which copies the
  *     cached list only when there is something to add. Keep the common 200 free of per-request work.
- * - Query strings are split off here and ignored by selection (contract v2); a blocking
- *   reload reads its `_HLS_msn`/`_HLS_part` from `query` in `serve`.
+ * - Query strings are split off before the path is parsed and ignored by selection (contract
+ *   v2); `serve` gets the raw `query` (a blocking reload reads `_HLS_msn`/`_HLS_part` there).
+ * - Only GET and HEAD come through here: `OPTIONS /live/...` (CORS preflight) and every other
+ *   method stay Fastify routes (not hot). Status, body and header rules for errors are the errors
+ *   plugin's (`toOriginError`, `STATUS_OF`); request metrics and the access log are written
+ *   once per answer at the end of `serve`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -65,8 +69,11 @@ declare module 'fastify' {
   }
 }
 
-/** Serves one delivery request; shared by the dispatcher and the Fastify route. */
-type Serve = (req: IncomingMessage, res: ServerResponse, event: string, rawPath: string) => Promise<void>;
+/**
+ * Serves one delivery request; shared by the dispatcher and the Fastify route. `query` is the
+ * raw query string without `?` ('' when none).
+ */
+type Serve = (req: IncomingMessage, res: ServerResponse, event: string, rawPath: string, query: string) => Promise<void>;
 
 /** One per app (its services), however many plugin contexts ask. */
 const serveOf = new WeakMap<object, Serve>();
@@ -76,7 +83,9 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
   const serve = serveFor(app);
   app.get<{ Params: EventObjectParams }>(DELIVERY_ROUTE, { schema: { params: eventObjectParams }, config: { ownMetrics: true } }, async (request, reply) => {
     reply.hijack();
-    await serve(request.raw, reply.raw, request.params.event, request.params['*']);
+    const url = request.raw.url!;
+    const mark = url.indexOf('?');
+    await serve(request.raw, reply.raw, request.params.event, request.params['*'], mark < 0 ? '' : url.slice(mark + 1));
   });
 }
 
@@ -108,7 +117,7 @@ export function deliveryDispatcher(app: FastifyInstance): { handle(req: Incoming
         }
       }
       serve ??= serveFor(app);
-      void serve(req, res, event, rawPath);
+      void serve(req, res, event, rawPath, query < 0 ? '' : url.slice(query + 1));
       return true;
     },
     close() {
@@ -123,7 +132,7 @@ function serveFor(app: FastifyInstance): Serve {
   const headers = new DeliveryHeaders();
   const record = app.origin.metrics.requestRecorder(DELIVERY_ROUTE);
   const log = app.log;
-  const serve: Serve = async (req, res, event, rawPath) => {
+  const serve: Serve = async (req, res, event, rawPath, _query) => {
     const started = performance.now();
     let status: number;
     try {
