@@ -50,7 +50,7 @@ export interface OriginFleetProps {
   readonly tablePrefix?: string;
   /**
    * Secrets Manager secret in this region with `LIVE_ORIGIN_TOKENS` (required) and optionally
-   * `LIVE_ORIGIN_CDN_SECRET` and `LIVE_ORIGIN_PURGE_URLS`, as JSON keys.
+   * `LIVE_ORIGIN_CDN_SECRET`, `LIVE_ORIGIN_PURGE_URLS` and `LIVE_ORIGIN_CLOUDFRONT_DISTRIBUTION_ID`, as JSON keys.
    * @default 'live-origin/runtime'
    */
   readonly secretName?: string;
@@ -147,7 +147,7 @@ const SECRET_TO_ENV = [
   "  console.error('live-origin: the secret has no LIVE_ORIGIN_TOKENS');",
   '  process.exit(1);',
   '}',
-  "for (const key of ['LIVE_ORIGIN_TOKENS', 'LIVE_ORIGIN_CDN_SECRET', 'LIVE_ORIGIN_PURGE_URLS']) {",
+  "for (const key of ['LIVE_ORIGIN_TOKENS', 'LIVE_ORIGIN_CDN_SECRET', 'LIVE_ORIGIN_PURGE_URLS', 'LIVE_ORIGIN_CLOUDFRONT_DISTRIBUTION_ID']) {",
   '  const value = secret[key];',
   "  if (value === undefined || value === '') continue;",
   "  if (typeof value !== 'string' || /[\\r\\n]/.test(value)) {",
