@@ -125,6 +125,8 @@ export class DeliveryService {
       if (record.pinned !== chosen.pipeline) {
         const winner = await storeCall('delivery', () => metadata.swapPin(state.event, path, record.pinned, chosen.pipeline));
         if (winner !== chosen.pipeline) continue;
+        // Only pin changes reach the status page's log: a GET served by the pin in force costs nothing.
+        this.ctx.activity.selected(state.event, path, chosen.pipeline, selection.outcome, record.pinned);
       }
       const bytes = await storeCall('delivery', () => segments.get({ event: state.event, pipeline: chosen.pipeline, path }, chosen.etag));
       if (!bytes) {

@@ -79,6 +79,25 @@ describe('GET /status.json', () => {
     await eventually(async () => expect((await status()).body.held).toBe(before));
   });
 
+  it('lists pins and the pin moves, not the GETs served by a pin in force', async () => {
+    await configure(origin, 'st-pin', { pipelines: ['a', 'b'] });
+    await put(origin, 'st-pin', 'a', 'v/seg_1.m4s', 'from a');
+    await put(origin, 'st-pin', 'b', 'v/seg_1.m4s', 'from b');
+    for (let i = 0; i < 3; i++) expect((await fetch(`${origin.url}/live/st-pin/v/seg_1.m4s`)).headers.get('live-pipeline')).toBe('a');
+    // a reports its copy defective after publication: the origin moves to b and purges the path.
+    const patch = await fetch(`${origin.url}/ingest/st-pin/a/v/seg_1.m4s`, { method: 'PATCH', headers: { ...AUTH, 'live-defect': 'corrupt' } });
+    expect(patch.status).toBe(200);
+    expect((await fetch(`${origin.url}/live/st-pin/v/seg_1.m4s`)).headers.get('live-pipeline')).toBe('b');
+    const { selections, purges } = (await status()).body;
+    const pins = selections.filter((s: { event: string }) => s.event === 'st-pin');
+    expect(pins).toMatchObject([
+      { path: 'v/seg_1.m4s', pipeline: 'b', previous: 'a', outcome: 'clean' },
+      { path: 'v/seg_1.m4s', pipeline: 'a', outcome: 'clean' },
+    ]);
+    expect(pins[1].previous).toBeUndefined();
+    expect(purges.filter((p: { event: string }) => p.event === 'st-pin').map((p: { paths: string[] }) => p.paths)).toEqual([['v/seg_1.m4s']]);
+  });
+
   it('lists recent purges, newest first', async () => {
     await put(origin, 'st-purge', 'a', 'v/seg_1.m4s', 'x');
     const invalidate = (body: unknown) =>
