@@ -1,0 +1,61 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * The demo's packagers PUT through this pass-through, which stands in for two things a real
+ * packager does on its own: flagging its segments defective when its media inspection says
+ * so (fault a adds `Live-Defect` to pipeline a's media segments), and publishing to whichever
+ * region its ingest name resolves to (after region 1 is killed, pipeline a's PUTs go to
+ * region 2, as DNS failover would send them).
+ */
+
+/** The kind the demo's fault a reports; the origin then prefers the other pipeline's copy. */
+export const DEMO_DEFECT = 'corrupt';
+
+/** Media segments only: a defective playlist or init segment is not what a packager reports. */
+const MEDIA_SEGMENT = /\.m4s$/;
+const INGEST_PATH = /^\/ingest\/[^/]+\/([^/]+)\//;
+
+export interface IngestRouting {
+  /** The origin base URL that a pipeline's PUTs go to right now. */
+  target(pipeline: string): string;
+  /** Whether a pipeline's media segments are flagged defective right now. */
+  defective(pipeline: string): boolean;
+}
+
+export interface IngestProxy {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startIngestProxy(routing: IngestRouting): Promise<IngestProxy> {
+  const server = http.createServer((request, response) => {
+    const pipeline = INGEST_PATH.exec(request.url ?? '')?.[1];
+    if (!pipeline) {
+      response.writeHead(404).end();
+      return;
+    }
+    const headers = { ...request.headers };
+    delete headers.host;
+    if (routing.defective(pipeline) && MEDIA_SEGMENT.test(request.url!)) headers['live-defect'] = DEMO_DEFECT;
+    const upstream = http.request(new URL(request.url!, routing.target(pipeline)), { method: request.method, headers }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    });
+    upstream.on('error', () => {
+      if (!response.headersSent) response.writeHead(502);
+      response.end();
+    });
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

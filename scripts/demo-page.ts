@@ -1,0 +1,146 @@
+/**
+ * The demo's web page: an hls.js player (served from node_modules by the demo itself, nothing
+ * from a CDN) playing through Varnish, beside the origin's own status page, with buttons for
+ * the three faults. The player page is on another origin than Varnish, so every segment it
+ * reads crosses CORS as a real web player's would.
+ *
+ * `window.demo` exposes what the player measured, for the demo's test and screenshot.
+ */
+
+export interface DemoPageOptions {
+  /** The master/media playlist through Varnish. */
+  readonly playlistUrl: string;
+  /** Status page URLs by region; the page shows the first region that is up. */
+  readonly statusUrls: readonly { readonly region: string; readonly url: string }[];
+  /** Bearer token for the status page (a local demo's generated token; put in the fragment). */
+  readonly token: string;
+}
+
+/** How often the page asks the demo which faults are on and which regions are up. */
+const STATE_POLL_MS = 1_000;
+
+export function demoPage(options: DemoPageOptions): string {
+  const config = JSON.stringify({ ...options, statePollMs: STATE_POLL_MS }).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Live Origin demo</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #101418; color: #e8ecf0; }
+  header { padding: 8px 14px; display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
+  h1 { font-size: 17px; margin: 0 12px 0 0; }
+  button { font: inherit; padding: 4px 10px; border-radius: 4px; border: 1px solid #5a6470; background: #26303a; color: #e8ecf0; cursor: pointer; }
+  button.on { background: #8a2a2a; border-color: #c04040; }
+  main { display: flex; gap: 10px; padding: 0 10px 10px; height: calc(100vh - 52px); box-sizing: border-box; }
+  #player { flex: 0 0 46%; display: flex; flex-direction: column; gap: 6px; }
+  video { width: 100%; background: #000; aspect-ratio: 16 / 9; }
+  #stats { font-variant-numeric: tabular-nums; display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
+  #log { font: 12px/1.3 ui-monospace, monospace; color: #b8c2cc; overflow: auto; flex: 1; white-space: pre-wrap; }
+  iframe { flex: 1; border: 0; background: #f6f7f9; border-radius: 4px; }
+</style>
+</head>
+<body>
+<header>
+  <h1>Live Origin demo</h1>
+  <button id="fault-a" data-fault="a">a: pipeline a sends defective segments</button>
+  <button id="fault-b" data-fault="b">b: kill pipeline a</button>
+  <button id="fault-c" data-fault="c">c: kill region 1's origin</button>
+</header>
+<main>
+  <section id="player">
+    <video id="video" muted autoplay playsinline controls></video>
+    <div id="stats"></div>
+    <div id="log"></div>
+  </section>
+  <iframe id="status" title="origin status"></iframe>
+</main>
+<script src="/hls.min.js"></script>
+<script>
+(() => {
+  const config = ${config};
+  const $ = (id) => document.getElementById(id);
+  const demo = (window.demo = { playing: false, stalls: 0, errors: 0, fatal: 0, pipelines: {}, lastPipeline: null, latencyS: null, currentTime: 0, log: [] });
+  function log(line) {
+    const entry = new Date().toISOString().slice(11, 19) + '  ' + line;
+    demo.log.push(entry);
+    $('log').textContent = demo.log.slice(-40).reverse().join('\\n');
+  }
+
+  const video = $('video');
+  const hls = new Hls({ liveSyncDurationCount: 2, manifestLoadingMaxRetry: 10, levelLoadingMaxRetry: 10, fragLoadingMaxRetry: 10 });
+  hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
+    const xhr = data.networkDetails;
+    const pipeline = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-pipeline') : null;
+    const defect = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-defect') : null;
+    if (!pipeline) return;
+    demo.pipelines[pipeline] = (demo.pipelines[pipeline] || 0) + 1;
+    if (pipeline !== demo.lastPipeline) log('segment ' + data.frag.sn + ' now from pipeline ' + pipeline + (defect ? ' (defects: ' + defect + ')' : ''));
+    demo.lastPipeline = pipeline;
+  });
+  hls.on(Hls.Events.ERROR, (_e, data) => {
+    demo.errors++;
+    if (!data.fatal) return;
+    demo.fatal++;
+    log('fatal player error: ' + data.details + ', recovering');
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+    // Before the first playlist arrived there is nothing to resume: load it again.
+    else if (!demo.playing) setTimeout(() => hls.loadSource(config.playlistUrl), 1000);
+    else hls.startLoad();
+  });
+  video.addEventListener('playing', () => { demo.playing = true; });
+  video.addEventListener('waiting', () => {
+    if (!demo.playing) return;
+    demo.stalls++;
+    log('stall ' + demo.stalls);
+  });
+  hls.loadSource(config.playlistUrl);
+  hls.attachMedia(video);
+  video.play().catch(() => undefined);
+
+  function renderStats() {
+    demo.currentTime = video.currentTime;
+    const date = hls.playingDate;
+    demo.latencyS = date ? (Date.now() - date.getTime()) / 1000 : null;
+    const rows = [
+      ['playing', demo.playing ? video.currentTime.toFixed(1) + ' s' : 'starting'],
+      ['latency', demo.latencyS === null ? '-' : demo.latencyS.toFixed(1) + ' s behind the packager clock'],
+      ['segments from', Object.entries(demo.pipelines).map(([p, n]) => p + ' ' + n).join(', ') || '-'],
+      ['stalls / errors', demo.stalls + ' / ' + demo.errors + ' (fatal ' + demo.fatal + ')'],
+      ['stream', config.playlistUrl],
+    ];
+    $('stats').replaceChildren(...rows.flatMap(([k, v]) => [Object.assign(document.createElement('span'), { textContent: k }), Object.assign(document.createElement('span'), { textContent: v })]));
+  }
+  setInterval(renderStats, 500);
+
+  let shownRegion = null;
+  async function pollState() {
+    try {
+      const state = await (await fetch('/state', { cache: 'no-store' })).json();
+      for (const fault of ['a', 'b', 'c']) $('fault-' + fault).classList.toggle('on', Boolean(state.faults[fault]));
+      const up = config.statusUrls.find((s) => state.regionsUp.includes(s.region)) || config.statusUrls[0];
+      if (up.region !== shownRegion) {
+        shownRegion = up.region;
+        $('status').src = up.url + '#token=' + encodeURIComponent(config.token);
+        log('status page of ' + up.region);
+      }
+    } catch {
+      // The demo is stopping; nothing to update.
+    }
+  }
+  for (const button of document.querySelectorAll('button[data-fault]')) {
+    button.addEventListener('click', async () => {
+      const fault = button.dataset.fault;
+      const answer = await (await fetch('/faults/' + fault, { method: 'POST' })).json();
+      log(answer.message);
+      pollState();
+    });
+  }
+  pollState();
+  setInterval(pollState, config.statePollMs);
+})();
+</script>
+</body>
+</html>
+`;
+}

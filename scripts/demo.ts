@@ -1,0 +1,382 @@
+/**
+ * `npm run demo`: the origin doing its job, in one command.
+ *
+ * Starts two regions (an origin process each, in aws mode on local S3 and DynamoDB servers:
+ * one dynalite standing in for the global tables, one s3rver with a bucket per region and the
+ * peer copy between them), Varnish with the shipped VCL in front of both, and two ffmpeg
+ * packagers publishing the same epoch-locked HLS timeline (a test pattern with the pipeline's
+ * name and a wall clock burnt in). Prints the URL of a page with an hls.js player beside the
+ * origin's status page, and offers three faults, by key or by button:
+ *   a  pipeline a flags its segments defective (press again to heal)
+ *   b  pipeline a is killed
+ *   c  region 1's origin is killed
+ * Ctrl-C (or q) stops everything: process groups killed, temp directories removed.
+ *
+ * Missing tools are named with the command that installs them.
+ * Flags: --for <seconds>s stops by itself; --screenshots <dir> saves demo.png and status.png
+ * from Chromium after 15 s of playback; --port <n> for the page (default: a free port).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LocalAws } from './local/local-aws.js';
+import { startLocalAws } from './local/local-aws.js';
+import { writeEdgeVcl } from './local/edge-vcl.js';
+import { demoPage } from './demo-page.js';
+import type { IngestProxy } from './demo-ingest-proxy.js';
+import { startIngestProxy } from './demo-ingest-proxy.js';
+import type { Child, Tool } from './demo-processes.js';
+import { findTool, startChild, waitForOutput } from './demo-processes.js';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const EVENT = 'demo';
+const PIPELINES = ['a', 'b'] as const;
+const SEGMENT_SECONDS = 2;
+const FPS = 25;
+/** Segments each packager's playlist lists: enough for a player 3 segments behind the edge. */
+const PLAYLIST_SEGMENTS = 6;
+const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+const REGIONS = [
+  { region: 'us-east-1', bucket: 'live-origin-demo-use1' },
+  { region: 'eu-west-1', bucket: 'live-origin-demo-euw1' },
+] as const;
+const ORIGIN_START_TIMEOUT_MS = 30_000;
+const VARNISH_START_TIMEOUT_MS = 15_000;
+/** Playback time before the screenshots, so the player, the status page and the log have content. */
+const SCREENSHOT_AFTER_PLAYBACK_S = 15;
+const INSTALL_HINT = 'sudo apt-get install varnish ffmpeg';
+
+/** DEMO_FFMPEG / DEMO_VARNISHD name a build of one's own; else PATH, then Debian's locations. */
+const TOOLS: readonly Tool[] = [
+  { name: 'ffmpeg', commands: candidates('DEMO_FFMPEG', ['ffmpeg', '/usr/bin/ffmpeg']), versionArgs: ['-version'], debianPackage: 'ffmpeg' },
+  { name: 'varnishd', commands: candidates('DEMO_VARNISHD', ['varnishd', '/usr/sbin/varnishd']), versionArgs: ['-V'], debianPackage: 'varnish' },
+];
+
+function candidates(variable: string, defaults: string[]): string[] {
+  const given = process.env[variable];
+  return given ? [given] : defaults;
+}
+
+interface Options {
+  readonly forSeconds?: number;
+  readonly screenshots?: string;
+  readonly port: number;
+}
+
+function parseArgs(args: readonly string[]): Options {
+  let forSeconds: number | undefined;
+  let screenshots: string | undefined;
+  let port = 0;
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i + 1];
+    if (args[i] === '--for' && value && /^\d+s?$/.test(value)) forSeconds = Number.parseInt(value, 10);
+    else if (args[i] === '--screenshots' && value) screenshots = value;
+    else if (args[i] === '--port' && value && /^\d+$/.test(value)) port = Number(value);
+    else throw new Error(`usage: npm run demo -- [--for <seconds>s] [--screenshots <dir>] [--port <n>] (bad argument ${args[i]})`);
+    i++;
+  }
+  return { forSeconds, screenshots, port };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function packagerArgs(pipeline: string, ingestBase: string, token: string): string[] {
+  const gop = String(FPS * SEGMENT_SECONDS);
+  // Burnt in: the pipeline's name and the wall clock (the player's latency is visible by eye).
+  const label = `drawtext=fontfile=${FONT}:text='pipeline ${pipeline}   %{localtime\\:%X}':fontsize=40:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8:x=24:y=48`;
+  return [
+    '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
+    '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=${FPS}`,
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-vf', label,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+    '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
+    '-c:a', 'aac', '-b:a', '96k',
+    '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_list_size', String(PLAYLIST_SEGMENTS),
+    '-hls_flags', 'independent_segments+program_date_time',
+    '-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4', '-start_number', '1',
+    '-ignore_io_errors', '1',
+    '-method', 'PUT', '-headers', `Authorization: Bearer ${token}\r\n`,
+    '-hls_segment_filename', `${ingestBase}/ingest/${EVENT}/${pipeline}/v/seg_%d.m4s`,
+    `${ingestBase}/ingest/${EVENT}/${pipeline}/v/index.m3u8`,
+  ];
+}
+
+class Demo {
+  private readonly token = `demo-${randomBytes(16).toString('hex')}`;
+  private readonly faults = { a: false, b: false, c: false };
+  private readonly children: Child[] = [];
+  private readonly origins: (Child | undefined)[] = [];
+  private readonly originUrls: URL[] = [];
+  private readonly packagers = new Map<string, Child>();
+  private varnish?: Child;
+  private varnishUrl = '';
+  private local?: LocalAws;
+  private proxy?: IngestProxy;
+  private control?: http.Server;
+  private pageUrl = '';
+  private workDir = '';
+  private stopping?: Promise<void>;
+
+  constructor(private readonly options: Options) {}
+
+  async start(ffmpeg: string, varnishd: string): Promise<void> {
+    const started = Date.now();
+    const progress = (step: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${step}\n`);
+    this.workDir = await mkdtemp(join(tmpdir(), 'live-origin-demo-'));
+    this.local = await startLocalAws({
+      region: REGIONS[0].region,
+      bucket: REGIONS[0].bucket,
+      tablePrefix: 'live-origin-demo-',
+      peerBuckets: { [REGIONS[1].region]: REGIONS[1].bucket },
+    });
+    progress('local S3 and DynamoDB servers ready');
+    const varnishPort = await freePort();
+    this.varnishUrl = `http://127.0.0.1:${varnishPort}`;
+    const ports = await Promise.all(REGIONS.map(() => freePort()));
+    await Promise.all(REGIONS.map((_, index) => this.startOrigin(index, ports[index]!)));
+    progress(`origins ready: ${REGIONS.map((r, index) => `${r.region} ${this.originUrls[index]!.href}`).join(', ')}`);
+
+    // The shipped two-region VCL: a fallback director with /readyz probes, region 1 first.
+    const vclFile = writeEdgeVcl(this.workDir, [this.originUrls[0]!, this.originUrls[1]!]);
+    this.varnish = this.track(
+      startChild('varnishd', varnishd, ['-F', '-j', 'none', '-n', join(this.workDir, 'varnish'), '-a', `127.0.0.1:${varnishPort}`, '-f', vclFile, '-s', 'malloc,128m', '-T', 'none']),
+    );
+    await this.waitForVarnish(varnishPort);
+    progress(`Varnish ready (two-region director): ${this.varnishUrl}`);
+
+    await this.configureEvent();
+    this.proxy = await startIngestProxy({
+      target: (pipeline) => this.originUrls[pipeline === 'a' && !this.faults.c ? 0 : 1]!.href,
+      defective: (pipeline) => pipeline === 'a' && this.faults.a,
+    });
+    for (const pipeline of PIPELINES) {
+      this.packagers.set(pipeline, this.track(startChild(`packager ${pipeline}`, ffmpeg, packagerArgs(pipeline, this.proxy.url, this.token), { cwd: this.workDir })));
+    }
+    await this.startControlServer();
+    progress('packagers a and b publishing');
+  }
+
+  private track(child: Child): Child {
+    this.children.push(child);
+    return child;
+  }
+
+  private async startOrigin(index: number, port: number): Promise<void> {
+    const own = REGIONS[index]!;
+    const peer = REGIONS[1 - index]!;
+    const env = {
+      ...process.env,
+      ...this.local!.originEnv(this.token),
+      AWS_REGION: own.region,
+      LIVE_ORIGIN_BUCKET: own.bucket,
+      LIVE_ORIGIN_PEER_BUCKETS: `${peer.region}=${peer.bucket}`,
+      LIVE_ORIGIN_PURGE_URLS: this.varnishUrl,
+      LIVE_ORIGIN_WORKERS: '1',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    };
+    const child = this.track(startChild(`origin ${own.region}`, process.execPath, ['--import', 'tsx', 'runtime/server.ts'], { cwd: PROJECT_ROOT, env }));
+    const [, url] = await waitForOutput(child, /listening on (http:\/\/\S+)/, ORIGIN_START_TIMEOUT_MS);
+    this.origins[index] = child;
+    this.originUrls[index] = new URL(url!);
+  }
+
+  private async waitForVarnish(port: number): Promise<void> {
+    const until = Date.now() + VARNISH_START_TIMEOUT_MS;
+    for (;;) {
+      if (this.varnish!.done()) throw new Error(`varnishd exited:\n${this.varnish!.output()}`);
+      const up = await new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+      if (up) return;
+      if (Date.now() > until) throw new Error(`varnishd did not listen:\n${this.varnish!.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** The event's template starts now: both packagers start together, so segment n is due at start + n x D. */
+  private async configureEvent(): Promise<void> {
+    const response = await fetch(new URL(`/admin/events/${EVENT}`, this.originUrls[0]), {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        pipelines: PIPELINES,
+        segmentDurationMs: SEGMENT_SECONDS * 1000,
+        availabilityStartTime: new Date().toISOString(),
+        startNumber: 1,
+      }),
+    });
+    if (!response.ok) throw new Error(`event config refused: ${response.status} ${await response.text()}`);
+  }
+
+  private statusUrls(): { region: string; url: string }[] {
+    return REGIONS.map((r, index) => ({ region: r.region, url: new URL('/status', this.originUrls[index]).href }));
+  }
+
+  private regionsUp(): string[] {
+    return REGIONS.filter((_, index) => !this.origins[index]?.done()).map((r) => r.region);
+  }
+
+  private async startControlServer(): Promise<void> {
+    const page = demoPage({ playlistUrl: `${this.varnishUrl}/live/${EVENT}/v/index.m3u8`, statusUrls: this.statusUrls(), token: this.token });
+    const hlsJs = readFileSync(join(PROJECT_ROOT, 'node_modules/hls.js/dist/hls.min.js'));
+    this.control = http.createServer((request, response) => {
+      const fault = /^\/faults\/([abc])$/.exec(request.url ?? '')?.[1];
+      if (request.method === 'POST' && fault) {
+        const message = this.fault(fault as 'a' | 'b' | 'c');
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
+      } else if (request.method === 'GET' && request.url === '/state') {
+        response
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+          .end(JSON.stringify({ faults: this.faults, regionsUp: this.regionsUp(), varnish: this.varnishUrl, statusUrls: this.statusUrls() }));
+      } else if (request.method === 'GET' && request.url === '/hls.min.js') {
+        response.writeHead(200, { 'content-type': 'text/javascript' }).end(hlsJs);
+      } else if (request.method === 'GET' && request.url === '/') {
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
+      } else {
+        response.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => this.control!.listen(this.options.port, '127.0.0.1', resolve));
+    this.pageUrl = `http://127.0.0.1:${(this.control.address() as AddressInfo).port}/`;
+  }
+
+  /** Applies a fault; says what happened. */
+  fault(fault: 'a' | 'b' | 'c'): string {
+    let message: string;
+    if (fault === 'a') {
+      this.faults.a = !this.faults.a;
+      message = this.faults.a ? 'fault a: pipeline a now flags its media segments defective' : 'fault a healed: pipeline a publishes clean segments again';
+    } else if (fault === 'b') {
+      message = this.faults.b ? 'pipeline a is already dead' : 'fault b: pipeline a killed';
+      this.faults.b = true;
+      this.packagers.get('a')?.signal('SIGKILL');
+    } else {
+      message = this.faults.c ? "region 1's origin is already dead" : `fault c: region 1's origin (${REGIONS[0].region}) killed`;
+      this.faults.c = true;
+      this.origins[0]?.signal('SIGKILL');
+    }
+    process.stdout.write(`${message}\n`);
+    return message;
+  }
+
+  describe(): string {
+    return [
+      '',
+      'Live Origin demo',
+      `  player + status page:  ${this.pageUrl}`,
+      `  stream through Varnish: ${this.varnishUrl}/live/${EVENT}/v/index.m3u8`,
+      ...this.statusUrls().map((s) => `  status page ${s.region}: ${s.url}  (token ${this.token})`),
+      `  working directory:     ${this.workDir}`,
+      '',
+      "Faults: a = pipeline a sends defective segments (again: heal), b = kill pipeline a, c = kill region 1's origin",
+      'Stop: q or Ctrl-C',
+      '',
+    ].join('\n');
+  }
+
+  get page(): string {
+    return this.pageUrl;
+  }
+
+  get firstStatusUrl(): string {
+    return `${this.statusUrls()[0]!.url}#token=${this.token}`;
+  }
+
+  /** Stops every process group, the local stores and servers, and removes the temp directories. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all([...this.packagers.values()].map((child) => child.stop()));
+      await Promise.all(this.children.map((child) => child.stop()));
+      await this.proxy?.close();
+      await new Promise<void>((resolve) => {
+        if (!this.control) return resolve();
+        this.control.closeAllConnections();
+        this.control.close(() => resolve());
+      });
+      await this.local?.stop();
+      if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
+    })();
+    return this.stopping;
+  }
+}
+
+function missingTools(): { ffmpeg: string; varnishd: string } | undefined {
+  const found = TOOLS.map((tool) => ({ tool, command: findTool(tool) }));
+  const missing = found.filter((f) => !f.command);
+  if (missing.length === 0) return { ffmpeg: found[0]!.command!, varnishd: found[1]!.command! };
+  process.stderr.write(
+    `npm run demo needs ${missing.map((m) => `${m.tool.name} (Debian package ${m.tool.debianPackage})`).join(' and ')}.\nInstall with: ${INSTALL_HINT}\n`,
+  );
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const tools = missingTools();
+  if (!tools) {
+    process.exitCode = 1;
+    return;
+  }
+  const demo = new Demo(options);
+  let exiting = false;
+  const finish = async (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    process.stdout.write('stopping...\n');
+    if (process.stdin.isTTY) process.stdin.setRawMode(false);
+    process.stdin.pause();
+    await demo.stop();
+    process.stdout.write('stopped: every process ended, temp directories removed\n');
+    process.exit(code);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void finish(0));
+
+  try {
+    await demo.start(tools.ffmpeg, tools.varnishd);
+  } catch (error) {
+    process.stderr.write(`demo failed to start: ${(error as Error).message}\n`);
+    await finish(1);
+    return;
+  }
+  process.stdout.write(demo.describe());
+
+  if (process.stdin.isTTY) {
+    process.stdin.setRawMode(true);
+    process.stdin.on('data', (data) => {
+      const key = data.toString();
+      if (key === '\u0003' || key === 'q') void finish(0);
+      else if (key === 'a' || key === 'b' || key === 'c') demo.fault(key);
+    });
+  }
+  if (options.forSeconds !== undefined) setTimeout(() => void finish(0), options.forSeconds * 1000);
+  if (options.screenshots) {
+    const { takeDemoScreenshots } = await import('./demo-screenshots.js');
+    takeDemoScreenshots({ directory: options.screenshots, pageUrl: demo.page, statusUrl: demo.firstStatusUrl, afterPlaybackS: SCREENSHOT_AFTER_PLAYBACK_S })
+      .then((figures) => process.stdout.write(`screenshots saved in ${options.screenshots}: ${JSON.stringify(figures)}\n`))
+      .catch((error: Error) => process.stderr.write(`screenshots failed: ${error.message}\n`));
+  }
+}
+
+await main();
