@@ -62,22 +62,36 @@ export function allowedOrigin(policy: CorsPolicy, requestOrigin: string | undefi
 }
 
 /**
- * CORS headers for a delivery response (any status). With `*` the answer is the same for every
- * page, so caches keep one copy; with a list it names the asking origin and varies on it, so
- * a cache never hands one page's permission to another.
+ * Headers every delivery response carries under this policy, whatever the request: with `*`
+ * the answer is the same for every page, so caches keep one copy; with a list the answer
+ * varies on the asking page, so a cache never hands one page's permission to another.
  */
+export function corsFixedHeaders(policy: CorsPolicy): Record<string, string> {
+  return policy.kind === 'any' ? { 'Access-Control-Allow-Origin': CORS_ANY_ORIGIN } : { Vary: 'Origin' };
+}
+
+/**
+ * `Access-Control-Expose-Headers` for a response carrying these `Live-Notify-*` headers. Sent
+ * to every request (it grants nothing without an Allow-Origin), so it depends on the event only.
+ */
+export function corsExposeHeaders(notificationHeaderNames: readonly string[] = []): string {
+  return notificationHeaderNames.length === 0 ? EXPOSED : `${EXPOSED}, ${notificationHeaderNames.join(', ')}`;
+}
+
+/** The per-request part: the echoed origin under a list policy (undefined when `*` or not allowed). */
+export function corsOriginHeader(policy: CorsPolicy, requestOrigin: string | undefined): string | undefined {
+  return policy.kind === 'list' ? allowedOrigin(policy, requestOrigin) : undefined;
+}
+
+/** All CORS headers of a delivery response: fixed, exposed and per-request parts together. */
 export function corsResponseHeaders(
   policy: CorsPolicy,
   requestOrigin: string | undefined,
   notificationHeaderNames: readonly string[] = [],
 ): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (policy.kind === 'list') headers.Vary = 'Origin';
-  const allowed = allowedOrigin(policy, requestOrigin);
-  if (allowed === undefined) return headers;
-  headers['Access-Control-Allow-Origin'] = allowed;
-  headers['Access-Control-Expose-Headers'] = notificationHeaderNames.length === 0 ? EXPOSED : `${EXPOSED}, ${notificationHeaderNames.join(', ')}`;
-  return headers;
+  const headers = { ...corsFixedHeaders(policy), 'Access-Control-Expose-Headers': corsExposeHeaders(notificationHeaderNames) };
+  const echoed = corsOriginHeader(policy, requestOrigin);
+  return echoed === undefined ? headers : { ...headers, 'Access-Control-Allow-Origin': echoed };
 }
 
 export type Preflight =

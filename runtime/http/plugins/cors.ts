@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { CorsPolicy } from '../../domain/cors.js';
-import { corsResponseHeaders, preflight } from '../../domain/cors.js';
+import { preflight } from '../../domain/cors.js';
 import type { EventObjectParams } from '../schemas.js';
 import { eventObjectParams } from '../schemas.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** CORS headers for a delivery response to `request`, naming the `Live-Notify-*` headers it carries. */
-    deliveryCors(request: FastifyRequest, notificationHeaderNames?: readonly string[]): Record<string, string>;
+    /** Which pages may read delivery responses; the delivery route adds the headers (domain/cors.ts). */
+    corsPolicy: CorsPolicy;
   }
 }
 
@@ -17,14 +17,12 @@ export interface CorsOptions {
 }
 
 /**
- * CORS for delivery only: the `OPTIONS /live/...` preflight, and the headers the delivery route
- * adds to every answer. Ingest and admin get no route here, so their OPTIONS stays 405/404.
+ * CORS for delivery only: the `OPTIONS /live/...` preflight, and the policy whose headers the
+ * delivery route adds to every answer. Ingest and admin get no route here, so their OPTIONS stays 405/404.
  */
 export const corsPlugin = fp<CorsOptions>(
   async (app: FastifyInstance, { policy }: CorsOptions) => {
-    app.decorate('deliveryCors', (request: FastifyRequest, notificationHeaderNames?: readonly string[]) =>
-      corsResponseHeaders(policy, header(request, 'origin'), notificationHeaderNames),
-    );
+    app.decorate('corsPolicy', { getter: () => policy });
 
     // No CDN secret is asked for: a preflight reveals nothing, and caches pass OPTIONS through.
     app.options<{ Params: EventObjectParams }>('/live/:event/*', { schema: { params: eventObjectParams } }, async (request, reply) => {
