@@ -16,6 +16,8 @@ export const CONFIG_DEFAULTS = {
   tablePrefix: 'live-origin-',
   /** How long a draining node keeps serving with readiness 503 before closing (load balancer deregistration). */
   drainDelayMs: 0,
+  /** Processes per host (aws mode); the AMI sets one per vCPU. */
+  workers: 1,
 } as const;
 
 export interface RuntimeConfig {
@@ -44,6 +46,8 @@ export interface RuntimeConfig {
   readonly memoryBytes: number;
   readonly eventRps: number;
   readonly drainDelayMs: number;
+  /** LIVE_ORIGIN_WORKERS: processes on this host, each an instance (aws mode; memory mode runs one). */
+  readonly workers: number;
   readonly logLevel: string;
   /** LIVE_ORIGIN_CORS_ORIGINS: which pages may read delivery responses (default any). */
   readonly cors: CorsPolicy;
@@ -146,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     memoryBytes: integer(env, 'LIVE_ORIGIN_MEMORY_BYTES', CONFIG_DEFAULTS.memoryBytes, 1),
     eventRps: integer(env, 'LIVE_ORIGIN_EVENT_RPS', CONFIG_DEFAULTS.eventRps, 0),
     drainDelayMs: integer(env, 'LIVE_ORIGIN_DRAIN_DELAY_MS', CONFIG_DEFAULTS.drainDelayMs, 0),
+    workers: integer(env, 'LIVE_ORIGIN_WORKERS', CONFIG_DEFAULTS.workers, 1),
     logLevel: env.LOG_LEVEL || 'info',
     cors: cors(env),
   };

@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import pino from 'pino';
 import { createMemoryStores } from './adapters/memory-stores.js';
 import { PurgeClient } from './adapters/purge-client.js';
 import type { RuntimeConfig } from './config.js';
 import { ConfigError, loadConfig } from './config.js';
+import { runPrimary } from './cluster-primary.js';
 import { buildApp } from './http/app.js';
 import { OriginMetrics } from './metrics/origin-metrics.js';
 import type { Purger } from './ports/purger.js';
@@ -51,6 +53,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = pino({ level: config.logLevel });
+  if (config.workers > 1 && cluster.isPrimary) {
+    if (config.store === 'aws') return runPrimary(config, log);
+    // The memory store lives in one process: a second would hold other objects.
+    log.warn({ workers: config.workers }, 'LIVE_ORIGIN_WORKERS applies to aws mode; the memory store runs one process');
+  }
   const metrics = new OriginMetrics();
   const stores = await openStores(config, metrics.storeObserver());
   const purgeClient = new PurgeClient({
