@@ -13,6 +13,11 @@ export const CDN_SECRET_JSON_KEY = 'LIVE_ORIGIN_CDN_SECRET';
 export const DELIVERY_PATH_PATTERN = '/live/*';
 /** LL-HLS blocking-reload directives (RFC 8216bis): the only query strings in the cache key. */
 export const CACHE_KEY_QUERY_STRINGS = ['_HLS_msn', '_HLS_part'] as const;
+/**
+ * Request headers the origin reads besides the cache key: a CORS preflight is answered as one
+ * only when it names the page's origin and the method (runtime/domain/cors.ts).
+ */
+export const CORS_REQUEST_HEADERS = ['Origin', 'Access-Control-Request-Method', 'Access-Control-Request-Headers'] as const;
 /** Status codes on which CloudFront asks the secondary region for the same request. */
 export const FAILOVER_STATUS_CODES = [500, 502, 503, 504] as const;
 /** Longest lifetime CloudFront keeps an object, whatever the origin says (clean segments are immutable). */
@@ -132,6 +137,7 @@ const NOT_DELIVERY_FUNCTION = `function handler(event) {
 export class CdnDistribution extends Construct {
   public readonly distribution: cloudfront.Distribution;
   public readonly cachePolicy: cloudfront.CachePolicy;
+  public readonly originRequestPolicy: cloudfront.OriginRequestPolicy;
   public readonly notDeliveryFunction: cloudfront.Function;
   public readonly logBucket: s3.Bucket;
   public readonly timeouts: OriginTimeouts;
@@ -165,6 +171,17 @@ export class CdnDistribution extends Construct {
       // Segments are already compressed media; playlists are small.
       enableAcceptEncodingGzip: false,
       enableAcceptEncodingBrotli: false,
+    });
+
+    // Forwarded but not keyed on: with the default `*` policy a GET's answer is the same for every
+    // page, and preflights (OPTIONS) are not cached, so no page's answer is served to another.
+    this.originRequestPolicy = new cloudfront.OriginRequestPolicy(this, 'LiveOriginRequestPolicy', {
+      comment: 'Live Origin: the CORS request headers a preflight needs (the cache key adds path, _HLS_msn, _HLS_part)',
+      headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(
+        ...CORS_REQUEST_HEADERS.filter((header) => !(resolved.cacheByOrigin && header === 'Origin')),
+      ),
+      queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.none(),
+      cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
     });
 
     this.notDeliveryFunction = new cloudfront.Function(this, 'NotDelivery', {
@@ -208,12 +225,13 @@ export class CdnDistribution extends Construct {
           origin: target,
           viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
           // OPTIONS for CORS preflights; origin groups take only reads, which is all delivery is.
+          // Preflights are not cached: their answer depends on headers outside the cache key.
           allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
-          cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS,
+          cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
           cachePolicy: this.cachePolicy,
-          // No origin request policy: CloudFront forwards the cache key (path, _HLS_msn,
-          // _HLS_part) and handles Range and revalidation (If-None-Match) itself. No response
-          // headers policy: CORS, CMSD-* and Live-* pass through as the origin sends them.
+          // Range and revalidation (If-None-Match) CloudFront handles itself. No response headers
+          // policy: CORS, CMSD-* and Live-* pass through as the origin sends them.
+          originRequestPolicy: this.originRequestPolicy,
           compress: false,
         },
       },

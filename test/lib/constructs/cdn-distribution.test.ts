@@ -121,8 +121,21 @@ describe('CdnDistribution: caching that fits the contract', () => {
     const [[policyId]] = resourcesOf(tpl, 'AWS::CloudFront::CachePolicy');
     expect(behavior!.CachePolicyId).toEqual({ Ref: policyId });
     expect(behavior!.ResponseHeadersPolicyId).toBeUndefined();
-    expect(behavior!.OriginRequestPolicyId).toBeUndefined();
     expect(behavior!.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS']);
+  });
+
+  it('forwards the headers a CORS preflight needs, and does not cache preflights', () => {
+    const [behavior] = config(tpl).CacheBehaviors;
+    const [[policyId, policy]] = resourcesOf(tpl, 'AWS::CloudFront::OriginRequestPolicy');
+    expect(behavior!.OriginRequestPolicyId).toEqual({ Ref: policyId });
+    expect(behavior!.CachedMethods).toEqual(['GET', 'HEAD']);
+    expect(policy).toMatchObject({
+      OriginRequestPolicyConfig: {
+        HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['Origin', 'Access-Control-Request-Method', 'Access-Control-Request-Headers'] },
+        QueryStringsConfig: { QueryStringBehavior: 'none' },
+        CookiesConfig: { CookieBehavior: 'none' },
+      },
+    });
   });
 });
 
