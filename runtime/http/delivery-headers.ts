@@ -1,3 +1,4 @@
+import { corsExposeHeaders } from '../domain/cors.js';
 import { notificationHeaders } from '../domain/notifications.js';
 import type { Notifications } from '../domain/notifications.js';
 import { ttlHeaders } from '../domain/ttl.js';
@@ -70,19 +71,31 @@ export class DeliveryHeaders {
 
   /** The headers of an answer without an object (404, 410, 503): notifications (if the event is known) and TTLs. */
   forMiss(notifications: Notifications | undefined, ttlMs: number): string[] {
-    return [...this.fixed, ...(notifications ? this.eventHeaders(notifications) : []), ...record(ttlHeaders(ttlMs, false))];
+    return [...this.fixed, ...(notifications ? this.eventHeaders(notifications) : NO_EVENT_HEADERS), ...record(ttlHeaders(ttlMs, false))];
   }
 
-  /** `Live-Notify-*` of an event, kept per notifications object (stores replace it on every change). */
+  /** The headers of an error answer (400, 403, a store's 503): the fixed ones and what a page may read. */
+  forError(): string[] {
+    return [...this.fixed, ...NO_EVENT_HEADERS];
+  }
+
+  /**
+   * `Live-Notify-*` of an event, and the CORS `Access-Control-Expose-Headers` that names them
+   * among the origin's other headers; kept per notifications object (stores replace it on every change).
+   */
   private eventHeaders(notifications: Notifications): RawHeaders {
     let headers = this.notified.get(notifications);
     if (!headers) {
-      headers = record(notificationHeaders(notifications));
+      const notify = notificationHeaders(notifications);
+      headers = [...record(notify), 'Access-Control-Expose-Headers', corsExposeHeaders(Object.keys(notify))];
       this.notified.set(notifications, headers);
     }
     return headers;
   }
 }
+
+/** An answer for no known event still tells a page which headers it may read. */
+const NO_EVENT_HEADERS: RawHeaders = ['Access-Control-Expose-Headers', corsExposeHeaders()];
 
 function sameInputs(a: BlockInputs, b: BlockInputs): boolean {
   return a.bytes === b.bytes && a.notifications === b.notifications && a.ttlMs === b.ttlMs && a.immutable === b.immutable && a.defects === b.defects;

@@ -34,6 +34,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { judgeRange, noneMatch } from '../../domain/conditional.js';
+import type { CorsPolicy } from '../../domain/cors.js';
+import { corsFixedHeaders, corsOriginHeader } from '../../domain/cors.js';
 import type { ObjectPath } from '../../domain/object-path.js';
 import { parseEventId, parseObjectPath } from '../../domain/object-path.js';
 import type { Delivery } from '../../service/delivery-service.js';
@@ -129,20 +131,22 @@ export function deliveryDispatcher(app: FastifyInstance): { handle(req: Incoming
 function serveFor(app: FastifyInstance): Serve {
   const existing = serveOf.get(app.origin);
   if (existing) return existing;
-  const headers = new DeliveryHeaders();
+  const policy = app.corsPolicy;
+  const headers = new DeliveryHeaders(Object.entries(corsFixedHeaders(policy)).flat());
   const record = app.origin.metrics.requestRecorder(DELIVERY_ROUTE);
   const log = app.log;
   const serve: Serve = async (req, res, event, rawPath, _query) => {
     const started = performance.now();
     let status: number;
+    const cors = corsOrigin(policy, req);
     try {
       parseEventId(event);
       const object = parsedPath(rawPath);
       app.authorizeCdn(req);
       const result = await app.origin.delivery.deliver(event, object, leavingSignal(res));
-      status = send(req, res, result, headers);
+      status = send(req, res, result, headers, cors);
     } catch (error) {
-      status = sendError(res, error as Error, log);
+      status = sendError(res, error as Error, log, withExtra(headers.forError(), cors));
     }
     const ms = performance.now() - started;
     if (status === 0) return;
@@ -181,14 +185,26 @@ function leavingSignal(res: ServerResponse): () => AbortSignal {
   };
 }
 
-/** Writes the answer; returns its status (0 when the client left and nothing was sent). */
-function send(req: IncomingMessage, res: ServerResponse, result: Delivery, headers: DeliveryHeaders): number {
+/** CORS under a list of pages: the asking page's origin when allowed (nothing to add under `*`, where it is fixed). */
+function corsOrigin(policy: CorsPolicy, req: IncomingMessage): readonly string[] {
+  if (policy.kind === 'any') return NOTHING;
+  const origin = corsOriginHeader(policy, header(req, 'origin'));
+  return origin === undefined ? NOTHING : ['Access-Control-Allow-Origin', origin];
+}
+const NOTHING: readonly string[] = [];
+
+/**
+ * Writes the answer; returns its status (0 when the client left and nothing was sent). `cors`:
+ * this request's CORS headers (none under `*`).
+ */
+function send(req: IncomingMessage, res: ServerResponse, result: Delivery, headers: DeliveryHeaders, cors: readonly string[]): number {
   if (result.kind === 'aborted') {
     res.destroy();
     return 0;
   }
   if (result.kind === 'miss') {
     const raw = headers.forMiss(result.state?.notifications, result.ttlMs);
+    raw.push(...cors);
     if (result.status === 503) raw.push('Retry-After', String(OVERLOAD_RETRY_AFTER_SECONDS));
     const error = result.status === 503 ? 'overloaded' : result.status === 410 ? 'gone' : 'not_found';
     return json(res, result.status, raw, { error, message: MISS_MESSAGES[result.reason] });
@@ -205,7 +221,7 @@ function send(req: IncomingMessage, res: ServerResponse, result: Delivery, heade
     defects: selection.defectPairs.length > 0 ? selection.defectPairs.join(', ') : '',
   });
   if (noneMatch(header(req, 'if-none-match'), bytes.etag)) {
-    res.writeHead(304, block.common as string[]);
+    res.writeHead(304, withExtra(block.common, cors));
     res.end();
     return 304;
   }
@@ -214,25 +230,25 @@ function send(req: IncomingMessage, res: ServerResponse, result: Delivery, heade
   if (rangeHeader !== undefined) {
     const range = judgeRange(rangeHeader, size, header(req, 'if-range'), bytes.etag);
     if (range.kind === 'unsatisfiable') {
-      return json(res, 416, withExtra(block.common, ['Content-Range', `bytes */${size}`]), {
+      return json(res, 416, withExtra(block.common, [...cors, 'Content-Range', `bytes */${size}`]), {
         error: 'range_not_satisfiable',
         message: `object has ${size} bytes`,
       }, 'application/json');
     }
     if (range.kind === 'partial') {
       const part = bytes.body.subarray(range.start, range.end + 1);
-      res.writeHead(206, partialHeaders(block, bytes.contentType, `bytes ${range.start}-${range.end}/${size}`, part.length));
+      res.writeHead(206, partialHeaders(block, cors, bytes.contentType, `bytes ${range.start}-${range.end}/${size}`, part.length));
       res.end(part);
       return 206;
     }
   }
-  res.writeHead(200, block.full as string[]);
+  res.writeHead(200, withExtra(block.full, cors));
   res.end(bytes.body);
   return 200;
 }
 
-function partialHeaders(block: HeaderBlock, contentType: string, contentRange: string, length: number): string[] {
-  return withExtra(block.common, ['Content-Type', contentType, 'Content-Range', contentRange, 'Content-Length', String(length)]);
+function partialHeaders(block: HeaderBlock, cors: readonly string[], contentType: string, contentRange: string, length: number): string[] {
+  return withExtra(block.common, [...cors, 'Content-Type', contentType, 'Content-Range', contentRange, 'Content-Length', String(length)]);
 }
 
 /** A cached header list plus per-request headers, copied only when there is something to add. */
@@ -249,7 +265,8 @@ function json(res: ServerResponse, status: number, raw: string[], body: object, 
 }
 
 /** The errors plugin's mapping and log lines, for answers written here. */
-function sendError(res: ServerResponse, error: Error, log: FastifyBaseLogger): number {
+/** `raw`: the headers every delivery answer carries (CORS), to which the error's own are added. */
+function sendError(res: ServerResponse, error: Error, log: FastifyBaseLogger, raw: string[]): number {
   const origin = toOriginError(error);
   const status = STATUS_OF[origin.code];
   if (status >= 500) log.error({ err: error, code: origin.code }, 'request failed');
@@ -258,7 +275,6 @@ function sendError(res: ServerResponse, error: Error, log: FastifyBaseLogger): n
     res.destroy();
     return status;
   }
-  const raw: string[] = [];
   for (const name in origin.headers) raw.push(name, origin.headers[name]!);
   return json(res, status, raw, { error: origin.code, message: origin.message });
 }
