@@ -15,6 +15,8 @@ export interface PurgeClientOptions {
   readonly concurrency?: number;
   /** Queued purges beyond which new ones are dropped (and counted). @default 10000 */
   readonly maxQueued?: number;
+  /** Told the backlog (queued plus in flight) whenever it changes, for a gauge. */
+  readonly onBacklog?: (backlog: number) => void;
 }
 
 /**
@@ -28,6 +30,11 @@ export class PurgeClient implements Purger {
 
   constructor(private readonly options: PurgeClientOptions) {}
 
+  /** Purges queued or in flight: bounded by maxQueued + concurrency. */
+  get backlog(): number {
+    return this.queue.length + this.active;
+  }
+
   purge(event: string, paths: readonly string[]): void {
     for (const base of this.options.baseUrls) {
       for (const path of paths) {
@@ -40,6 +47,7 @@ export class PurgeClient implements Purger {
       }
     }
     this.pump();
+    this.options.onBacklog?.(this.backlog);
   }
 
   async flush(): Promise<void> {
@@ -54,6 +62,7 @@ export class PurgeClient implements Purger {
       void this.send(url).finally(() => {
         this.active--;
         this.pump();
+        this.options.onBacklog?.(this.backlog);
         if (this.active === 0 && this.queue.length === 0) for (const resolve of this.idle.splice(0)) resolve();
       });
     }
