@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corsPolicy } from '../../runtime/domain/cors.js';
+import type { TestOrigin } from '../support/origin.js';
+import { put, startOrigin } from '../support/origin.js';
+import type { Varnish } from '../support/varnish.js';
+import { startVarnish, varnishInstalled } from '../support/varnish.js';
+
+// CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.
+const run = process.env.CI === 'true' || varnishInstalled() ? describe : describe.skip;
+
+const PAGE = 'http://player.example.test';
+const OTHER = 'http://elsewhere.example.test';
+
+run('CORS through the shipped VCL', () => {
+  let origin: TestOrigin;
+  let edge: Varnish;
+
+  beforeAll(async () => {
+    origin = await startOrigin({ cors: corsPolicy([PAGE]) });
+    edge = await startVarnish(origin.url);
+  });
+  afterAll(async () => {
+    await edge?.stop();
+    await origin?.close();
+  });
+
+  it('keeps one cached copy per page (Vary: Origin): a cached permission never reaches another page', async () => {
+    await put(origin, 'edge-cors', 'a', 'v/seg_1.m4s', 'bytes');
+    const url = `${edge.url}/live/edge-cors/v/seg_1.m4s`;
+    const first = await fetch(url, { headers: { origin: PAGE } });
+    expect(first.headers.get('access-control-allow-origin')).toBe(PAGE);
+    expect(first.headers.get('access-control-expose-headers')).toContain('Live-Pipeline');
+    const other = await fetch(url, { headers: { origin: OTHER } });
+    expect(other.status).toBe(200);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const again = await fetch(url, { headers: { origin: PAGE } });
+    expect(again.headers.get('x-cache')).toBe('HIT');
+    expect(again.headers.get('access-control-allow-origin')).toBe(PAGE);
+  });
+
+  it('passes the preflight to the origin, which answers it', async () => {
+    const response = await fetch(`${edge.url}/live/edge-cors/v/seg_1.m4s`, {
+      method: 'OPTIONS',
+      headers: { origin: PAGE, 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe(PAGE);
+    expect(response.headers.get('access-control-allow-headers')).toContain('Range');
+  });
+});
