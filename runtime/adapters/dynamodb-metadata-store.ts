@@ -42,7 +42,7 @@ import {
 } from './dynamodb-items.js';
 import type { EventRecord, Item, StoredPin } from './dynamodb-items.js';
 import { ReadCache } from './read-cache.js';
-import type { ObjectPoll, WatchedObjectSource } from './dynamodb-publish-feed.js';
+import type { EventPoll, ObjectPoll, WatchedObjectSource } from './dynamodb-publish-feed.js';
 
 /**
  * How long a read may be served from this instance's cache. The contract allows one second
@@ -335,6 +335,46 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
   /** Drops the cached object, so the next getObject reads what another instance published. */
   invalidateObject(object: PublishedObject): void {
     this.objectCache.invalidate(objectPartition(object.event, object.path));
+  }
+
+  /**
+   * The event's publish records, consistently read in one Query (the feed's per-event poll):
+   * the pipeline stats items, which every ingest updates before its ack, and the rendition
+   * items, which record each number's first publish. Sort keys from `pipeline#` on hold
+   * exactly these two families, so config, notifications and masks are not read.
+   */
+  async pollEvent(event: string): Promise<EventPoll> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page: QueryCommandOutput = await this.call('poll', false, (abortSignal) =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.events,
+            KeyConditionExpression: '#pk = :pk AND #sk >= :from',
+            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+            ExpressionAttributeValues: { ':pk': s(event), ':from': s(PIPELINE_PREFIX) },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+          { abortSignal },
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    const published = new Map<string, Map<number, number>>();
+    const stats: string[] = [];
+    for (const item of items) {
+      const sk = item[SK]?.S ?? '';
+      if (sk.startsWith(RENDITION_PREFIX)) {
+        published.set(sk.slice(RENDITION_PREFIX.length), new Map(renditionPublishes(item)));
+      } else if (sk.startsWith(PIPELINE_PREFIX)) {
+        const pipeline = pipelineFromItem(item);
+        stats.push(`${pipeline.pipeline}:${pipeline.ingests}:${pipeline.lastIngestAt}`);
+      }
+    }
+    return { published, signature: stats.join(',') };
   }
 
   /**
