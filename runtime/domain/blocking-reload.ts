@@ -53,6 +53,17 @@ export function parseReloadDirectives(query: Readonly<Record<string, unknown>>):
   return Object.fromEntries(Object.entries(directives).filter(([, v]) => v !== undefined)) as unknown as ReloadDirectives;
 }
 
+/** The directives of a raw query string (without `?`); a parameter given twice is kept as a list (and refused). */
+export function parseReloadQuery(rawQuery: string): ReloadDirectives | undefined {
+  if (rawQuery === '' || !rawQuery.includes('_HLS_')) return undefined;
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(rawQuery)) {
+    const seen = query[name];
+    query[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  }
+  return parseReloadDirectives(query);
+}
+
 export type ReloadVerdict =
   /** The playlist holds what was asked for (or will never change): answer with it. */
   | { readonly kind: 'satisfied' }

@@ -2,7 +2,9 @@ import { corsExposeHeaders } from '../domain/cors.js';
 import { notificationHeaders } from '../domain/notifications.js';
 import type { Notifications } from '../domain/notifications.js';
 import { ttlHeaders } from '../domain/ttl.js';
+import { CMSD_STATIC_HEADER, cmsdStatic } from '../domain/cmsd.js';
 import type { Candidate } from '../domain/model.js';
+import type { ObjectPath } from '../domain/object-path.js';
 import type { StoredBytes } from '../ports/segment-store.js';
 
 /**
@@ -24,6 +26,9 @@ export interface BlockInputs {
   readonly immutable: boolean;
   /** `Live-Defect` value, '' when the served candidate is clean. */
   readonly defects: string;
+  /** The requested object as parsed (one object per path), and its timeline's segment duration: CMSD-Static. */
+  readonly object: ObjectPath;
+  readonly durationMs: number | undefined;
 }
 
 /** Ready header lists for one served candidate. */
@@ -61,6 +66,8 @@ export class DeliveryHeaders {
       candidate.pipeline,
       'Accept-Ranges',
       'bytes',
+      CMSD_STATIC_HEADER,
+      cmsdStatic({ object: inputs.object, segmentDurationMs: inputs.durationMs, availableAt: candidate.publishedAt }),
     ];
     if (inputs.defects !== '') common.push('Live-Defect', inputs.defects);
     const full = [...common, 'Content-Type', inputs.bytes.contentType, 'Content-Length', String(inputs.bytes.body.length)];
@@ -69,9 +76,14 @@ export class DeliveryHeaders {
     return block;
   }
 
-  /** The headers of an answer without an object (404, 410, 503): notifications (if the event is known) and TTLs. */
-  forMiss(notifications: Notifications | undefined, ttlMs: number): string[] {
-    return [...this.fixed, ...(notifications ? this.eventHeaders(notifications) : NO_EVENT_HEADERS), ...record(ttlHeaders(ttlMs, false))];
+  /**
+   * The headers of an answer without an object (404, 410, 503): notifications (if the event is
+   * known), TTLs, and the CMSD-Static value the caller built for it (its `at`/`ht` are per request).
+   */
+  forMiss(notifications: Notifications | undefined, ttlMs: number, cmsd?: string): string[] {
+    const raw = [...this.fixed, ...(notifications ? this.eventHeaders(notifications) : NO_EVENT_HEADERS), ...record(ttlHeaders(ttlMs, false))];
+    if (cmsd !== undefined) raw.push(CMSD_STATIC_HEADER, cmsd);
+    return raw;
   }
 
   /** The headers of an error answer (400, 403, a store's 503): the fixed ones and what a page may read. */
@@ -98,7 +110,15 @@ export class DeliveryHeaders {
 const NO_EVENT_HEADERS: RawHeaders = ['Access-Control-Expose-Headers', corsExposeHeaders()];
 
 function sameInputs(a: BlockInputs, b: BlockInputs): boolean {
-  return a.bytes === b.bytes && a.notifications === b.notifications && a.ttlMs === b.ttlMs && a.immutable === b.immutable && a.defects === b.defects;
+  return (
+    a.bytes === b.bytes &&
+    a.notifications === b.notifications &&
+    a.ttlMs === b.ttlMs &&
+    a.immutable === b.immutable &&
+    a.defects === b.defects &&
+    a.object === b.object &&
+    a.durationMs === b.durationMs
+  );
 }
 
 function record(headers: Readonly<Record<string, string>>): string[] {

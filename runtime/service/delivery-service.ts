@@ -1,3 +1,9 @@
+import type { ReloadDirectives } from '../domain/blocking-reload.js';
+import { blockingAnswerTtlMs, blockTimeoutMs, judgeReload } from '../domain/blocking-reload.js';
+import { DuressWindow } from '../domain/cmsd.js';
+import { badRequest } from '../domain/errors.js';
+import { judgeMissingPart, partTtlMs } from '../domain/ll-hls-parts.js';
+import { readMediaPlaylist } from '../domain/ll-hls-playlist.js';
 import type { Candidate, EventState } from '../domain/model.js';
 import type { ObjectPath } from '../domain/object-path.js';
 import { isAtLiveEdge, RateBudget } from '../domain/rate-budget.js';
@@ -23,7 +29,9 @@ export type MissReason =
   | 'gone'
   | 'masked'
   | 'overload'
-  | 'drain';
+  | 'drain'
+  /** A blocking playlist reload the served playlist did not satisfy within three target durations. */
+  | 'block_timeout';
 
 export type Delivery =
   | {
@@ -34,6 +42,10 @@ export type Delivery =
       readonly selection: Selection;
       readonly ttlMs: number;
       readonly immutable: boolean;
+      /** Segment duration of the object's timeline, when known (CMSD `d`). */
+      readonly durationMs?: number;
+      /** How long this request was held before the answer (CMSD `ht`). */
+      readonly heldMs?: number;
     }
   | {
       readonly kind: 'miss';
@@ -42,6 +54,12 @@ export type Delivery =
       readonly ttlMs: number;
       /** Undefined for an unknown event (no notifications to carry). */
       readonly state?: EventState;
+      /** Segment duration of the object's timeline, when known (CMSD `d`). */
+      readonly durationMs?: number;
+      /** When the origin can answer with the object (CMSD `at` on a 404 for one not yet due). */
+      readonly availableAt?: number;
+      /** How long this request was held before the answer (CMSD `ht`). */
+      readonly heldMs?: number;
     }
   | { readonly kind: 'aborted' };
 
@@ -53,6 +71,7 @@ type Found = { readonly candidate: Candidate; readonly bytes: StoredBytes; reado
  */
 export class DeliveryService {
   private readonly budget: RateBudget;
+  private readonly duress = new DuressWindow();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -63,11 +82,17 @@ export class DeliveryService {
     this.budget = new RateBudget(eventRps);
   }
 
+  /** Whether the origin sheds load now, or did a moment ago (CMSD-Dynamic `du`). */
+  underDuress(): boolean {
+    return this.duress.active(this.ctx.now());
+  }
+
   /**
    * `leaving` gives a signal that fires when the client goes away; it is asked for only when a
-   * request is about to be held, so the common path sets nothing up.
+   * request is about to be held, so the common path sets nothing up. `directives` are a
+   * playlist request's LL-HLS blocking-reload parameters.
    */
-  async deliver(event: string, object: ObjectPath, leaving?: () => AbortSignal): Promise<Delivery> {
+  async deliver(event: string, object: ObjectPath, leaving?: () => AbortSignal, directives?: ReloadDirectives): Promise<Delivery> {
     const { metadata } = this.ctx.stores;
     const state = await storeCall('delivery', () => metadata.getEvent(event));
     if (!state) return this.miss(404, 'unknown_event', TTL_DEFAULTS.unknownEventMs);
@@ -75,36 +100,99 @@ export class DeliveryService {
 
     if (this.eventRps > 0 && !this.budget.take(event, isAtLiveEdge(object.number, liveEdge(state)), this.ctx.now())) {
       this.ctx.metrics.shed.inc({ reason: 'event_rate' });
+      this.duress.mark(this.ctx.now());
       return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, state);
     }
+    if (directives && object.kind === 'mutable') return this.reload(state, object, directives, timeline, leaving);
 
+    const startedAt = this.ctx.now();
+    let heldMs: number | undefined;
     for (let current = state; ; ) {
       const found = await this.find(current, object);
-      if (found && 'candidate' in found) return this.found(current, object, found, timeline);
+      if (found && 'candidate' in found) return this.found(current, object, found, timeline, heldMs);
       if (found?.allMasked) return this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current);
       if (object.kind !== 'segment' || object.number === undefined) return this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
       if (!timeline) return this.miss(404, 'no_timeline', TTL_DEFAULTS.shortMs, current);
 
-      const verdict = judgeMissing(timeline, object.number, this.ctx.now());
-      if (verdict.kind === 'future') return this.miss(404, 'future', verdict.ttlMs, current);
-      if (verdict.kind === 'gone') return this.miss(410, 'gone', TTL_DEFAULTS.goneMs, current);
+      const now = this.ctx.now();
+      // A part belongs to its segment's window, opened one segment earlier for the preload hint.
+      const verdict = object.part === undefined ? judgeMissing(timeline, object.number, now) : judgeMissingPart(timeline, object.number, now);
+      if (verdict.kind === 'future') {
+        return this.miss(404, 'future', verdict.ttlMs, current, { durationMs: timeline.durationMs, availableAt: now + verdict.ttlMs });
+      }
+      if (verdict.kind === 'gone') return this.miss(410, 'gone', TTL_DEFAULTS.goneMs, current, { durationMs: timeline.durationMs });
 
       const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, leaving?.());
+      heldMs = this.ctx.now() - startedAt;
       if (outcome === 'published') {
         current = (await storeCall('delivery', () => metadata.getEvent(event))) ?? current;
         continue;
       }
       if (outcome === 'aborted') return { kind: 'aborted' };
-      if (outcome === 'shed') {
-        this.ctx.metrics.shed.inc({ reason: 'held_cap' });
-        return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, current);
-      }
+      if (outcome === 'shed') return this.shedHeld(current);
       // Timeout or drain: one last look, since a publish may have raced the deadline.
       const last = await this.find(current, object);
-      if (last && 'candidate' in last) return this.found(current, object, last, timeline);
+      if (last && 'candidate' in last) return this.found(current, object, last, timeline, heldMs);
       if (outcome === 'timeout') this.ctx.metrics.holdTimeout();
-      return this.miss(404, outcome === 'timeout' ? 'hold_timeout' : 'drain', TTL_DEFAULTS.shortMs, current);
+      return this.miss(404, outcome === 'timeout' ? 'hold_timeout' : 'drain', TTL_DEFAULTS.shortMs, current, {
+        durationMs: timeline.durationMs,
+        heldMs,
+      });
     }
+  }
+
+  /**
+   * LL-HLS blocking playlist reload: answers once the served pipeline's playlist holds the
+   * segment (and part) asked for, waking on every publish of the playlist; 400 when asked too
+   * far ahead, 503 after three target durations. A playlist that does not offer blocking
+   * reloads (no CAN-BLOCK-RELOAD=YES) is served as to an ordinary request.
+   */
+  private async reload(
+    state: EventState,
+    object: ObjectPath,
+    directives: ReloadDirectives,
+    timeline: Timeline | undefined,
+    leaving?: () => AbortSignal,
+  ): Promise<Delivery> {
+    const startedAt = this.ctx.now();
+    let deadlineMs: number | undefined;
+    let waited = false;
+    for (let current = state; ; ) {
+      const found = await this.find(current, object);
+      if (!found || !('candidate' in found)) {
+        return found?.allMasked ? this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current) : this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
+      }
+      const playlist = readMediaPlaylist(found.bytes.body.toString('utf8'));
+      const targetMs = playlist.targetDurationMs;
+      if (!playlist.canBlockReload || targetMs === undefined) return this.found(current, object, found, timeline);
+      const verdict = judgeReload(playlist, directives);
+      if (verdict.kind === 'too_far') throw badRequest(verdict.reason);
+      const now = this.ctx.now();
+      const heldMs = waited ? now - startedAt : undefined;
+      if (verdict.kind === 'satisfied') {
+        const answer = this.found(current, object, found, timeline, heldMs);
+        // Its URL names what it holds, so the answer cannot go stale.
+        return { ...answer, ttlMs: blockingAnswerTtlMs(targetMs), immutable: false } as Delivery;
+      }
+      deadlineMs ??= startedAt + blockTimeoutMs(targetMs);
+      if (now >= deadlineMs) {
+        this.ctx.metrics.holdTimeout();
+        return this.miss(503, 'block_timeout', 0, current, { heldMs });
+      }
+      const outcome = await this.holds.wait({ event: state.event, path: object.path }, deadlineMs, leaving?.());
+      waited = true;
+      if (outcome === 'aborted') return { kind: 'aborted' };
+      if (outcome === 'shed') return this.shedHeld(current);
+      if (outcome === 'drain') return this.miss(503, 'drain', 0, current, { heldMs: this.ctx.now() - startedAt });
+      // Published, or timed out (judged once more, since a publish may have raced the deadline).
+      current = (await storeCall('delivery', () => this.ctx.stores.metadata.getEvent(state.event))) ?? current;
+    }
+  }
+
+  private shedHeld(state: EventState): Delivery {
+    this.ctx.metrics.shed.inc({ reason: 'held_cap' });
+    this.duress.mark(this.ctx.now());
+    return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, state);
   }
 
   /**
@@ -139,16 +227,27 @@ export class DeliveryService {
     return undefined;
   }
 
-  private found(state: EventState, object: ObjectPath, found: Found, timeline: Timeline | undefined): Delivery {
+  private found(state: EventState, object: ObjectPath, found: Found, timeline: Timeline | undefined, heldMs?: number): Delivery {
     const defective = found.candidate.defects.length > 0;
-    const ttlMs = servedTtlMs({ kind: object.kind, defective }, timeline?.durationMs);
-    return { kind: 'object', state, ...found, ttlMs, immutable: object.kind !== 'mutable' && !defective };
+    const durationMs = timeline?.durationMs;
+    // A clean LL-HLS part lives as long as playlists list it; a defective one like a segment.
+    const ttlMs =
+      object.part !== undefined && !defective
+        ? partTtlMs(durationMs ?? TTL_DEFAULTS.fallbackSegmentMs)
+        : servedTtlMs({ kind: object.kind, defective }, durationMs);
+    return { kind: 'object', state, ...found, ttlMs, immutable: object.kind !== 'mutable' && !defective, durationMs, heldMs };
   }
 
-  private miss(status: 404 | 410 | 503, reason: MissReason, ttlMs: number, state?: EventState): Delivery {
+  private miss(
+    status: 404 | 410 | 503,
+    reason: MissReason,
+    ttlMs: number,
+    state?: EventState,
+    cmsd: { durationMs?: number; availableAt?: number; heldMs?: number } = {},
+  ): Delivery {
     this.ctx.metrics.deliveryMisses.inc({ status, reason });
     if (!state) return { kind: 'miss', status, reason, ttlMs };
-    return { kind: 'miss', status, reason, ttlMs, state };
+    return { kind: 'miss', status, reason, ttlMs, state, ...cmsd };
   }
 }
 

@@ -5,6 +5,7 @@ import {
   blockTimeoutMs,
   judgeReload,
   parseReloadDirectives,
+  parseReloadQuery,
 } from '../../runtime/domain/blocking-reload.js';
 import type { MediaPlaylistEdge } from '../../runtime/domain/ll-hls-playlist.js';
 
@@ -93,5 +94,18 @@ describe('limits and lifetimes', () => {
   it('holds three target durations and caches an answer for six', () => {
     expect(blockTimeoutMs(2000)).toBe(6000);
     expect(blockingAnswerTtlMs(2000)).toBe(12000);
+  });
+});
+
+describe('parseReloadQuery', () => {
+  it('reads the directives of a raw query string and ignores the rest', () => {
+    expect(parseReloadQuery('')).toBeUndefined();
+    expect(parseReloadQuery('token=abc')).toBeUndefined();
+    expect(parseReloadQuery('a=1&_HLS_part=2&_HLS_msn=273')).toEqual({ msn: 273, part: 2 });
+  });
+
+  it('refuses a directive given twice and a part without a segment', () => {
+    expect(() => parseReloadQuery('_HLS_msn=1&_HLS_msn=2')).toThrow(badRequest);
+    expect(() => parseReloadQuery('_HLS_part=2')).toThrow(badRequest);
   });
 });

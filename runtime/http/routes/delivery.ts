@@ -33,12 +33,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { parseReloadQuery } from '../../domain/blocking-reload.js';
+import { CMSD_DYNAMIC_HEADER, CMSD_STATIC_HEADER, cmsdDynamic, cmsdStatic } from '../../domain/cmsd.js';
 import { judgeRange, noneMatch } from '../../domain/conditional.js';
 import type { CorsPolicy } from '../../domain/cors.js';
 import { corsFixedHeaders, corsOriginHeader } from '../../domain/cors.js';
 import type { ObjectPath } from '../../domain/object-path.js';
 import { parseEventId, parseObjectPath } from '../../domain/object-path.js';
-import type { Delivery } from '../../service/delivery-service.js';
+import type { Delivery, DeliveryService } from '../../service/delivery-service.js';
 import type { HeaderBlock, RawHeaders } from '../delivery-headers.js';
 import { DeliveryHeaders, JSON_CONTENT_TYPE } from '../delivery-headers.js';
 import { STATUS_OF, toOriginError } from '../plugins/errors.js';
@@ -51,6 +53,8 @@ const PREFIX = '/live/';
 
 /** Seconds a shed client is told to wait; matches the 503's cache lifetime. */
 const OVERLOAD_RETRY_AFTER_SECONDS = 5;
+/** A blocking reload that timed out may ask again at once: by then the playlist has usually moved on. */
+const BLOCK_TIMEOUT_RETRY_AFTER_SECONDS = 1;
 
 const MISS_MESSAGES: Readonly<Record<string, string>> = {
   unknown_event: 'unknown event',
@@ -62,6 +66,7 @@ const MISS_MESSAGES: Readonly<Record<string, string>> = {
   masked: 'segment was invalidated',
   overload: 'overloaded, retry later',
   drain: 'origin is shutting down',
+  block_timeout: 'the playlist did not reach the requested segment or part within three target durations',
 };
 
 declare module 'fastify' {
@@ -135,7 +140,7 @@ function serveFor(app: FastifyInstance): Serve {
   const headers = new DeliveryHeaders(Object.entries(corsFixedHeaders(policy)).flat());
   const record = app.origin.metrics.requestRecorder(DELIVERY_ROUTE);
   const log = app.log;
-  const serve: Serve = async (req, res, event, rawPath, _query) => {
+  const serve: Serve = async (req, res, event, rawPath, query) => {
     const started = performance.now();
     let status: number;
     const cors = corsOrigin(policy, req);
@@ -143,8 +148,10 @@ function serveFor(app: FastifyInstance): Serve {
       parseEventId(event);
       const object = parsedPath(rawPath);
       app.authorizeCdn(req);
-      const result = await app.origin.delivery.deliver(event, object, leavingSignal(res));
-      status = send(req, res, result, headers, cors);
+      // Only a playlist's `_HLS_*` directives mean anything; every other parameter is ignored.
+      const directives = object.kind === 'mutable' ? parseReloadQuery(query) : undefined;
+      const result = await app.origin.delivery.deliver(event, object, leavingSignal(res), directives);
+      status = send(req, res, result, headers, object, app.origin.delivery, cors);
     } catch (error) {
       status = sendError(res, error as Error, log, withExtra(headers.forError(), cors));
     }
@@ -197,29 +204,48 @@ const NOTHING: readonly string[] = [];
  * Writes the answer; returns its status (0 when the client left and nothing was sent). `cors`:
  * this request's CORS headers (none under `*`).
  */
-function send(req: IncomingMessage, res: ServerResponse, result: Delivery, headers: DeliveryHeaders, cors: readonly string[]): number {
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  result: Delivery,
+  headers: DeliveryHeaders,
+  object: ObjectPath,
+  delivery: DeliveryService,
+  cors: readonly string[],
+): number {
   if (result.kind === 'aborted') {
     res.destroy();
     return 0;
   }
+  const duress = delivery.underDuress();
   if (result.kind === 'miss') {
-    const raw = headers.forMiss(result.state?.notifications, result.ttlMs);
+    const cmsd = cmsdStatic({ object, segmentDurationMs: result.durationMs, availableAt: result.availableAt, heldMs: result.heldMs });
+    const raw = headers.forMiss(result.state?.notifications, result.ttlMs, cmsd);
     raw.push(...cors);
-    if (result.status === 503) raw.push('Retry-After', String(OVERLOAD_RETRY_AFTER_SECONDS));
-    const error = result.status === 503 ? 'overloaded' : result.status === 410 ? 'gone' : 'not_found';
+    if (duress) raw.push(CMSD_DYNAMIC_HEADER, cmsdDynamic(true)!);
+    if (result.status === 503) {
+      const retryAfter = result.reason === 'block_timeout' ? BLOCK_TIMEOUT_RETRY_AFTER_SECONDS : OVERLOAD_RETRY_AFTER_SECONDS;
+      raw.push('Retry-After', String(retryAfter));
+    }
+    const error =
+      result.status === 410 ? 'gone' : result.status === 404 ? 'not_found' : result.reason === 'block_timeout' ? 'blocking_timeout' : 'overloaded';
     return json(res, result.status, raw, { error, message: MISS_MESSAGES[result.reason] });
   }
 
   const { candidate, bytes, selection } = result;
   // The stored bytes' own tag (in the block): it differs from the candidate's only while a
   // replacing PUT is between its byte write and its metadata write, and must describe the body sent.
-  const block = headers.forObject(candidate, {
+  let block = headers.forObject(candidate, {
     bytes,
     notifications: result.state.notifications,
     ttlMs: result.ttlMs,
     immutable: result.immutable,
     defects: selection.defectPairs.length > 0 ? selection.defectPairs.join(', ') : '',
+    object,
+    durationMs: result.durationMs,
   });
+  // Per-request CMSD (a held answer's `ht`, duress): a copy of the block; the common answer pays nothing.
+  if ((result.heldMs !== undefined && result.heldMs > 0) || duress) block = withCmsd(block, candidate.publishedAt, object, result, duress);
   if (noneMatch(header(req, 'if-none-match'), bytes.etag)) {
     res.writeHead(304, withExtra(block.common, cors));
     res.end();
@@ -245,6 +271,19 @@ function send(req: IncomingMessage, res: ServerResponse, result: Delivery, heade
   res.writeHead(200, withExtra(block.full, cors));
   res.end(bytes.body);
   return 200;
+}
+
+/** The block with this answer's CMSD-Static (`ht`) and CMSD-Dynamic (`du`). */
+function withCmsd(block: HeaderBlock, publishedAt: number, object: ObjectPath, result: Delivery & { kind: 'object' }, duress: boolean): HeaderBlock {
+  const value = cmsdStatic({ object, segmentDurationMs: result.durationMs, availableAt: publishedAt, heldMs: result.heldMs });
+  const extra = duress ? [CMSD_DYNAMIC_HEADER, cmsdDynamic(true)!] : [];
+  const replace = (list: RawHeaders): string[] => {
+    const copy = [...list, ...extra];
+    const at = copy.indexOf(CMSD_STATIC_HEADER);
+    if (at >= 0) copy[at + 1] = value;
+    return copy;
+  };
+  return { inputs: block.inputs, common: replace(block.common), full: replace(block.full) };
 }
 
 function partialHeaders(block: HeaderBlock, cors: readonly string[], contentType: string, contentRange: string, length: number): string[] {
