@@ -60,7 +60,7 @@ export function demoPage(options: DemoPageOptions): string {
 (() => {
   const config = ${config};
   const $ = (id) => document.getElementById(id);
-  const demo = (window.demo = { playing: false, stalls: 0, errors: 0, fatal: 0, pipelines: {}, lastPipeline: null, latencyS: null, currentTime: 0, log: [] });
+  const demo = (window.demo = { playing: false, stalls: 0, errors: 0, fatal: 0, pipelines: {}, defective: {}, lastPipeline: null, lastDefect: null, latencyS: null, currentTime: 0, log: [] });
   function log(line) {
     const entry = new Date().toISOString().slice(11, 19) + '  ' + line;
     demo.log.push(entry);
@@ -68,15 +68,21 @@ export function demoPage(options: DemoPageOptions): string {
   }
 
   const video = $('video');
-  const hls = new Hls({ liveSyncDurationCount: 2, manifestLoadingMaxRetry: 10, levelLoadingMaxRetry: 10, fragLoadingMaxRetry: 10 });
+  // Two segments behind the edge, caught up by playing faster after a slow start or a stall.
+  const hls = new Hls({ liveSyncDurationCount: 2, maxLiveSyncPlaybackRate: 1.5, manifestLoadingMaxRetry: 10, levelLoadingMaxRetry: 10, fragLoadingMaxRetry: 10 });
   hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
     const xhr = data.networkDetails;
     const pipeline = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-pipeline') : null;
     const defect = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-defect') : null;
     if (!pipeline) return;
     demo.pipelines[pipeline] = (demo.pipelines[pipeline] || 0) + 1;
-    if (pipeline !== demo.lastPipeline) log('segment ' + data.frag.sn + ' now from pipeline ' + pipeline + (defect ? ' (defects: ' + defect + ')' : ''));
+    // The origin says when it had nothing better than a defective copy (Live-Defect: a=corrupt).
+    if (defect) demo.defective[pipeline] = (demo.defective[pipeline] || 0) + 1;
+    if (pipeline !== demo.lastPipeline || defect !== demo.lastDefect) {
+      log('segment ' + data.frag.sn + ' from pipeline ' + pipeline + (defect ? ', flagged defective (' + defect + ')' : ''));
+    }
     demo.lastPipeline = pipeline;
+    demo.lastDefect = defect;
   });
   hls.on(Hls.Events.ERROR, (_e, data) => {
     demo.errors++;
@@ -105,7 +111,7 @@ export function demoPage(options: DemoPageOptions): string {
     const rows = [
       ['playing', demo.playing ? video.currentTime.toFixed(1) + ' s' : 'starting'],
       ['latency', demo.latencyS === null ? '-' : demo.latencyS.toFixed(1) + ' s behind the packager clock'],
-      ['segments from', Object.entries(demo.pipelines).map(([p, n]) => p + ' ' + n).join(', ') || '-'],
+      ['segments from', Object.entries(demo.pipelines).map(([p, n]) => p + ' ' + n + (demo.defective[p] ? ' (' + demo.defective[p] + ' flagged defective)' : '')).join(', ') || '-'],
       ['stalls / errors', demo.stalls + ' / ' + demo.errors + ' (fatal ' + demo.fatal + ')'],
       ['stream', config.playlistUrl],
     ];

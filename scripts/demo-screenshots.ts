@@ -4,7 +4,8 @@ import { chromium } from 'playwright-core';
 
 /**
  * The README's pictures: the demo page (player beside the status page) after some playback,
- * and the status page alone, taken with Debian's Chromium through playwright-core.
+ * the status page alone, and the demo page again after the three faults (fired through the
+ * page's buttons, as a visitor would), taken with Debian's Chromium through playwright-core.
  */
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -29,6 +30,9 @@ export interface ScreenshotOptions {
   readonly afterPlaybackS: number;
 }
 
+/** How long each fault plays before the next one (and before the last picture). */
+const FAULT_PLAY_S = { a: 10, b: 10, c: 15 } as const;
+
 /** What the player measured when the picture was taken. */
 export interface PlayerFigures {
   readonly currentTime: number;
@@ -37,9 +41,13 @@ export interface PlayerFigures {
   readonly errors: number;
   readonly fatal: number;
   readonly pipelines: Record<string, number>;
+  readonly defective: Record<string, number>;
 }
 
-export async function takeDemoScreenshots(options: ScreenshotOptions): Promise<PlayerFigures> {
+/** The player's figures after the first playback and after each fault. */
+export type DemoFigures = Record<'playback' | 'fault a' | 'fault b' | 'fault c', PlayerFigures>;
+
+export async function takeDemoScreenshots(options: ScreenshotOptions): Promise<DemoFigures> {
   mkdirSync(options.directory, { recursive: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
@@ -48,17 +56,29 @@ export async function takeDemoScreenshots(options: ScreenshotOptions): Promise<P
     await page.waitForFunction((seconds) => (globalThis as any).demo?.currentTime >= seconds, options.afterPlaybackS, {
       timeout: (options.afterPlaybackS + 45) * 1000,
     });
-    const figures = (await page.evaluate(() => {
-      const demo = (globalThis as any).demo;
-      return { currentTime: demo.currentTime, latencyS: demo.latencyS, stalls: demo.stalls, errors: demo.errors, fatal: demo.fatal, pipelines: demo.pipelines };
-    })) as PlayerFigures;
+    const measure = async () =>
+      (await page.evaluate(() => {
+        const demo = (globalThis as any).demo;
+        const { currentTime, latencyS, stalls, errors, fatal, pipelines, defective } = demo;
+        return { currentTime, latencyS, stalls, errors, fatal, pipelines: { ...pipelines }, defective: { ...defective } };
+      })) as PlayerFigures;
+    const playback = await measure();
     await page.screenshot({ path: join(options.directory, 'demo.png') });
 
     const status = await browser.newPage({ viewport: { width: 1100, height: 700 } });
     await status.goto(options.statusUrl);
     await status.waitForSelector('tr[data-pipeline="b"]');
     await status.screenshot({ path: join(options.directory, 'status.png') });
-    return figures;
+    await status.close();
+
+    const figures: Partial<DemoFigures> = { playback };
+    for (const fault of ['a', 'b', 'c'] as const) {
+      await page.click(`#fault-${fault}`);
+      await new Promise((resolve) => setTimeout(resolve, FAULT_PLAY_S[fault] * 1000));
+      figures[`fault ${fault}`] = await measure();
+    }
+    await page.screenshot({ path: join(options.directory, 'demo-faults.png') });
+    return figures as DemoFigures;
   } finally {
     await browser.close();
   }

@@ -14,7 +14,8 @@
  *
  * Missing tools are named with the command that installs them.
  * Flags: --for <seconds>s stops by itself; --screenshots <dir> saves demo.png and status.png
- * from Chromium after 15 s of playback; --port <n> for the page (default: a free port).
+ * from Chromium after 15 s of playback, then fires faults a, b, c from the page and saves
+ * demo-faults.png, printing what the player measured; --port <n> for the page (default: free).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -47,6 +48,13 @@ const REGIONS = [
   { region: 'eu-west-1', bucket: 'live-origin-demo-euw1' },
 ] as const;
 const ORIGIN_START_TIMEOUT_MS = 30_000;
+/** The first playlist comes one segment after the encoders start, which may take seconds under load. */
+const TIMELINE_TIMEOUT_MS = 30_000;
+/**
+ * Segments may arrive this many durations after they are due before the origin calls them gone:
+ * the two encoders share the demo machine's CPU and fall behind real time when it is busy.
+ */
+const HOLD_GRACE_SEGMENTS = 2;
 const VARNISH_START_TIMEOUT_MS = 15_000;
 /** Playback time before the screenshots, so the player, the status page and the log have content. */
 const SCREENSHOT_AFTER_PLAYBACK_S = 15;
@@ -160,7 +168,7 @@ class Demo {
     await this.waitForVarnish(varnishPort);
     progress(`Varnish ready (two-region director): ${this.varnishUrl}`);
 
-    await this.configureEvent();
+    await this.configureEvent({ pipelines: PIPELINES });
     this.proxy = await startIngestProxy({
       target: (pipeline) => this.originUrls[pipeline === 'a' && !this.faults.c ? 0 : 1]!.href,
       defective: (pipeline) => pipeline === 'a' && this.faults.a,
@@ -170,6 +178,8 @@ class Demo {
     }
     await this.startControlServer();
     progress('packagers a and b publishing');
+    const start = await this.lockTimeline();
+    progress(`event timeline locked to the packagers' clock: segment 1 started at ${start.toISOString()}`);
   }
 
   private track(child: Child): Child {
@@ -215,19 +225,41 @@ class Demo {
     }
   }
 
-  /** The event's template starts now: both packagers start together, so segment n is due at start + n x D. */
-  private async configureEvent(): Promise<void> {
+  private async configureEvent(config: Record<string, unknown>): Promise<void> {
     const response = await fetch(new URL(`/admin/events/${EVENT}`, this.originUrls[0]), {
       method: 'PUT',
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        pipelines: PIPELINES,
-        segmentDurationMs: SEGMENT_SECONDS * 1000,
-        availabilityStartTime: new Date().toISOString(),
-        startNumber: 1,
-      }),
+      body: JSON.stringify(config),
     });
     if (!response.ok) throw new Error(`event config refused: ${response.status} ${await response.text()}`);
+  }
+
+  /**
+   * Gives the event its template from the packagers' own clock: the program date-time of the
+   * first segment in their playlist is when that segment's media starts, so the origin's
+   * deadlines follow the encoders however long they took to start (seconds on a busy laptop).
+   */
+  private async lockTimeline(): Promise<Date> {
+    const until = Date.now() + TIMELINE_TIMEOUT_MS;
+    for (;;) {
+      const response = await fetch(new URL(`/live/${EVENT}/v/index.m3u8`, this.originUrls[0])).catch(() => undefined);
+      const playlist = response?.ok ? await response.text() : '';
+      const sequence = /#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist)?.[1];
+      const firstDate = /#EXT-X-PROGRAM-DATE-TIME:(\S+)/.exec(playlist)?.[1];
+      if (sequence !== undefined && firstDate !== undefined) {
+        const start = new Date(Date.parse(firstDate) - (Number(sequence) - 1) * SEGMENT_SECONDS * 1000);
+        await this.configureEvent({
+          pipelines: PIPELINES,
+          segmentDurationMs: SEGMENT_SECONDS * 1000,
+          availabilityStartTime: start.toISOString(),
+          startNumber: 1,
+          holdGraceMs: HOLD_GRACE_SEGMENTS * SEGMENT_SECONDS * 1000,
+        });
+        return start;
+      }
+      if (Date.now() > until) throw new Error(`no playlist from the packagers within ${TIMELINE_TIMEOUT_MS} ms:\n${this.packagers.get('a')?.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   private statusUrls(): { region: string; url: string }[] {
@@ -374,7 +406,7 @@ async function main(): Promise<void> {
   if (options.screenshots) {
     const { takeDemoScreenshots } = await import('./demo-screenshots.js');
     takeDemoScreenshots({ directory: options.screenshots, pageUrl: demo.page, statusUrl: demo.firstStatusUrl, afterPlaybackS: SCREENSHOT_AFTER_PLAYBACK_S })
-      .then((figures) => process.stdout.write(`screenshots saved in ${options.screenshots}: ${JSON.stringify(figures)}\n`))
+      .then((figures) => process.stdout.write(`screenshots saved in ${options.screenshots}; player figures:\n${JSON.stringify(figures, null, 2)}\n`))
       .catch((error: Error) => process.stderr.write(`screenshots failed: ${error.message}\n`));
   }
 }

@@ -91,7 +91,7 @@ run('npm run demo (ffmpeg, Varnish, two regions)', () => {
     output = '';
     demo = startDemo(['--for', '120s']);
     const { child, exited } = demo;
-    await eventually(() => expect(output).toContain('packagers a and b publishing'), 45_000);
+    await eventually(() => expect(output).toContain('Stop: q or Ctrl-C'), 50_000);
     started = descendants(child.pid!);
     // Two origins, Varnish (manager and child), two packagers.
     expect(started.length).toBeGreaterThanOrEqual(6);
@@ -124,10 +124,13 @@ run('npm run demo (ffmpeg, Varnish, two regions)', () => {
       expect(pipelines.a?.liveEdge).toBeGreaterThanOrEqual(2);
       expect(pipelines.b?.liveEdge).toBeGreaterThanOrEqual(2);
     }, 20_000);
-    const playlist = await fetch(stream, { headers: { origin: page.replace(/\/$/, '') } });
-    expect(playlist.status).toBe(200);
-    expect(await playlist.text()).toMatch(/seg_\d+\.m4s/);
-    expect(playlist.headers.get('access-control-allow-origin')).toBeTruthy();
+    // A player retries: on a busy machine a readiness probe may time out and Varnish answer 503 for a moment.
+    await eventually(async () => {
+      const playlist = await fetch(stream, { headers: { origin: page.replace(/\/$/, '') } });
+      expect(playlist.status).toBe(200);
+      expect(await playlist.text()).toMatch(/seg_\d+\.m4s/);
+      expect(playlist.headers.get('access-control-allow-origin')).toBeTruthy();
+    }, 10_000);
 
     const fault = async (name: string) => (await (await fetch(new URL(`/faults/${name}`, page), { method: 'POST' })).json()).message as string;
     // a: pipeline a's segments arrive flagged defective.
