@@ -21,6 +21,8 @@ export const CONTEXT_KEYS = [
   'secretName',
   'vpcId',
   'vpcAttributes',
+  'alarmEmails',
+  'alarmTopicArns',
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -46,6 +48,14 @@ export interface DnsConfig {
   readonly hostedZoneId: string;
 }
 
+/** Where alarms page. */
+export interface AlarmNotifications {
+  /** Subscribed by e-mail to each region's new alarm topic. */
+  readonly emails: readonly string[];
+  /** Existing SNS topics by region: that region's alarms notify it instead of a new topic. */
+  readonly topicArns: Readonly<Record<string, string>>;
+}
+
 export interface LiveOriginConfig {
   /** Every region that runs an origin, primary first. */
   readonly regions: readonly string[];
@@ -69,6 +79,8 @@ export interface LiveOriginConfig {
   readonly secretName: string;
   /** Existing VPCs by region; regions not listed get a new VPC. */
   readonly existingVpcs: Readonly<Record<string, ExistingVpc>>;
+  /** Where every alarm notifies on ALARM and OK. */
+  readonly alarms: AlarmNotifications;
 }
 
 /** Thrown with every problem found, one per line, so a bad `-c` is fixed in one go. */
@@ -105,6 +117,8 @@ const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const TABLE_PREFIX = /^[A-Za-z0-9_.-]{0,200}$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
+const EMAIL = /^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /** Collects problems instead of throwing at the first one. */
 class Problems {
@@ -259,6 +273,36 @@ function parseExistingVpcs(
   return result;
 }
 
+/** `alarmEmails`: a list; `alarmTopicArns`: `region=arn,...` or a JSON object. */
+function parseAlarms(raw: RawContext, regions: readonly string[], problems: Problems): AlarmNotifications {
+  const emails = isBlank(raw.alarmEmails) ? [] : (parseList(raw.alarmEmails) ?? []);
+  for (const email of emails) {
+    if (!EMAIL.test(email)) problems.add(`alarmEmails: "${email}" is not an e-mail address`);
+  }
+  const topicArns: Record<string, string> = {};
+  if (!isBlank(raw.alarmTopicArns)) {
+    const parsed = parseJsonText(raw.alarmTopicArns);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      for (const [region, arn] of Object.entries(parsed)) topicArns[region] = String(arn).trim();
+    } else if (typeof parsed === 'string') {
+      for (const entry of parsed.split(',').map((item) => item.trim()).filter(Boolean)) {
+        const at = entry.indexOf('=');
+        if (at < 1) problems.add(`alarmTopicArns entries must be region=arn, got "${entry}"`);
+        else topicArns[entry.slice(0, at).trim()] = entry.slice(at + 1).trim();
+      }
+    } else {
+      problems.add(`alarmTopicArns must be region=arn pairs or a JSON object, got ${JSON.stringify(raw.alarmTopicArns)}`);
+    }
+  }
+  for (const [region, arn] of Object.entries(topicArns)) {
+    if (!regions.includes(region)) problems.add(`alarmTopicArns names region "${region}", which is not in regions (${regions.join(', ')})`);
+    const match = SNS_TOPIC_ARN.exec(arn);
+    if (!match) problems.add(`alarmTopicArns for ${region}: "${arn}" is not an SNS topic ARN`);
+    else if (match[1] !== region) problems.add(`alarmTopicArns for ${region}: the topic is in ${match[1]}; alarms notify topics of their own region only`);
+  }
+  return { emails, topicArns };
+}
+
 function parseDns(raw: RawContext, regions: readonly string[], problems: Problems): DnsConfig | undefined {
   const domainName = text(raw.domainName, 'domainName', problems)?.toLowerCase().replace(/\.$/, '');
   const hostedZoneId = text(raw.hostedZoneId, 'hostedZoneId', problems)?.replace(/^\/?hostedzone\//, '');
@@ -313,6 +357,7 @@ export function parseConfig(raw: RawContext): LiveOriginConfig {
   const dns = parseDns(raw, regions, problems);
   const vpcIds = parseVpcIds(raw.vpcId, regions, problems);
   const existingVpcs = parseExistingVpcs(vpcIds, raw.vpcAttributes, problems);
+  const alarms = parseAlarms(raw, regions, problems);
 
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return {
@@ -328,6 +373,7 @@ export function parseConfig(raw: RawContext): LiveOriginConfig {
     tablePrefix,
     secretName,
     existingVpcs,
+    alarms,
   };
 }
 

@@ -1,21 +1,20 @@
 /**
- * Turns the validated configuration into stacks: a data and an origin stack per region, and a
- * DNS stack when a domain is configured. `bin/live-origin.ts` calls this; so do the tests.
+ * Turns the validated configuration into stacks: a data and an origin stack per region. With a
+ * domain, each origin stack also holds its region's failover record and health checks, so no
+ * value crosses regions (see docs/deploy.md, "Cross-region values"). `bin/live-origin.ts` calls
+ * this; so do the tests.
  */
 import { Aws, Tags, type App, type Environment } from 'aws-cdk-lib';
 import type { LiveOriginConfig } from './config.js';
-import { APP_NAME, dashboardName, regionHealthAlarmName, segmentBucketName, STACK_NAMES } from './naming.js';
+import { alarmNames, APP_NAME, dashboardName, regionHealthAlarmName, segmentBucketName, STACK_NAMES } from './naming.js';
 import { DataStack } from './stacks/data-stack.js';
-import { DnsStack } from './stacks/dns-stack.js';
 import { OriginStack } from './stacks/origin-stack.js';
 
 export interface LiveOriginStacks {
   /** By region. */
   readonly data: Readonly<Record<string, DataStack>>;
-  /** By region. */
+  /** By region; with `dns` configured each holds its region's failover record. */
   readonly origins: Readonly<Record<string, OriginStack>>;
-  /** Present when `dns` is configured. */
-  readonly dns?: DnsStack;
 }
 
 export interface LiveOriginAppOptions {
@@ -52,8 +51,7 @@ export function addLiveOriginStacks(app: App, config: LiveOriginConfig, options:
     const peers = Object.fromEntries(config.regions.filter((r) => r !== region).map((r) => [r, bucketOf(r)]));
     const origin = new OriginStack(app, STACK_NAMES.origin(region), {
       env: env(region),
-      description: `Live Origin fleet in ${region}: image, load balancer, Auto Scaling group, alarms`,
-      crossRegionReferences: true,
+      description: `Live Origin fleet in ${region}: image, load balancer, Auto Scaling group, alarms${config.dns ? ', failover record' : ''}`,
       segmentBucketName: bucketOf(region),
       peerBuckets: peers,
       accessLogsBucket: data[region]!.segments.accessLogsBucket,
@@ -63,6 +61,10 @@ export function addLiveOriginStacks(app: App, config: LiveOriginConfig, options:
       minCapacity: config.minCapacity,
       maxCapacity: config.maxCapacity,
       healthAlarmName: regionHealthAlarmName(region),
+      alarmNames: alarmNames(region),
+      alarmEmails: config.alarms.topicArns[region] ? [] : config.alarms.emails,
+      alarmTopicArn: config.alarms.topicArns[region],
+      failoverRole: config.dns ? (region === config.primaryRegion ? 'PRIMARY' : 'SECONDARY') : undefined,
       dashboardName: dashboardName(region),
       existingVpc: config.existingVpcs[region],
       tls: config.dns,
@@ -73,24 +75,6 @@ export function addLiveOriginStacks(app: App, config: LiveOriginConfig, options:
     origins[region] = origin;
   }
 
-  let dns: DnsStack | undefined;
-  if (config.dns) {
-    dns = new DnsStack(app, STACK_NAMES.dns, {
-      env: env(config.primaryRegion),
-      description: `Live Origin failover records for ${config.dns.domainName}`,
-      crossRegionReferences: true,
-      domainName: config.dns.domainName,
-      hostedZoneId: config.dns.hostedZoneId,
-      regions: config.regions.map((region) => ({
-        region,
-        loadBalancer: origins[region]!.fleet.loadBalancer,
-        alarmName: regionHealthAlarmName(region),
-      })),
-    });
-    // The health checks name the composite alarms; those exist once the origin stacks do.
-    for (const origin of Object.values(origins)) dns.addStackDependency(origin, 'health checks name the composite alarms');
-  }
-
   Tags.of(app).add('app', APP_NAME);
-  return { data, origins, dns };
+  return { data, origins };
 }

@@ -1,9 +1,10 @@
-import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -11,7 +12,7 @@ import { METRIC_NAMESPACE } from '../../runtime/aws-contract.js';
 import { withDefaults } from '../defaults.js';
 import { isGravitonInstanceType, isRegionName } from '../aws-names.js';
 import { tableNames } from '../naming.js';
-import { ENV_FILE, SERVICE_NAME } from './origin-image.js';
+import { ENV_FILE, RUNTIME_LOG_FILE, SERVICE_NAME } from './origin-image.js';
 
 /** The port the runtime listens on (its own default). */
 export const ORIGIN_PORT = 8080;
@@ -19,6 +20,8 @@ export const ORIGIN_PORT = 8080;
 export const READINESS_PATH = '/readyz';
 /** Paths served by the ingest target group; everything else is delivery. */
 export const INGEST_PATH_PATTERNS = ['/ingest/*', '/admin/*'] as const;
+/** AWS managed policy that lets the SSM agent register and carry Session Manager sessions. */
+const SSM_MANAGED_POLICY = 'AmazonSSMManagedInstanceCore';
 /** Paths the load balancer never forwards: metrics are for scrapers inside the VPC. */
 export const PRIVATE_PATH_PATTERNS = ['/metrics', '/metrics/*'] as const;
 
@@ -99,6 +102,11 @@ export interface OriginFleetProps {
    * @default - no access logs
    */
   readonly accessLogsBucket?: s3.IBucket;
+  /**
+   * How long the runtime's log (shipped by the CloudWatch agent) is kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 type ResolvedProps = Required<Omit<OriginFleetProps, 'tls' | 'accessLogsBucket'>> &
@@ -118,9 +126,31 @@ export function originFleetDefaults(props: OriginFleetProps): ResolvedProps {
       hotCacheMemoryFraction: 0.5,
       rootVolumeGiB: 16,
       deregistrationDelay: Duration.seconds(30),
+      logRetention: logs.RetentionDays.ONE_MONTH,
     },
     props,
   );
+}
+
+/** Where the CloudWatch agent's configuration is written at boot. */
+export const CLOUDWATCH_AGENT_CONFIG = '/opt/aws/amazon-cloudwatch-agent/etc/live-origin.json';
+const CLOUDWATCH_AGENT_CTL = '/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl';
+
+/**
+ * The CloudWatch agent's configuration: ship the runtime's log file (pino JSON lines, one
+ * stream per instance) to `logGroupName`. Retention is the log group's, set by CDK.
+ */
+export function cloudWatchAgentConfig(logGroupName: string): string {
+  return JSON.stringify({
+    agent: { run_as_user: 'root' },
+    logs: {
+      logs_collected: {
+        files: {
+          collect_list: [{ file_path: RUNTIME_LOG_FILE, log_group_name: logGroupName, log_stream_name: '{instance_id}' }],
+        },
+      },
+    },
+  });
 }
 
 /** What the boot script needs to know; all values are resolved by CloudFormation. */
@@ -135,6 +165,8 @@ export interface BootScriptOptions {
   /** Where the readiness signal goes (the Auto Scaling group's creation and update policies). */
   readonly stackName: string;
   readonly signalResource: string;
+  /** The log group the CloudWatch agent ships the runtime's log to. */
+  readonly logGroupName: string;
 }
 
 /**
@@ -197,6 +229,12 @@ export function bootScript(options: BootScriptOptions): string[] {
     ...SECRET_TO_ENV,
     'JS',
     `mv ${newFile} ${ENV_FILE}`,
+    // Logs leave the instance before the runtime starts; an agent that fails to start costs the
+    // logs, not the region's capacity, so it is reported and boot goes on.
+    `cat > ${CLOUDWATCH_AGENT_CONFIG} <<'AGENT'`,
+    cloudWatchAgentConfig(options.logGroupName),
+    'AGENT',
+    `${CLOUDWATCH_AGENT_CTL} -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG} || echo 'live-origin: the CloudWatch agent did not start' >&2`,
     `systemctl enable --now ${SERVICE_NAME}`,
     'for attempt in $(seq 1 60); do',
     `  if curl -fsS -o /dev/null http://127.0.0.1:${ORIGIN_PORT}${READINESS_PATH}; then signal 0; exit 0; fi`,
@@ -211,7 +249,8 @@ export function bootScript(options: BootScriptOptions): string[] {
 /**
  * The regional fleet: an internet-facing load balancer with separate ingest and delivery target
  * groups in front of an Auto Scaling group of the baked AMI, scaling on CPU, with a
- * least-privilege instance role.
+ * least-privilege instance role, the runtime's log shipped to a log group, and shell access
+ * through SSM Session Manager only (no key pair, no port 22).
  */
 export class OriginFleet extends Construct {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -230,6 +269,8 @@ export class OriginFleet extends Construct {
   public readonly instanceRole: iam.Role;
   public readonly instanceSecurityGroup: ec2.SecurityGroup;
   public readonly userData: ec2.UserData;
+  /** The runtime's log, one stream per instance. */
+  public readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: OriginFleetProps) {
     super(scope, id);
@@ -238,7 +279,12 @@ export class OriginFleet extends Construct {
     const stack = Stack.of(this);
     const { vpc } = resolved;
 
-    this.instanceRole = this.createRole(resolved);
+    // No fixed name: a retained group cannot collide with the one a redeploy creates.
+    this.logGroup = new logs.LogGroup(this, 'RuntimeLogs', {
+      retention: resolved.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.instanceRole = this.createRole(resolved, this.logGroup);
 
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc,
@@ -307,6 +353,7 @@ export class OriginFleet extends Construct {
         hotCacheMemoryFraction: resolved.hotCacheMemoryFraction,
         stackName: stack.stackName,
         signalResource: groupLogicalId,
+        logGroupName: this.logGroup.logGroupName,
       }),
     );
 
@@ -401,7 +448,7 @@ export class OriginFleet extends Construct {
     });
   }
 
-  private createRole(props: ResolvedProps): iam.Role {
+  private createRole(props: ResolvedProps, logGroup: logs.LogGroup): iam.Role {
     const stack = Stack.of(this);
     const ownObjects = props.segmentBucket.arnForObjects('*');
     const peerBuckets = Object.values(props.peerBuckets).map((bucket) => `arn:${stack.partition}:s3:::${bucket}`);
@@ -445,6 +492,12 @@ export class OriginFleet extends Construct {
         conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
       }),
       new iam.PolicyStatement({ sid: 'RuntimeSecret', actions: ['secretsmanager:GetSecretValue'], resources: [secret] }),
+      // The CloudWatch agent: its own stream in the group CDK created (it creates no group).
+      new iam.PolicyStatement({
+        sid: 'RuntimeLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [logGroup.logGroupArn],
+      }),
     ];
     if (peerBuckets.length > 0) {
       // Peers: the copy after each ack (write), and the fallback read of a key whose copy from
@@ -461,8 +514,15 @@ export class OriginFleet extends Construct {
 
     const role = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'Live Origin instances: own bucket, peer buckets (write), tables, metrics, runtime secret',
+      description: 'Live Origin instances: own bucket, peer buckets (write), tables, metrics, logs, runtime secret, SSM sessions',
       inlinePolicies: { origin: new iam.PolicyDocument({ statements }) },
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(SSM_MANAGED_POLICY)],
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${SSM_MANAGED_POLICY}]`,
+      reason:
+        'Session Manager is the only way onto an instance (no key pair, no port 22); AWS maintains this policy as exactly ' +
+        'what the SSM agent needs, and its action list changes with the agent, which a copied inline policy would not.',
     });
     this.acknowledgeWildcards(role, [ownObjects, ...peerBuckets.map((bucket) => `${bucket}/*`)]);
     return role;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { AssetHashType, Aws, BundlingOutput, DockerImage, Duration, Names, Validations } from 'aws-cdk-lib';
+import { AssetHashType, Aws, BundlingOutput, DockerImage, Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
@@ -19,6 +19,32 @@ export const ENV_FILE = '/etc/live-origin/env';
 export const SERVICE_NAME = 'live-origin.service';
 /** The unprivileged account the origin runs as. */
 export const SERVICE_USER = 'live-origin';
+/**
+ * The runtime's log (pino JSON lines on stdout and stderr). A file rather than journald: the
+ * CloudWatch agent reads files, not the journal; logrotate keeps it bounded.
+ */
+export const RUNTIME_LOG_FILE = '/var/log/live-origin/origin.log';
+/** Image Builder's AWS-managed component that installs the CloudWatch agent. */
+export const CLOUDWATCH_AGENT_COMPONENT = 'amazon-cloudwatch-agent-linux';
+
+/**
+ * logrotate rules for the runtime's log. `copytruncate` because systemd holds the file open for
+ * the process (O_APPEND, so writes land at the new end after the truncate); the CloudWatch agent
+ * notices the truncation and reads on from the start.
+ */
+export const LOGROTATE_CONFIG = [
+  `${RUNTIME_LOG_FILE} {`,
+  '  daily',
+  '  maxsize 200M',
+  '  rotate 3',
+  '  missingok',
+  '  notifempty',
+  '  compress',
+  '  delaycompress',
+  '  copytruncate',
+  '}',
+  '',
+].join('\n');
 
 export interface SystemdUnitOptions {
   /**
@@ -44,6 +70,9 @@ export function systemdUnit(options: SystemdUnitOptions): string {
     `EnvironmentFile=${ENV_FILE}`,
     'Environment=NODE_ENV=production NODE_OPTIONS=--enable-source-maps',
     `ExecStart=/usr/bin/node ${INSTALL_DIR}/${RUNTIME_BUNDLE_FILE}`,
+    // systemd opens the file (as root) before dropping to the service user.
+    `StandardOutput=append:${RUNTIME_LOG_FILE}`,
+    'StandardError=inherit',
     'Restart=always',
     'RestartSec=2',
     'KillSignal=SIGTERM',
@@ -90,10 +119,12 @@ export function componentDocument(options: ComponentDocumentOptions): string {
             inputs: {
               commands: [
                 'set -euo pipefail',
-                `dnf install -y nodejs${RUNTIME_NODE_MAJOR} unzip awscli-2 aws-cfn-bootstrap`,
+                `dnf install -y nodejs${RUNTIME_NODE_MAJOR} unzip awscli-2 aws-cfn-bootstrap logrotate`,
                 // The unversioned `node` is an alternatives link; pin it to the bundle's target.
                 `alternatives --set node ${node}`,
                 `id -u ${SERVICE_USER} >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin ${SERVICE_USER}`,
+                `install -d -m 0755 ${dirname(RUNTIME_LOG_FILE)}`,
+                'systemctl enable logrotate.timer',
               ],
             },
           },
@@ -119,7 +150,10 @@ export function componentDocument(options: ComponentDocumentOptions): string {
           {
             name: 'InstallUnit',
             action: 'CreateFile',
-            inputs: [{ path: unitPath, content: options.unit, permissions: '0644', overwrite: true }],
+            inputs: [
+              { path: unitPath, content: options.unit, permissions: '0644', overwrite: true },
+              { path: '/etc/logrotate.d/live-origin', content: LOGROTATE_CONFIG, permissions: '0644', overwrite: true },
+            ],
           },
           {
             // Enabled at boot by user data, once the environment file exists.
@@ -141,6 +175,8 @@ export function componentDocument(options: ComponentDocumentOptions): string {
                 `node --version | grep -q '^v${RUNTIME_NODE_MAJOR}\\.'`,
                 `test -s ${INSTALL_DIR}/${RUNTIME_BUNDLE_FILE}`,
                 `systemctl cat ${SERVICE_NAME} > /dev/null`,
+                'logrotate --debug /etc/logrotate.d/live-origin',
+                'test -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl',
               ],
             },
           },
@@ -185,9 +221,23 @@ export interface OriginImageProps {
    * @default Duration.seconds(60)
    */
   readonly stopTimeout?: Duration;
+  /**
+   * AMIs (with their snapshots) the lifecycle policy keeps; older ones are deleted, unless an
+   * instance was launched from them within `keepLaunchedWithin`.
+   * @default 3
+   */
+  readonly keepImages?: number;
+  /**
+   * An AMI launched from within this time is never deleted (an instance refresh may still roll back to it).
+   * @default Duration.days(7)
+   */
+  readonly keepLaunchedWithin?: Duration;
 }
 
 type ResolvedProps = Required<OriginImageProps>;
+
+/** AWS managed policy documented as the execution role of Image Builder lifecycle policies. */
+const LIFECYCLE_MANAGED_POLICY = 'EC2ImageBuilderLifecycleExecutionPolicy';
 
 /** Defaults merged under the caller's props. */
 export function originImageDefaults(props: OriginImageProps): ResolvedProps {
@@ -197,9 +247,38 @@ export function originImageDefaults(props: OriginImageProps): ResolvedProps {
       buildInstanceType: 'c7g.large',
       parentImage: `arn:${Aws.PARTITION}:imagebuilder:${Aws.REGION}:aws:image/amazon-linux-2023-arm64/x.x.x`,
       stopTimeout: Duration.seconds(60),
+      keepImages: 3,
+      keepLaunchedWithin: Duration.days(7),
     },
     props,
   );
+}
+
+/** The largest value Image Builder accepts in one node of a semantic version (2^30 - 1). */
+const MAX_VERSION_NODE = 2 ** 30 - 1;
+
+/**
+ * A semantic version that changes whenever anything in `inputs` does: Image Builder refuses a
+ * second resource with the same name and version, and CloudFormation replaces a component or
+ * recipe on any change, so every input must move the version. Two 28-bit slices of a SHA-256
+ * (each below Image Builder's 2^30 - 1 limit per node) make an accidental repeat negligible.
+ */
+export function contentVersion(...inputs: readonly unknown[]): string {
+  const hash = createHash('sha256').update(canonicalJson(inputs)).digest('hex');
+  const node = (from: number): number => parseInt(hash.slice(from, from + 7), 16) & MAX_VERSION_NODE;
+  return `1.${node(0)}.${node(7)}`;
+}
+
+/** JSON with object keys sorted, so that equal inputs hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** Hands the fleet an image id produced in the same stack (no Mapping, no lookup). */
@@ -222,6 +301,10 @@ export class OriginImage extends Construct {
   public readonly recipe: imagebuilder.CfnImageRecipe;
   public readonly infrastructure: imagebuilder.CfnInfrastructureConfiguration;
   public readonly image: imagebuilder.CfnImage;
+  /** Deletes all but the newest AMIs of this recipe. */
+  public readonly lifecyclePolicy: imagebuilder.CfnLifecyclePolicy;
+  /** Role Image Builder uses to apply the lifecycle policy. */
+  public readonly lifecycleRole: iam.Role;
   /** Role of the build instance. */
   public readonly buildRole: iam.Role;
   /** Security group of the build instance (egress only). */
@@ -256,36 +339,48 @@ export class OriginImage extends Construct {
     });
 
     this.unit = systemdUnit({ stopTimeout: resolved.stopTimeout });
-    const data = componentDocument({ bundleS3Uri: this.bundle.s3ObjectUrl, unit: this.unit });
-    // Image Builder resources are immutable per name and version: a new bundle or recipe gets
-    // a new name, so CloudFormation can create the replacement before deleting the old one.
-    const contentHash = createHash('sha256')
-      .update(this.bundle.assetHash)
-      .update(componentDocument({ bundleS3Uri: 's3://bundle', unit: this.unit }))
-      .update(String(resolved.parentImage))
-      .digest('hex')
-      .slice(0, 16);
+    const stack = Stack.of(this);
     const baseName = Names.uniqueResourceName(this, { maxLength: 80, separator: '-' }).toLowerCase();
 
-    this.component = new imagebuilder.CfnComponent(this, 'Component', {
-      name: `${baseName}-runtime-${contentHash}`,
+    // Image Builder resources are immutable per name and version. Names stay; versions derive
+    // from every property as CloudFormation will see it (tokens resolved to their intrinsics,
+    // the bundle's key carrying its content hash, tags as applied at synth), so any change gets
+    // a new version and CloudFormation creates the replacement before deleting the old one.
+    const componentProps = {
+      name: `${baseName}-runtime`,
       platform: 'Linux',
-      version: '1.0.0',
-      description: 'Installs Node.js, the Live Origin bundle and its systemd unit',
-      data,
+      description: 'Installs Node.js, the Live Origin bundle, its systemd unit and log rotation',
+      data: componentDocument({ bundleS3Uri: this.bundle.s3ObjectUrl, unit: this.unit }),
+    };
+    this.component = new imagebuilder.CfnComponent(this, 'Component', {
+      ...componentProps,
+      version: Lazy.string({ produce: () => contentVersion(stack.resolve(componentProps), stack.resolve(this.component.tags.renderTags())) }),
     });
 
-    this.recipe = new imagebuilder.CfnImageRecipe(this, 'Recipe', {
-      name: `${baseName}-${contentHash}`,
-      version: '1.0.0',
+    const recipeProps = {
+      name: baseName,
+      description: 'Amazon Linux 2023 arm64 with the CloudWatch agent and the Live Origin runtime',
       parentImage: resolved.parentImage,
-      components: [{ componentArn: this.component.attrArn }],
+      components: [
+        {
+          componentArn: `arn:${Aws.PARTITION}:imagebuilder:${Aws.REGION}:aws:component/${CLOUDWATCH_AGENT_COMPONENT}/x.x.x`,
+        },
+        { componentArn: this.component.attrArn },
+      ],
       blockDeviceMappings: [
         {
           deviceName: '/dev/xvda',
           ebs: { encrypted: true, volumeType: 'gp3', volumeSize: 8, deleteOnTermination: true },
         },
       ],
+    };
+    this.recipe = new imagebuilder.CfnImageRecipe(this, 'Recipe', {
+      ...recipeProps,
+      // The component's ARN resolves to the same GetAtt whatever its version: add the version.
+      version: Lazy.string({
+        produce: () =>
+          contentVersion(stack.resolve(recipeProps), stack.resolve(this.component.version), stack.resolve(this.recipe.tags.renderTags())),
+      }),
     });
 
     this.buildRole = new iam.Role(this, 'BuildRole', {
@@ -333,11 +428,46 @@ export class OriginImage extends Construct {
       instanceMetadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1 },
     });
 
+    const imageTag = { key: 'live-origin:image', value: baseName };
     this.image = new imagebuilder.CfnImage(this, 'Image', {
       imageRecipeArn: this.recipe.attrArn,
       infrastructureConfigurationArn: this.infrastructure.attrArn,
       imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 60 },
       enhancedImageMetadataEnabled: true,
+      tags: { [imageTag.key]: imageTag.value },
+    });
+    // Deleting an Image Builder image leaves its AMI behind, out of the lifecycle policy's
+    // sight; kept, the superseded image stays until the policy deletes it with its AMI and
+    // snapshots (and remains there to roll back to until then).
+    this.image.applyRemovalPolicy(RemovalPolicy.RETAIN);
+
+    this.lifecycleRole = new iam.Role(this, 'LifecycleRole', {
+      assumedBy: new iam.ServicePrincipal('imagebuilder.amazonaws.com'),
+      description: 'EC2 Image Builder lifecycle policy of the Live Origin AMIs',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(`service-role/${LIFECYCLE_MANAGED_POLICY}`)],
+    });
+    Validations.of(this.lifecycleRole).acknowledge({
+      id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${LIFECYCLE_MANAGED_POLICY}]`,
+      reason:
+        'Image Builder documents this AWS managed policy as the execution role of lifecycle policies; it can only act on ' +
+        'Image Builder resources tagged for lifecycle management, and AWS keeps its action list in step with the service.',
+    });
+    this.lifecyclePolicy = new imagebuilder.CfnLifecyclePolicy(this, 'LifecyclePolicy', {
+      name: `${baseName}-keep-${resolved.keepImages}`,
+      description: `Keeps the newest ${resolved.keepImages} Live Origin AMIs; deletes older ones with their snapshots`,
+      executionRole: this.lifecycleRole.roleArn,
+      resourceType: 'AMI_IMAGE',
+      status: 'ENABLED',
+      resourceSelection: { tagMap: { [imageTag.key]: imageTag.value } },
+      policyDetails: [
+        {
+          action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } },
+          filter: { type: 'COUNT', value: resolved.keepImages },
+          exclusionRules: {
+            amis: { lastLaunched: { unit: 'DAYS', value: Math.ceil(resolved.keepLaunchedWithin.toDays({ integral: false })) } },
+          },
+        },
+      ],
     });
 
     this.imageId = this.image.attrImageId;
@@ -351,6 +481,13 @@ function validate(props: ResolvedProps): void {
   }
   if (!isGravitonInstanceType(props.buildInstanceType)) {
     throw new Error(`OriginImage: buildInstanceType "${props.buildInstanceType}" must be Graviton (arm64) like the parent image`);
+  }
+  if (!Number.isInteger(props.keepImages) || props.keepImages < 1 || props.keepImages > 1000) {
+    throw new Error(`OriginImage: keepImages must be an integer from 1 to 1000, got ${props.keepImages}`);
+  }
+  const launchedDays = props.keepLaunchedWithin.toDays({ integral: false });
+  if (!(launchedDays >= 1 && launchedDays <= 365)) {
+    throw new Error(`OriginImage: keepLaunchedWithin must be between 1 and 365 days, got ${launchedDays}`);
   }
   const stopSeconds = props.stopTimeout.toSeconds({ integral: false });
   if (stopSeconds < 5 || stopSeconds > 900) {

@@ -108,6 +108,35 @@ describe('parseConfig', () => {
   });
 });
 
+describe('parseConfig alarm notifications', () => {
+  it('pages nobody by default', () => {
+    expect(parseConfig({}).alarms).toEqual({ emails: [], topicArns: {} });
+  });
+
+  it('reads e-mail addresses as a list and topics as region=arn pairs or JSON', () => {
+    const config = parseConfig({
+      alarmEmails: 'oncall@example.com, lead@example.com',
+      alarmTopicArns: 'eu-west-1=arn:aws:sns:eu-west-1:123456789012:oncall',
+    });
+    expect(config.alarms).toEqual({
+      emails: ['oncall@example.com', 'lead@example.com'],
+      topicArns: { 'eu-west-1': 'arn:aws:sns:eu-west-1:123456789012:oncall' },
+    });
+    expect(parseConfig({ alarmTopicArns: '{"us-east-1":"arn:aws:sns:us-east-1:123456789012:a"}' }).alarms.topicArns).toEqual({
+      'us-east-1': 'arn:aws:sns:us-east-1:123456789012:a',
+    });
+  });
+
+  it('refuses a bad address, a topic in another region and a region not deployed, all at once', () => {
+    expect(() =>
+      parseConfig({
+        alarmEmails: 'oncall',
+        alarmTopicArns: 'eu-west-1=arn:aws:sns:us-east-1:123456789012:a,ap-south-1=arn:aws:sns:ap-south-1:123456789012:b',
+      }),
+    ).toThrow(/"oncall" is not an e-mail address[\s\S]*topic is in us-east-1[\s\S]*"ap-south-1", which is not in regions/);
+  });
+});
+
 describe('parseList', () => {
   it('drops blanks', () => {
     expect(parseList(' a, ,b ')).toEqual(['a', 'b']);

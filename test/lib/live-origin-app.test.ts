@@ -9,10 +9,9 @@ import { cdkJsonContext, FIXTURE_ENTRY, joinedText, newApp, resourcesOf, templat
 const app = newApp();
 const stacks = addLiveOriginStacks(app, twoRegionConfig(), { runtimeEntry: FIXTURE_ENTRY });
 const [east, west] = ['us-east-1', 'eu-west-1'] as const;
-const tpl: { data: Record<string, Template>; origin: Record<string, Template>; dns: Template } = {
+const tpl: { data: Record<string, Template>; origin: Record<string, Template> } = {
   data: { [east]: template(stacks.data[east]!), [west]: template(stacks.data[west]!) },
   origin: { [east]: template(stacks.origins[east]!), [west]: template(stacks.origins[west]!) },
-  dns: template(stacks.dns!),
 };
 
 function userData(region: string): string {
@@ -29,11 +28,9 @@ function bucketNameOf(region: string): string {
 }
 
 describe('two regions with DNS failover', () => {
-  it('creates a data and an origin stack per region, and one DNS stack', () => {
+  it('creates a data and an origin stack per region, and nothing global', () => {
     const stackIds = app.node.children.filter((child) => child instanceof Stack).map((child) => child.node.id);
-    expect(stackIds.sort()).toEqual(
-      [STACK_NAMES.data(east), STACK_NAMES.data(west), STACK_NAMES.origin(east), STACK_NAMES.origin(west), STACK_NAMES.dns].sort(),
-    );
+    expect(stackIds.sort()).toEqual([STACK_NAMES.data(east), STACK_NAMES.data(west), STACK_NAMES.origin(east), STACK_NAMES.origin(west)].sort());
   });
 
   it('keeps the global tables in the primary region, with a replica in the secondary', () => {
@@ -62,30 +59,24 @@ describe('two regions with DNS failover', () => {
     expect(userData(west)).toContain(`LIVE_ORIGIN_PEER_BUCKETS=${east}=${bucketNameOf(east)}`);
   });
 
-  it('points the PRIMARY record at the us-east-1 load balancer and the SECONDARY at eu-west-1', () => {
-    const records = Object.fromEntries(
-      resourcesOf(tpl.dns, 'AWS::Route53::RecordSet').map(([, props]) => [props.Failover as string, JSON.stringify(props.AliasTarget)]),
-    );
-    // Same region: a plain export of the east stack. Other region: the SSM-backed reader.
-    expect(records.PRIMARY).toContain(`${STACK_NAMES.origin(east)}:ExportsOutputFnGetAttFleetLoadBalancer`);
-    expect(records.SECONDARY).toContain('ExportsReader');
-    expect(records.SECONDARY).toContain('LiveOriginOrigineuwest1FnGetAttFleetLoadBalancer');
+  it.each([
+    [east, 'PRIMARY'],
+    [west, 'SECONDARY'],
+  ])("puts %s's %s record in its own origin stack, aimed at its own load balancer", (region, role) => {
+    const records = resourcesOf(tpl.origin[region]!, 'AWS::Route53::RecordSet');
+    expect(records).toHaveLength(1);
+    const [[, record]] = records;
+    const [[loadBalancerId]] = resourcesOf(tpl.origin[region]!, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    expect(record).toMatchObject({ Name: 'origin.example.com.', Failover: role, SetIdentifier: `${region}-${role.toLowerCase()}` });
+    expect(JSON.stringify(record!.AliasTarget)).toContain(`"Fn::GetAtt":["${loadBalancerId}","DNSName"]`);
   });
 
-  it('writes the eu-west-1 load balancer name for the DNS stack across regions', () => {
-    tpl.origin[west]!.resourceCountIs('Custom::CrossRegionExportWriter', 1);
-    const [[, writer]] = resourcesOf(tpl.origin[west]!, 'Custom::CrossRegionExportWriter');
-    expect(JSON.stringify(writer)).toContain('FleetLoadBalancer');
-    expect(writer).toMatchObject({ WriterProps: { region: east } });
-  });
-
-  it("follows each region's composite alarm, by the name that region gave it", () => {
-    const followed = resourcesOf(tpl.dns, 'AWS::Route53::HealthCheck').map(
-      ([, props]) => (props.HealthCheckConfig as { AlarmIdentifier: { Name: string; Region: string } }).AlarmIdentifier,
-    );
-    for (const region of [east, west]) {
-      const [[, composite]] = resourcesOf(tpl.origin[region]!, 'AWS::CloudWatch::CompositeAlarm');
-      expect(followed).toContainEqual({ Name: composite!.AlarmName, Region: region });
+  it('passes no value between regions: no cross-region writer or reader, imports only from its own region', () => {
+    for (const stack of [...Object.values(stacks.origins), ...Object.values(stacks.data)]) {
+      const json = JSON.stringify(template(stack).toJSON());
+      expect(json.match(/CrossRegionExport|ExportsReader|ExportsWriter/g), stack.stackName).toBeNull();
+      const imports = [...json.matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((match) => match[1]!);
+      for (const imported of imports) expect(imported.split(':')[0]!.endsWith(`-${stack.region}`), imported).toBe(true);
     }
   });
 
@@ -96,22 +87,35 @@ describe('two regions with DNS failover', () => {
     }
   });
 
-  it('deploys data before origins, and origins before DNS', () => {
+  it('deploys data before origins, and the two origin stacks independently', () => {
     for (const region of [east, west]) {
       const dependencies = stacks.origins[region]!.dependencies.map((stack) => stack.stackName).sort();
       expect(dependencies).toEqual([STACK_NAMES.data(east), STACK_NAMES.data(west)].sort());
     }
-    expect(stacks.dns!.dependencies.map((stack) => stack.stackName)).toEqual(
-      expect.arrayContaining([STACK_NAMES.origin(east), STACK_NAMES.origin(west)]),
+  });
+
+  it('pages the e-mail addresses from context in every region, and uses an existing topic where one is named', () => {
+    const paged = addLiveOriginStacks(
+      newApp(),
+      twoRegionConfig({ alarmEmails: 'oncall@example.com', alarmTopicArns: 'eu-west-1=arn:aws:sns:eu-west-1:123456789012:oncall' }),
+      { runtimeEntry: FIXTURE_ENTRY },
     );
+    const eastTpl = template(paged.origins[east]!);
+    eastTpl.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    const westTpl = template(paged.origins[west]!);
+    westTpl.resourceCountIs('AWS::SNS::Topic', 0);
+    westTpl.resourceCountIs('AWS::SNS::Subscription', 0);
+    const [[, composite]] = resourcesOf(westTpl, 'AWS::CloudWatch::CompositeAlarm');
+    expect(composite!.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:oncall']);
   });
 });
 
 describe('without a domain', () => {
   const plain = addLiveOriginStacks(newApp(), twoRegionConfig({ domainName: '', hostedZoneId: '' }), { runtimeEntry: FIXTURE_ENTRY });
 
-  it('adds no DNS stack and serves plain HTTP', () => {
-    expect(plain.dns).toBeUndefined();
+  it('adds no record or health check and serves plain HTTP', () => {
+    template(plain.origins[east]!).resourceCountIs('AWS::Route53::RecordSet', 0);
+    template(plain.origins[east]!).resourceCountIs('AWS::Route53::HealthCheck', 0);
     const listeners = resourcesOf(template(plain.origins[east]!), 'AWS::ElasticLoadBalancingV2::Listener');
     expect(listeners.map(([, props]) => props.Port)).toEqual([80]);
   });

@@ -37,7 +37,8 @@ describe('cdk-nag AwsSolutions', () => {
     const findings = violations.flatMap((violation) => violation.violatingConstructs.map((c) => `${violation.ruleName} at ${c.constructPath}`));
     expect(findings).toEqual([]);
     expect(error).toBeUndefined();
-  });
+    // Two full regions under the whole rule pack: about 30 s alone, much more on a shared machine.
+  }, 180_000);
 
   it('does check the origin stacks: an unlogged bucket there is reported', () => {
     const { error, violations } = synthWithNag((stacks) => {
@@ -45,5 +46,5 @@ describe('cdk-nag AwsSolutions', () => {
     });
     expect(violations.map((violation) => violation.ruleName)).toContain('AwsSolutions-S1');
     expect(error).toBeDefined();
-  });
+  }, 180_000);
 });

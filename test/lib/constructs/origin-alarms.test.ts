@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OriginAlarms, type OriginAlarmsProps } from '../../../lib/constructs/origin-alarms.js';
+import { alarmNames, FAILOVER_ALARM_KEYS } from '../../../lib/naming.js';
 import { METRIC_NAMES, METRIC_NAMESPACE, METRIC_REGION_DIMENSION } from '../../../runtime/aws-contract.js';
 import { importedVpc, logicalId, regionalStack, resourcesOf, template } from '../helpers.js';
 
@@ -23,6 +25,8 @@ function build(props: Partial<OriginAlarmsProps> = {}) {
     deliveryTargetGroup: delivery,
     ingestTargetGroup: ingest,
     compositeAlarmName: 'live-origin-eu-west-1-region-health',
+    alarmNames: alarmNames('eu-west-1'),
+    alarmTopic: new sns.Topic(stack, 'Pager'),
     dashboardName: 'live-origin-eu-west-1',
     ...props,
   });
@@ -41,7 +45,46 @@ describe('OriginAlarms', () => {
     const rule = JSON.stringify(composite!.AlarmRule);
     for (const alarm of Object.values(alarms.alarms)) expect(rule).toContain(logicalId(alarm));
     expect(rule).toContain(' OR ');
-    expect(Object.keys(alarms.alarms)).toHaveLength(9);
+    expect(Object.keys(alarms.alarms)).toHaveLength(11);
+  });
+
+  it('gives every alarm its fixed name from lib/naming.ts', () => {
+    const names = resourcesOf(tpl, 'AWS::CloudWatch::Alarm').map(([, props]) => props.AlarmName);
+    expect(names.sort()).toEqual(Object.values(alarmNames('eu-west-1')).sort());
+  });
+
+  it('notifies the topic on ALARM and on OK, from every alarm and the composite', () => {
+    const alarmsAndComposite = [...resourcesOf(tpl, 'AWS::CloudWatch::Alarm'), ...resourcesOf(tpl, 'AWS::CloudWatch::CompositeAlarm')];
+    expect(alarmsAndComposite).toHaveLength(12);
+    for (const [id, props] of alarmsAndComposite) {
+      expect(props.AlarmActions, id).toEqual([{ Ref: expect.stringMatching(/^Pager/) }]);
+      expect(props.OKActions, id).toEqual([{ Ref: expect.stringMatching(/^Pager/) }]);
+    }
+  });
+
+  it('hands Route 53 only alarms on one metric, with a basic statistic and one-minute periods', () => {
+    expect(Object.keys(alarms.failoverAlarms).sort()).toEqual([...FAILOVER_ALARM_KEYS].sort());
+    for (const alarm of Object.values(alarms.failoverAlarms)) {
+      const [, props] = resourcesOf(tpl, 'AWS::CloudWatch::Alarm').find(([id]) => id === logicalId(alarm))!;
+      expect(props.Metrics).toBeUndefined();
+      expect(props.ExtendedStatistic).toBeUndefined();
+      expect(['Average', 'Minimum', 'Maximum', 'Sum', 'SampleCount']).toContain(props.Statistic);
+      expect(props.Period).toBe(60);
+    }
+  });
+
+  it.each([
+    ['HTTPCode_Target_5XX_Count', 'target-5xx-count'],
+    ['HTTPCode_ELB_5XX_Count', 'elb-5xx-count'],
+  ])('counts %s per minute (Sum) as a single-metric alarm', (metricName, suffix) => {
+    tpl.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `live-origin-eu-west-1-${suffix}`,
+      MetricName: metricName,
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 120,
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('alarms on the 5xx share of all requests, target and load balancer errors together', () => {

@@ -4,7 +4,8 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { bootScript, OriginFleet, type OriginFleetProps } from '../../../lib/constructs/origin-fleet.js';
+import { bootScript, CLOUDWATCH_AGENT_CONFIG, OriginFleet, type OriginFleetProps } from '../../../lib/constructs/origin-fleet.js';
+import { RUNTIME_LOG_FILE } from '../../../lib/constructs/origin-image.js';
 import { importedVpc, joinedText, logicalId, regionalStack, resourcesOf, template } from '../helpers.js';
 
 const OWN_BUCKET = 'live-origin-segments-111111111111-us-east-1';
@@ -219,6 +220,35 @@ describe('OriginFleet', () => {
     });
   });
 
+  it('ships the runtime log to a log group kept a month, writable by the instances only in that group', () => {
+    tpl.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const [[groupId, group]] = resourcesOf(tpl, 'AWS::Logs::LogGroup');
+    expect(group!.LogGroupName).toBeUndefined();
+    expect(tpl.toJSON().Resources[groupId].DeletionPolicy).toBe('Retain');
+    expect(statements(tpl).RuntimeLogs).toMatchObject({
+      Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+      Resource: { 'Fn::GetAtt': [groupId, 'Arn'] },
+    });
+    expect(userData()).toContain(`"log_group_name":"{"Ref":"${groupId}"}"`);
+  });
+
+  it('is reachable through SSM Session Manager only: managed core policy, no key pair, no port 22', () => {
+    const roles = resourcesOf(tpl, 'AWS::IAM::Role').filter(([, props]) => String(props.Description).startsWith('Live Origin instances'));
+    expect(JSON.stringify(roles[0]![1].ManagedPolicyArns)).toContain(':iam::aws:policy/AmazonSSMManagedInstanceCore');
+    const [[, launchTemplate]] = resourcesOf(tpl, 'AWS::EC2::LaunchTemplate') as [[string, { LaunchTemplateData: Record<string, unknown> }]];
+    expect(launchTemplate.LaunchTemplateData.KeyName).toBeUndefined();
+    const ingress = [
+      ...resourcesOf(tpl, 'AWS::EC2::SecurityGroupIngress').map(([, props]) => props),
+      ...resourcesOf(tpl, 'AWS::EC2::SecurityGroup').flatMap(([, props]) => (props.SecurityGroupIngress as Record<string, unknown>[]) ?? []),
+    ];
+    expect(ingress.length).toBeGreaterThan(0);
+    for (const rule of ingress) {
+      const from = rule.FromPort as number;
+      const to = rule.ToPort as number;
+      expect(from <= 22 && 22 <= to, JSON.stringify(rule)).toBe(false);
+    }
+  });
+
   it('refuses an x86 instance type', () => {
     expect(() => build({ instanceType: 'm7i.large' })).toThrow(/Graviton/);
   });
@@ -238,6 +268,7 @@ describe('bootScript', () => {
     hotCacheMemoryFraction: 0.5,
     stackName: 'S',
     signalResource: 'G',
+    logGroupName: 'live-origin-test-logs',
   });
   const script = lines.join('\n');
   /** The Node.js snippet that turns the secret into environment lines, run as the boot script runs it. */
@@ -263,6 +294,21 @@ describe('bootScript', () => {
     const run = secretToEnv({ LIVE_ORIGIN_TOKENS: 'tok-1=news-*,tok-2=*', LIVE_ORIGIN_CDN_SECRET: 'a"b\\c', unrelated: 'x' });
     expect(run.status).toBe(0);
     expect(run.stdout).toBe('LIVE_ORIGIN_TOKENS="tok-1=news-*,tok-2=*"\nLIVE_ORIGIN_CDN_SECRET="a\\"b\\\\c"\n');
+  });
+
+  it('starts the CloudWatch agent on the runtime log file before the runtime, without making it fatal', () => {
+    const agentAt = lines.findIndex((line) => line.includes('amazon-cloudwatch-agent-ctl -a fetch-config'));
+    const serviceAt = lines.findIndex((line) => line.startsWith('systemctl enable --now live-origin.service'));
+    expect(agentAt).toBeGreaterThan(-1);
+    expect(agentAt).toBeLessThan(serviceAt);
+    expect(lines[agentAt]).toContain(`file:${CLOUDWATCH_AGENT_CONFIG}`);
+    expect(lines[agentAt]).toMatch(/\|\| echo /);
+    const config = JSON.parse(lines[lines.findIndex((line) => line.includes("<<'AGENT'")) + 1]!) as {
+      logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string }[] } } };
+    };
+    expect(config.logs.logs_collected.files.collect_list).toEqual([
+      expect.objectContaining({ file_path: RUNTIME_LOG_FILE, log_group_name: 'live-origin-test-logs' }),
+    ]);
   });
 
   it('refuses a secret without tokens instead of letting the runtime invent one', () => {

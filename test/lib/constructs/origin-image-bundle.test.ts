@@ -38,6 +38,7 @@ function environmentFile(): Record<string, string> {
     hotCacheMemoryFraction: 0.5,
     stackName: 'unused',
     signalResource: 'unused',
+    logGroupName: 'unused',
   });
   const start = lines.findIndex((line) => line.includes("<<'ENV'"));
   const end = lines.indexOf('ENV', start + 1);

@@ -1,9 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Tags } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { componentDocument, OriginImage, systemdUnit } from '../../../lib/constructs/origin-image.js';
+import {
+  componentDocument,
+  contentVersion,
+  LOGROTATE_CONFIG,
+  OriginImage,
+  RUNTIME_LOG_FILE,
+  systemdUnit,
+} from '../../../lib/constructs/origin-image.js';
 import { FIXTURE_ENTRY, importedVpc, newApp, regionalStack, resourcesOf, template } from '../helpers.js';
 
 function build(props: Partial<ConstructorParameters<typeof OriginImage>[2]> = {}) {
@@ -83,10 +90,84 @@ describe('OriginImage', () => {
     expect(stack.resolve(image.imageId)).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(image.image), 'ImageId'] });
   });
 
-  it('renames the component when its content changes, so CloudFormation can replace it', () => {
-    const other = build({ stopTimeout: Duration.seconds(90) });
-    expect(other.image.component.name).not.toBe(image.component.name);
-    expect(other.image.recipe.name).not.toBe(image.recipe.name);
+  const versions = (built: ReturnType<typeof build>) => {
+    const [[, component]] = resourcesOf(built.tpl, 'AWS::ImageBuilder::Component');
+    const [[, recipe]] = resourcesOf(built.tpl, 'AWS::ImageBuilder::ImageRecipe');
+    return { component: component!.Version as string, recipe: recipe!.Version as string, names: [component!.Name, recipe!.Name] };
+  };
+
+  it('gives component and recipe semantic versions derived from their content', () => {
+    const { component, recipe } = versions({ app, image, stack, tpl });
+    for (const version of [component, recipe]) {
+      expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+      for (const node of version.split('.')) expect(Number(node)).toBeLessThanOrEqual(2 ** 30 - 1);
+    }
+    expect(versions(build())).toEqual(versions({ app, image, stack, tpl }));
+  });
+
+  it('moves both versions, keeping the names, when the component changes', () => {
+    const before = versions({ app, image, stack, tpl });
+    const after = versions(build({ stopTimeout: Duration.seconds(90) }));
+    expect(after.component).not.toBe(before.component);
+    expect(after.recipe).not.toBe(before.recipe);
+    expect(after.names).toEqual(before.names);
+  });
+
+  it('moves the recipe version alone when only the recipe changes (its parent image)', () => {
+    const before = versions({ app, image, stack, tpl });
+    const after = versions(build({ parentImage: 'arn:aws:imagebuilder:us-east-1:aws:image/amazon-linux-2023-arm64/2025.1.1' }));
+    expect(after.component).toBe(before.component);
+    expect(after.recipe).not.toBe(before.recipe);
+  });
+
+  it('moves the versions when tags change (a tag change replaces Image Builder resources too)', () => {
+    const tagged = (() => {
+      const app2 = newApp();
+      const stack2 = regionalStack(app2);
+      const image2 = new OriginImage(stack2, 'Image', { vpc: importedVpc(stack2), entry: FIXTURE_ENTRY });
+      Tags.of(stack2).add('cost-center', 'video');
+      return { app: app2, stack: stack2, image: image2, tpl: template(stack2) };
+    })();
+    const before = versions({ app, image, stack, tpl });
+    expect(versions(tagged).component).not.toBe(before.component);
+    expect(versions(tagged).recipe).not.toBe(before.recipe);
+  });
+
+  it('installs the CloudWatch agent with the AWS-managed component, before the runtime', () => {
+    const [[, recipe]] = resourcesOf(tpl, 'AWS::ImageBuilder::ImageRecipe') as [[string, { Components: { ComponentArn: unknown }[] }]];
+    expect(JSON.stringify(recipe.Components[0]!.ComponentArn)).toContain(':aws:component/amazon-cloudwatch-agent-linux/x.x.x');
+    expect(recipe.Components[1]!.ComponentArn).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(image.component), 'Arn'] });
+  });
+
+  it('keeps superseded images for the lifecycle policy, which keeps the newest three AMIs', () => {
+    const [[imageId, imageProps]] = resourcesOf(tpl, 'AWS::ImageBuilder::Image');
+    expect(tpl.toJSON().Resources[imageId].DeletionPolicy).toBe('Retain');
+    expect(tpl.toJSON().Resources[imageId].UpdateReplacePolicy).toBe('Retain');
+    const tags = imageProps!.Tags as Record<string, string>;
+    tpl.hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', {
+      ResourceType: 'AMI_IMAGE',
+      Status: 'ENABLED',
+      ResourceSelection: { TagMap: { 'live-origin:image': tags['live-origin:image'] } },
+      PolicyDetails: [
+        {
+          Action: { Type: 'DELETE', IncludeResources: { Amis: true, Snapshots: true } },
+          Filter: { Type: 'COUNT', Value: 3 },
+          ExclusionRules: { Amis: { LastLaunched: { Unit: 'DAYS', Value: 7 } } },
+        },
+      ],
+      ExecutionRole: { 'Fn::GetAtt': [stack.getLogicalId(image.lifecycleRole.node.defaultChild as never), 'Arn'] },
+    });
+    tpl.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'imagebuilder.amazonaws.com' } })],
+      }),
+      ManagedPolicyArns: [{ 'Fn::Join': ['', Match.arrayWith([':iam::aws:policy/service-role/EC2ImageBuilderLifecycleExecutionPolicy'])] }],
+    });
+  });
+
+  it('installs log rotation for the runtime log', () => {
+    expect(componentData()).toContain('/etc/logrotate.d/live-origin');
+    expect(componentData()).toContain('systemctl enable logrotate.timer');
   });
 
   it('refuses an x86 build instance', () => {
@@ -114,6 +195,28 @@ describe('systemdUnit', () => {
 
   it('runs unprivileged', () => {
     expect(unit).toContain('User=live-origin');
+  });
+
+  it('appends stdout and stderr to the file the CloudWatch agent ships', () => {
+    expect(unit).toContain(`StandardOutput=append:${RUNTIME_LOG_FILE}`);
+    expect(unit).toContain('StandardError=inherit');
+  });
+});
+
+describe('LOGROTATE_CONFIG', () => {
+  it('rotates the runtime log in place (systemd keeps it open), bounded in size and count', () => {
+    expect(LOGROTATE_CONFIG.startsWith(`${RUNTIME_LOG_FILE} {`)).toBe(true);
+    expect(LOGROTATE_CONFIG).toContain('copytruncate');
+    expect(LOGROTATE_CONFIG).toMatch(/maxsize \d+M/);
+    expect(LOGROTATE_CONFIG).toMatch(/rotate \d+/);
+  });
+});
+
+describe('contentVersion', () => {
+  it('is the same for equal inputs, whatever the key order, and differs otherwise', () => {
+    expect(contentVersion({ a: 1, b: [1, 2] })).toBe(contentVersion({ b: [1, 2], a: 1 }));
+    expect(contentVersion({ a: 1, b: [1, 2] })).not.toBe(contentVersion({ a: 1, b: [2, 1] }));
+    expect(contentVersion({ volumeSize: 8 })).not.toBe(contentVersion({ volumeSize: 16 }));
   });
 });
 
