@@ -83,7 +83,8 @@ export class CloudFrontPurger implements Purger {
 
   /** Sends everything pending now, and waits until nothing is pending or in flight. */
   async flush(): Promise<void> {
-    while (this.sending || this.pendingPaths > 0) {
+    // The map, not the counter, says what is left: every batch empties what it takes from it.
+    while (this.sending || this.pending.size > 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
       await (this.sending ?? this.sendNext());
@@ -129,7 +130,7 @@ export class CloudFrontPurger implements Purger {
 
   /** Starts the batch window, unless one is open or an invalidation is in flight (it re-arms). */
   private arm(): void {
-    if (this.closed || this.timer || this.sending || this.pendingPaths === 0) return;
+    if (this.closed || this.timer || this.sending || this.pending.size === 0) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.sendNext();

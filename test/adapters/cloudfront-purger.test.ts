@@ -187,6 +187,15 @@ describe('CloudFrontPurger: batching', () => {
     expect(outcomes).toEqual({ ok: 5 });
   });
 
+  it('counts a repeated path once against the backlog', async () => {
+    const { cloudfront, outcomes } = purger({ maxPendingPaths: 2, wildcardAbove: 100 });
+    for (let i = 0; i < 5; i++) cloudfront.purge('news-1', ['1.m4s']);
+    cloudfront.purge('news-1', ['2.m4s']);
+    await cloudfront.flush();
+    expect(received.map((r) => r.paths.sort())).toEqual([['/live/news-1/1.m4s', '/live/news-1/2.m4s']]);
+    expect(outcomes).toEqual({ ok: 2 });
+  });
+
   it('drops (and counts) paths past the bounded backlog', async () => {
     const { cloudfront, outcomes } = purger({ maxPendingPaths: 3, wildcardAbove: 100 });
     cloudfront.purge('news-1', ['1.m4s', '2.m4s', '3.m4s', '4.m4s']);
