@@ -1,0 +1,75 @@
+/**
+ * Failover drill against the deployed stacks: makes Route 53 see a region as dark (by
+ * inverting the region's endpoint health check; the fleet is untouched), waits until the
+ * checkers report it and the failover name answers the other region, and prints how long each
+ * took. `--restore` undoes it the same way.
+ *
+ *   npm run drill -- --fail us-east-1 [--zone Z...] [--name origin.example.com] [--timeout 300] [--interval 5]
+ *   npm run drill -- --restore us-east-1
+ *
+ * The zone and name default to cdk.json's `hostedZoneId` and `domainName`. Credentials come
+ * from the usual AWS SDK chain; the caller needs route53:ListHealthChecks, ListTagsForResources,
+ * UpdateHealthCheck, GetHealthCheckStatus, ListResourceRecordSets and TestDNSAnswer.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve4 } from 'node:dns/promises';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRegionName } from '../lib/aws-names.js';
+import { DRILL_DEFAULTS, runDrill, type DrillAction } from './drill/failover-drill.js';
+import { createRoute53DrillClient } from './drill/route53-drill-client.js';
+
+const USAGE = 'usage: npm run drill -- (--fail <region> | --restore <region>) [--zone <hosted zone id>] [--name <domain>] [--timeout <s>] [--interval <s>]';
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function cdkContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+}
+
+const { values } = parseArgs({
+  options: {
+    fail: { type: 'string' },
+    restore: { type: 'string' },
+    zone: { type: 'string' },
+    name: { type: 'string' },
+    timeout: { type: 'string' },
+    interval: { type: 'string' },
+  },
+});
+
+if ((values.fail === undefined) === (values.restore === undefined)) fail('give exactly one of --fail and --restore');
+const action: DrillAction = values.fail !== undefined ? 'fail' : 'restore';
+const region = (values.fail ?? values.restore)!;
+if (!isRegionName(region)) fail(`"${region}" is not a region name`);
+const context = cdkContext();
+const hostedZoneId = (values.zone ?? (context.hostedZoneId as string | undefined))?.replace(/^\/?hostedzone\//, '');
+const recordName = (values.name ?? (context.domainName as string | undefined))?.replace(/\.$/, '');
+if (!hostedZoneId || !recordName) fail('no hosted zone or name: pass --zone and --name, or set hostedZoneId and domainName in cdk.json');
+const positive = (text: string | undefined, fallbackMs: number, flag: string): number => {
+  if (text === undefined) return fallbackMs;
+  const number = Number(text);
+  if (!(number > 0)) fail(`${flag} must be a positive number of seconds`);
+  return number * 1000;
+};
+
+const result = await runDrill(
+  createRoute53DrillClient(),
+  (hostname) => resolve4(hostname),
+  { now: () => Date.now(), sleep: (ms) => sleep(ms) },
+  {
+    action,
+    region,
+    hostedZoneId,
+    recordName,
+    timeoutMs: positive(values.timeout, DRILL_DEFAULTS.timeoutMs, '--timeout'),
+    pollIntervalMs: positive(values.interval, DRILL_DEFAULTS.pollIntervalMs, '--interval'),
+    log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+  },
+);
+if (!result.ok && action === 'fail') process.stdout.write(`The check stays inverted; undo with: npm run drill -- --restore ${region}\n`);
+process.exit(result.ok ? 0 : 1);
