@@ -1,179 +1,332 @@
 /**
- * `npm run bench`: hot-path delivery throughput, measured in one run against baselines.
+ * `npm run bench`: the origin's performance, each figure beside its baseline, in one run.
  *
- * Serves the same 256 KiB segment from (1) nginx, a static file server (the baseline for what
- * the machine can do), (2) the origin on the memory store, and (3) the origin in aws mode on
- * local S3/DynamoDB servers (npm run start:aws-local). Each gets the same wrk load on loopback
- * (1 thread, 50 connections, 10 s); nginx runs one worker, like the single-threaded origin.
- * BENCH_BYTES, BENCH_SECONDS and BENCH_CONNECTIONS change the segment size and the load.
- * Prints requests/s, latency p50/p99 and the ratios. Needs Debian's nginx and wrk.
+ * - Hot GET throughput and p99 (`wrk -t1 -c50`, medians of 3 rounds) of 1 KiB, 16 KiB, 64 KiB
+ *   and 2 MiB objects from: a bare node:http server answering the same Buffer from a Map (the
+ *   floor under any Node server, scripts/bench-baseline-server.ts), nginx (1 worker, sendfile,
+ *   access log off), the origin on the memory store, and the origin in aws mode on local S3 and
+ *   DynamoDB servers (hot cache) with 1 and with 2 workers (LIVE_ORIGIN_WORKERS).
+ * - Fan-out: 10,000 held GETs x 64 KiB and 1,000 x 2 MiB released by one PUT, origin (memory)
+ *   against the bare server: first and last answer after the ack, and memory per held request.
+ * - Ingest: 2 MiB PUT ack p99 and 64 KiB PUTs/s, memory and aws mode.
+ * - Cross-instance feed cost: DynamoDB read units per poll measured on dynalite
+ *   (ReturnConsumedCapacity), as reads/s and monthly on-demand price for a fleet.
+ *
+ * Writes the tables into docs/benchmarks.md (between the bench markers). `--quick` runs every
+ * stage tiny (seconds) as a smoke check of the bench itself, prints, and writes nothing.
+ * Needs Debian's nginx and wrk.
  */
-import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { DynamoDBClient, BatchGetItemCommand, QueryCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDbMetadataStore } from '../runtime/adapters/dynamodb-metadata-store.js';
+import { candidateItem, objectPartition, PIPELINE_PREFIX } from '../runtime/adapters/dynamodb-items.js';
+import { FEED_POLL_MS } from '../runtime/adapters/dynamodb-publish-feed.js';
+import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_SUFFIXES } from '../runtime/aws-contract.js';
+import { OriginMetrics } from '../runtime/metrics/origin-metrics.js';
+import type { Target } from './bench-tools.js';
+import { holdMany, median, need, percentile, request, rssBytes, sleep, startNginx, startNode, stop, wrk } from './bench-tools.js';
+import { startLocalAws } from './local/local-aws.js';
 
-const SEGMENT_BYTES = Number(process.env.BENCH_BYTES ?? 256 * 1024);
-const DURATION = process.env.BENCH_SECONDS ?? '10';
-const CONNECTIONS = process.env.BENCH_CONNECTIONS ?? '50';
+const QUICK = process.argv.includes('--quick');
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const SIZES = QUICK ? [KIB] : [KIB, 16 * KIB, 64 * KIB, 2 * MIB];
+const ROUNDS = QUICK ? 1 : 3;
+const SECONDS = QUICK ? 1 : 5;
+const CONNECTIONS = 50;
+const FAN_OUT = QUICK ? [{ count: 100, bytes: 64 * KIB }] : [{ count: 10_000, bytes: 64 * KIB }, { count: 1_000, bytes: 2 * MIB }];
+const INGEST_2M_PUTS = QUICK ? 5 : 200;
+const INGEST_64K_SECONDS = QUICK ? 1 : 5;
+const INGEST_CONCURRENCY = 8;
+const FEED = { renditions: QUICK ? 3 : 100, pipelines: 2, instances: 10, publishesPerRendition: QUICK ? 4 : 24 };
+/** DynamoDB on-demand, standard table class, us-east-1: USD per million read request units. */
+const USD_PER_MILLION_RRU = 0.125;
+const SECONDS_PER_MONTH = 30 * 24 * 3600;
 const TOKEN = 'bench-token-0123456789';
-const SEGMENT_PATH = 'live/bench/v/seg_1.m4s';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const DOC = 'docs/benchmarks.md';
+const BEGIN = '<!-- bench:begin (written by npm run bench) -->';
+const END = '<!-- bench:end -->';
 
-interface Result {
-  readonly name: string;
-  readonly rps: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly errors: number;
+const objectPath = (size: number) => `live/bench/v/${size}.m4s`;
+const kib = (bytes: number) => (bytes >= MIB ? `${bytes / MIB} MiB` : `${bytes / KIB} KiB`);
+const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const out: string[] = [];
+const say = (line = '') => {
+  out.push(line);
+  process.stdout.write(`${line}\n`);
+};
+
+async function publish(target: Target, event: string, relPath: string, body: Buffer): Promise<void> {
+  const res = await request(`${target.url}/ingest/${event}/a/${relPath}`, { method: 'PUT', headers: { ...AUTH, 'content-type': 'video/iso.segment' }, body });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`${target.name}: PUT answered ${res.status} ${res.text}`);
 }
 
-function need(binary: string, pkg: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${binary} || test -x /usr/sbin/${binary}`]).status !== 0) {
-    throw new Error(`${binary} is missing: apt-get install -y ${pkg}`);
+async function originTargets(): Promise<Target[]> {
+  const env = { LIVE_ORIGIN_TOKENS: `${TOKEN}=*`, LOG_LEVEL: 'info' };
+  return [
+    await startNode('origin, memory', 'runtime/server.ts', env),
+    await startNode('origin, aws (local), 1 worker', 'scripts/start-aws-local.ts', env),
+    await startNode('origin, aws (local), 2 workers', 'scripts/start-aws-local.ts', { ...env, LIVE_ORIGIN_WORKERS: '2' }, 2),
+  ];
+}
+
+/** Hot GETs: every target, every size, ROUNDS interleaved rounds; medians. */
+async function throughput(dir: string): Promise<void> {
+  const bodies = new Map(SIZES.map((size) => [size, randomBytes(size)]));
+  for (const [size, body] of bodies) {
+    mkdirSync(path.join(dir, 'www', 'live/bench/v'), { recursive: true });
+    writeFileSync(path.join(dir, 'www', objectPath(size)), body);
+  }
+  const targets = [await startNode('bare node:http', 'scripts/bench-baseline-server.ts', { BASELINE_SIZES: SIZES.join(',') }), await startNginx(path.join(dir, 'www'), dir), ...(await originTargets())];
+  try {
+    for (const target of targets.slice(2)) for (const [size, body] of bodies) await publish(target, 'bench', `v/${size}.m4s`, body);
+    const rps = new Map<string, number[]>();
+    const p99 = new Map<string, number[]>();
+    let errors = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const size of SIZES) {
+        for (const target of targets) {
+          const url = `${target.url}/${objectPath(size)}`;
+          if (!QUICK) wrk(url, 1, CONNECTIONS); // warm: JIT, hot caches of every worker
+          const result = wrk(url, SECONDS, CONNECTIONS);
+          errors += result.errors;
+          const key = `${target.name}|${size}`;
+          rps.set(key, [...(rps.get(key) ?? []), result.rps]);
+          p99.set(key, [...(p99.get(key) ?? []), result.p99Ms]);
+        }
+      }
+    }
+    const m = (name: string, size: number) => median(rps.get(`${name}|${size}`)!);
+    const mp = (name: string, size: number) => median(p99.get(`${name}|${size}`)!);
+    say(`### Hot GET: requests/s (p99 ms), wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, median of ${ROUNDS}`);
+    say();
+    say(`| object | ${targets.map((t) => t.name).join(' | ')} | memory / bare | memory / nginx | aws 1w / bare | aws 2w / aws 1w |`);
+    say(`|---|${targets.map(() => '---').join('|')}|---|---|---|---|`);
+    for (const size of SIZES) {
+      const cells = targets.map((t) => `${Math.round(m(t.name, size))} (${fixed(mp(t.name, size), 1)})`);
+      const [bare, nginx, memory, aws1, aws2] = targets.map((t) => m(t.name, size)) as [number, number, number, number, number];
+      say(`| ${kib(size)} | ${cells.join(' | ')} | ${fixed(memory / bare)} | ${fixed(memory / nginx)} | ${fixed(aws1 / bare)} | ${fixed(aws2 / aws1)} |`);
+    }
+    say();
+    say(`Non-2xx or socket errors over all runs: ${errors}.`);
+    say();
+  } finally {
+    for (const target of targets) await stop(target.child);
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+/** How many requests a target holds right now. */
+async function heldNow(target: Target, bare: boolean): Promise<number> {
+  const res = await request(`${target.url}${bare ? '/_held' : '/metrics'}`);
+  if (bare) return Number(res.text);
+  const metrics = await new Promise<string>((resolve) => {
+    http.get(`${target.url}/metrics`, (r) => {
+      let text = '';
+      r.on('data', (chunk) => (text += chunk));
+      r.on('end', () => resolve(text));
     });
   });
+  return Number(/^live_origin_held_requests (\d+)/m.exec(metrics)?.[1] ?? 0);
 }
 
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** Held GETs released by one PUT: first/last answer after the ack, and RSS per held request. */
+async function fanOut(): Promise<void> {
+  say('### Fan-out: held GETs released by one PUT (memory store vs bare node:http)');
+  say();
+  say('| held x size | target | first answer after ack ms | last answer after ack ms | RSS per held request KiB | origin / bare (last) | origin / bare (RSS per held) |');
+  say('|---|---|---|---|---|---|---|');
+  for (const [i, { count, bytes }] of FAN_OUT.entries()) {
+    const body = randomBytes(bytes);
+    const results: { last: number; first: number; perHeld: number }[] = [];
+    for (const bare of [true, false]) {
+      const target = bare
+        ? await startNode('bare node:http', 'scripts/bench-baseline-server.ts', { BASELINE_SIZES: '1' })
+        : await startNode('origin, memory', 'runtime/server.ts', { LIVE_ORIGIN_TOKENS: `${TOKEN}=*`, LOG_LEVEL: 'info' });
+      try {
+        const event = `fan-${i}`;
+        if (!bare) {
+          const at = new Date(Date.now() - 1_000).toISOString();
+          const res = await request(`${target.url}/admin/events/${event}`, {
+            method: 'PUT',
+            headers: { ...AUTH, 'content-type': 'application/json' },
+            body: Buffer.from(JSON.stringify({ segmentDurationMs: 30_000, availabilityStartTime: at, startNumber: 0 })),
+          });
+          if (res.status >= 300) throw new Error(`event config answered ${res.status}`);
+        }
+        await sleep(500);
+        const rssBefore = rssBytes(target.pid);
+        const { done } = await holdMany(`${target.url}/live/${event}/v/seg_0.m4s`, count);
+        for (let t = 0; t < 600 && (await heldNow(target, bare)) < count; t++) await sleep(100);
+        await sleep(500);
+        const perHeld = (rssBytes(target.pid) - rssBefore) / count;
+        const put = await request(bare ? `${target.url}/live/${event}/v/seg_0.m4s` : `${target.url}/ingest/${event}/a/v/seg_0.m4s`, {
+          method: 'PUT',
+          headers: { ...AUTH, 'content-type': 'video/iso.segment' },
+          body,
+        });
+        const ack = performance.now();
+        if (put.status !== 201) throw new Error(`fan-out PUT answered ${put.status}`);
+        const answers = await done;
+        const bad = answers.filter((a) => a.status !== 200 || a.bytes !== bytes).length;
+        if (bad > 0) throw new Error(`${target.name}: ${bad} of ${count} held answers were not the object`);
+        const times = answers.map((a) => a.at - ack);
+        const result = { first: Math.min(...times), last: Math.max(...times), perHeld };
+        results.push(result);
+        say(`| ${count} x ${kib(bytes)} | ${target.name} | ${fixed(result.first, 1)} | ${fixed(result.last, 0)} | ${fixed(perHeld / KIB, 1)} | | |`);
+      } finally {
+        await stop(target.child);
+      }
+    }
+    const [bareResult, origin] = results as [(typeof results)[0], (typeof results)[0]];
+    say(`| ${count} x ${kib(bytes)} | ratio | | | | ${fixed(origin.last / bareResult.last)} | ${fixed(origin.perHeld / bareResult.perHeld)} |`);
   }
-  throw new Error(`nothing listens on ${port}`);
+  say();
 }
 
-function toMs(value: string): number {
-  const match = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
-  if (!match) return NaN;
-  const n = Number(match[1]);
-  return match[2] === 'us' ? n / 1000 : match[2] === 's' ? n * 1000 : n;
+/** 2 MiB PUT ack latency (sequential) and 64 KiB PUTs/s (INGEST_CONCURRENCY in flight). */
+async function ingest(): Promise<void> {
+  say(`### Ingest: 2 MiB PUT ack (sequential, ${INGEST_2M_PUTS} PUTs) and 64 KiB PUTs/s (${INGEST_CONCURRENCY} in flight, ${INGEST_64K_SECONDS} s)`);
+  say();
+  say('| target | 2 MiB ack p50 ms | 2 MiB ack p99 ms | 64 KiB PUTs/s |');
+  say('|---|---|---|---|');
+  const env = { LIVE_ORIGIN_TOKENS: `${TOKEN}=*`, LOG_LEVEL: 'info' };
+  for (const [name, entry] of [['origin, memory', 'runtime/server.ts'], ['origin, aws (local), 1 worker', 'scripts/start-aws-local.ts']] as const) {
+    const target = await startNode(name, entry, env);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: INGEST_CONCURRENCY });
+    try {
+      const big = randomBytes(2 * MIB);
+      const acks: number[] = [];
+      for (let n = 0; n < INGEST_2M_PUTS; n++) {
+        const res = await request(`${target.url}/ingest/ing/a/big/seg_${n}.m4s`, { method: 'PUT', headers: AUTH, body: big, agent });
+        if (res.status !== 201) throw new Error(`${name}: 2 MiB PUT answered ${res.status}`);
+        acks.push(res.ms);
+      }
+      const small = randomBytes(64 * KIB);
+      let next = 0;
+      let done = 0;
+      const until = performance.now() + INGEST_64K_SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: INGEST_CONCURRENCY }, async () => {
+          while (performance.now() < until) {
+            const res = await request(`${target.url}/ingest/ing/a/small/seg_${next++}.m4s`, { method: 'PUT', headers: AUTH, body: small, agent });
+            if (res.status !== 201) throw new Error(`${name}: 64 KiB PUT answered ${res.status}`);
+            done++;
+          }
+        }),
+      );
+      say(`| ${name} | ${fixed(percentile(acks, 50))} | ${fixed(percentile(acks, 99))} | ${Math.round(done / INGEST_64K_SECONDS)} |`);
+    } finally {
+      agent.destroy();
+      await stop(target.child);
+    }
+  }
+  say();
 }
 
-function wrk(name: string, url: string): Result {
-  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', url], { encoding: 'utf8' });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const p50 = toMs(/ 50%\s+(\S+)/.exec(out)?.[1] ?? '');
-  const p99 = toMs(/ 99%\s+(\S+)/.exec(out)?.[1] ?? '');
-  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return { name, rps, p50Ms: p50, p99Ms: p99, errors };
+/** Read units of one feed poll, before (per watched object and pipeline) and after (one Query per event), on dynalite. */
+async function feedCost(): Promise<void> {
+  const local = await startLocalAws({ tablePrefix: 'bench-feed-' });
+  const client = new DynamoDBClient({ region: local.region });
+  try {
+    const metadata = new DynamoDbMetadataStore({ client, tablePrefix: local.tablePrefix, observer: new OriginMetrics().storeObserver() });
+    const event = 'cost';
+    const pipelines = Array.from({ length: FEED.pipelines }, (_, i) => String.fromCharCode(97 + i));
+    await metadata.putEventConfig(event, { pipelines }, Date.now());
+    // Every rendition's record holds its recent first publishes (16 to 31 numbers between trims).
+    for (let n = 0; n < FEED.publishesPerRendition; n++) {
+      const at = Date.now();
+      for (let r = 0; r < FEED.renditions; r += 20) {
+        await Promise.all(
+          Array.from({ length: Math.min(20, FEED.renditions - r) }, (_, k) =>
+            Promise.all(pipelines.map((pipeline) => metadata.recordPublish(event, { pipeline, at, number: 1_000_000 + n, rendition: `video/r${r + k}/seg_{n}.m4s`, width: 0, defective: false }))),
+          ),
+        );
+      }
+    }
+    const events = `${local.tablePrefix}${TABLE_SUFFIXES.events}`;
+    const candidates = `${local.tablePrefix}${TABLE_SUFFIXES.candidates}`;
+    const query = async (consistent: boolean) => {
+      const res = await client.send(
+        new QueryCommand({
+          TableName: events,
+          KeyConditionExpression: '#pk = :pk AND #sk >= :from',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': { S: event }, ':from': { S: PIPELINE_PREFIX } },
+          ConsistentRead: consistent,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      return { units: res.ConsumedCapacity?.CapacityUnits ?? NaN, items: res.Count ?? 0, more: res.LastEvaluatedKey !== undefined };
+    };
+    const strong = await query(true);
+    const eventual = await query(false);
+    // The old poll: one consistent BatchGetItem key per watched object and pipeline.
+    const path = 'video/r0/seg_1000000.m4s';
+    for (const pipeline of pipelines) {
+      const item = candidateItem({ event, pipeline, path, kind: 'segment', number: 1_000_000, rendition: 'video/r0/seg_{n}.m4s', etag: `"${'0'.repeat(32)}"`, size: 2 * MIB, contentType: 'video/iso.segment', defects: [], publishedAt: Date.now() }, Math.floor(Date.now() / 1000) + 3600);
+      await client.send(new PutItemCommand({ TableName: candidates, Item: item }));
+    }
+    const batch = await client.send(
+      new BatchGetItemCommand({
+        RequestItems: { [candidates]: { ConsistentRead: true, Keys: pipelines.map((pipeline) => ({ [PK]: { S: objectPartition(event, path) }, [SK]: { S: pipeline } })) } },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    const perObject = batch.ConsumedCapacity?.[0]?.CapacityUnits ?? NaN;
+    const pollsPerSecond = 1000 / FEED_POLL_MS;
+    // One held object per rendition at any time (the next segment); LL-HLS parts double it.
+    const beforePerInstance = FEED.renditions * perObject * pollsPerSecond;
+    const afterPerInstance = strong.units * pollsPerSecond;
+    const monthly = (perSecond: number) => (perSecond * FEED.instances * SECONDS_PER_MONTH * USD_PER_MILLION_RRU) / 1e6;
+    say(`### Cross-instance feed: DynamoDB reads for ${FEED.renditions} renditions x ${FEED.pipelines} pipelines x ${FEED.instances} instances`);
+    say();
+    say(`Measured on dynalite (ReturnConsumedCapacity): one poll of the event's records (${strong.items} items${strong.more ? ', first page' : ''}) = ${strong.units} RRU strongly consistent (${eventual.units} eventually consistent); the old per-object poll = ${perObject} RRU per watched object (${FEED.pipelines} candidate keys, each rounded up to 4 KB). Polls: ${pollsPerSecond}/s (every ${FEED_POLL_MS} ms) while anything is held; one held object per rendition (the next segment). Price: USD ${USD_PER_MILLION_RRU} per million RRU (on-demand, standard table class, us-east-1); a strongly consistent read of up to 4 KB is 1 RRU, an eventually consistent one 0.5.`);
+    say();
+    say('| feed | RRU/s per instance | RRU/s fleet | USD per month (fleet) |');
+    say('|---|---|---|---|');
+    say(`| before: each watched object per pipeline | ${Math.round(beforePerInstance)} | ${Math.round(beforePerInstance * FEED.instances)} | ${Math.round(monthly(beforePerInstance))} |`);
+    say(`| after: each watched event, one Query | ${Math.round(afterPerInstance)} | ${Math.round(afterPerInstance * FEED.instances)} | ${Math.round(monthly(afterPerInstance))} |`);
+    say();
+  } finally {
+    client.destroy();
+    await local.stop();
+  }
 }
 
-async function startNginx(root: string, dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off; master_process off; worker_processes 1; error_log ${dir}/error.log; pid ${dir}/nginx.pid;
-events { worker_connections 1024; }
-http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
-  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
-  server { listen 127.0.0.1:${port}; root ${root}; } }\n`,
-  );
-  const child = spawn('nginx', ['-c', conf, '-p', dir], { stdio: 'ignore' });
-  await waitForPort(port);
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
-async function startOrigin(entry: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, PORT: '0', LIVE_ORIGIN_TOKENS: `${TOKEN}=*`, ...env },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}: ${out}`)));
-  });
-  // Keep draining stdout (the per-request log lines) so the origin never blocks on a full pipe.
-  child.stdout!.resume();
-  return { url, child };
-}
-
-async function publish(url: string, body: Buffer): Promise<void> {
-  const res = await fetch(`${url}/ingest/bench/a/v/seg_1.m4s`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'video/iso.segment' },
-    body,
-  });
-  if (res.status !== 201) throw new Error(`publish to ${url} answered ${res.status}`);
-  const check = await fetch(`${url}/${SEGMENT_PATH}`);
-  if (!Buffer.from(await check.arrayBuffer()).equals(body)) throw new Error(`${url} served other bytes`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+function writeDoc(): void {
+  const doc = readFileSync(DOC, 'utf8');
+  const begin = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END);
+  const block = `${BEGIN}\n${out.join('\n')}\n${END}`;
+  const next = begin >= 0 && end > begin ? doc.slice(0, begin) + block + doc.slice(end + END.length) : `${doc.trimEnd()}\n\n${block}\n`;
+  writeFileSync(DOC, next);
 }
 
 async function main(): Promise<void> {
   need('nginx', 'nginx-light');
   need('wrk', 'wrk');
+  const started = new Date();
+  const header = [
+    `Run ${started.toISOString().slice(0, 16)} UTC, \`npm run bench\`, on ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}; load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+  ].join('\n');
+  say(header);
+  say();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'live-origin-bench-'));
-  const body = randomBytes(SEGMENT_BYTES);
-  mkdirSync(path.join(dir, 'www', 'live/bench/v'), { recursive: true });
-  writeFileSync(path.join(dir, 'www', SEGMENT_PATH), body);
-  const children: ChildProcess[] = [];
   try {
-    const results: Result[] = [];
-    const nginx = await startNginx(path.join(dir, 'www'), dir);
-    children.push(nginx.child);
-    results.push(wrk('nginx (static file, baseline)', `${nginx.url}/${SEGMENT_PATH}`));
-    await stop(nginx.child);
-
-    const memory = await startOrigin('runtime/server.ts', {});
-    children.push(memory.child);
-    await publish(memory.url, body);
-    results.push(wrk('origin, memory store', `${memory.url}/${SEGMENT_PATH}`));
-    await stop(memory.child);
-
-    const aws = await startOrigin('scripts/start-aws-local.ts', {});
-    children.push(aws.child);
-    await publish(aws.url, body);
-    results.push(wrk('origin, aws mode (local S3 + DynamoDB)', `${aws.url}/${SEGMENT_PATH}`));
-    await stop(aws.child);
-
-    const [base, mem, awsMode] = results as [Result, Result, Result];
-    const rows = results.map(
-      (r) => `| ${r.name} | ${Math.round(r.rps)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} |`,
-    );
-    process.stdout.write(
-      [
-        `GET of one ${SEGMENT_BYTES / 1024} KiB segment, wrk -t1 -c${CONNECTIONS} -d${DURATION}s on loopback, ${os.cpus().length} cores, node ${process.version}`,
-        '',
-        '| target | requests/s | p50 ms | p99 ms | non-2xx |',
-        '|---|---|---|---|---|',
-        ...rows,
-        '',
-        `memory store / nginx: ${(mem.rps / base.rps).toFixed(2)}`,
-        `aws mode / memory store: ${(awsMode.rps / mem.rps).toFixed(2)}`,
-        '',
-      ].join('\n'),
-    );
+    await throughput(dir);
+    await fanOut();
+    await ingest();
+    await feedCost();
   } finally {
-    for (const child of children) await stop(child);
     rmSync(dir, { recursive: true, force: true });
   }
+  say(`Load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
+  if (!QUICK) writeDoc();
 }
 
 await main();
