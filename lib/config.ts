@@ -21,6 +21,7 @@ export const CONTEXT_KEYS = [
   'secretName',
   'vpcId',
   'vpcAttributes',
+  'cdn',
   'alarmEmails',
   'alarmTopicArns',
 ] as const;
@@ -79,9 +80,15 @@ export interface LiveOriginConfig {
   readonly secretName: string;
   /** Existing VPCs by region; regions not listed get a new VPC. */
   readonly existingVpcs: Readonly<Record<string, ExistingVpc>>;
+  /** With it, a CDN stack puts CloudFront in front of the origins (docs/cdn/cloudfront.md). */
+  readonly cdn?: CdnKind;
   /** Where every alarm notifies on ALARM and OK. */
   readonly alarms: AlarmNotifications;
 }
+
+/** The CDN tier this app deploys in front of the origins (`-c cdn=cloudfront`); none by default. */
+export const CDN_KINDS = ['cloudfront'] as const;
+export type CdnKind = (typeof CDN_KINDS)[number];
 
 /** Thrown with every problem found, one per line, so a bad `-c` is fixed in one go. */
 export class ConfigError extends Error {
@@ -322,6 +329,20 @@ function parseDns(raw: RawContext, regions: readonly string[], problems: Problem
   return { domainName, hostedZoneId };
 }
 
+/** `cloudfront` or nothing; CloudFront origin groups hold one primary and one failover origin. */
+function parseCdn(value: unknown, regions: readonly string[], problems: Problems): CdnKind | undefined {
+  const kind = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (isBlank(kind) || kind === 'none') return undefined;
+  if (!CDN_KINDS.includes(kind as CdnKind)) {
+    problems.add(`cdn must be ${CDN_KINDS.join(' or ')} (or none), got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  if (regions.length > 2) {
+    problems.add(`cdn=cloudfront takes one or two regions, got ${regions.length}: a CloudFront origin group has one primary and one failover origin`);
+  }
+  return kind as CdnKind;
+}
+
 /** Validates raw context into the typed configuration; throws `ConfigError` listing every problem. */
 export function parseConfig(raw: RawContext): LiveOriginConfig {
   const problems = new Problems();
@@ -358,6 +379,7 @@ export function parseConfig(raw: RawContext): LiveOriginConfig {
   const vpcIds = parseVpcIds(raw.vpcId, regions, problems);
   const existingVpcs = parseExistingVpcs(vpcIds, raw.vpcAttributes, problems);
   const alarms = parseAlarms(raw, regions, problems);
+  const cdn = parseCdn(raw.cdn, regions, problems);
 
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return {
@@ -373,6 +395,7 @@ export function parseConfig(raw: RawContext): LiveOriginConfig {
     tablePrefix,
     secretName,
     existingVpcs,
+    ...(cdn ? { cdn } : {}),
     alarms,
   };
 }

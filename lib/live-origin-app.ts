@@ -6,15 +6,22 @@
  */
 import { Aws, Tags, type App, type Environment } from 'aws-cdk-lib';
 import type { LiveOriginConfig } from './config.js';
+import { CdnOriginAccess } from './constructs/cdn-origin-access.js';
 import { alarmNames, APP_NAME, dashboardName, regionHealthAlarmName, segmentBucketName, STACK_NAMES } from './naming.js';
+import { CdnStack } from './stacks/cdn-stack.js';
 import { DataStack } from './stacks/data-stack.js';
 import { OriginStack } from './stacks/origin-stack.js';
+
+/** The CDN stack's name (one per app: CloudFront is global). */
+export const STACK_NAMES_CDN = 'LiveOrigin-Cdn';
 
 export interface LiveOriginStacks {
   /** By region. */
   readonly data: Readonly<Record<string, DataStack>>;
   /** By region; with `dns` configured each holds its region's failover record. */
   readonly origins: Readonly<Record<string, OriginStack>>;
+  /** Present with `cdn=cloudfront`: the distribution, in the primary region. */
+  readonly cdn?: CdnStack;
 }
 
 export interface LiveOriginAppOptions {
@@ -75,6 +82,32 @@ export function addLiveOriginStacks(app: App, config: LiveOriginConfig, options:
     origins[region] = origin;
   }
 
+  const cdn = config.cdn === 'cloudfront' ? addCloudFront(app, config, origins, env(config.primaryRegion)) : undefined;
+
   Tags.of(app).add('app', APP_NAME);
-  return { data, origins };
+  return { data, origins, ...(cdn ? { cdn } : {}) };
+}
+
+/**
+ * CloudFront in front of the origins (docs/cdn/cloudfront.md): each origin stack gets a listener
+ * only CloudFront reaches, then one distribution fails over from the primary region to the other.
+ */
+function addCloudFront(app: App, config: LiveOriginConfig, origins: Record<string, OriginStack>, env: Environment): CdnStack {
+  const access = config.regions.map((region) => new CdnOriginAccess(origins[region]!, 'CdnOriginAccess', { fleet: origins[region]!.fleet, dns: config.dns }));
+  const cdn = new CdnStack(app, STACK_NAMES_CDN, {
+    env,
+    description: `Live Origin CDN: CloudFront in front of ${config.regions.join(' then ')}`,
+    // Without a domain, CloudFront names the other region's load balancer.
+    crossRegionReferences: !config.dns,
+    origins: access.map((origin, index) => ({
+      region: config.regions[index]!,
+      domainName: origin.originDomainName,
+      protocol: origin.protocol,
+      port: origin.port,
+    })),
+    secretName: config.secretName,
+    segmentDurationMs: config.segmentDurationMs,
+  });
+  for (const origin of Object.values(origins)) cdn.addStackDependency(origin, 'the distribution names the origins\' CDN listeners');
+  return cdn;
 }
