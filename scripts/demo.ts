@@ -2,8 +2,8 @@
  * `npm run demo`: the origin doing its job, in one command.
  *
  * Starts two regions (an origin process each, in aws mode on local S3 and DynamoDB servers:
- * one dynalite standing in for the global tables, one s3rver with a bucket per region and the
- * peer copy between them), Varnish with the shipped VCL in front of both, and two ffmpeg
+ * one dynalite standing in for the global tables, one s3rver per region, each origin copying
+ * its segments to the other region's bucket after the ack), Varnish with the shipped VCL in front of both, and two ffmpeg
  * packagers publishing the same epoch-locked HLS timeline (a test pattern with the pipeline's
  * name and a wall clock burnt in). Prints the URL of a page with an hls.js player beside the
  * origin's status page, and offers three faults, by key or by button:
@@ -26,8 +26,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LocalAws } from './local/local-aws.js';
-import { startLocalAws } from './local/local-aws.js';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { LocalAws, LocalS3 } from './local/local-aws.js';
+import { startLocalAws, startLocalS3 } from './local/local-aws.js';
 import { writeEdgeVcl } from './local/edge-vcl.js';
 import { demoPage } from './demo-page.js';
 import type { IngestProxy } from './demo-ingest-proxy.js';
@@ -135,6 +136,9 @@ class Demo {
   private varnish?: Child;
   private varnishUrl = '';
   private local?: LocalAws;
+  /** Region 2's own S3 server (region 1's is the one in `local`). */
+  private region2S3?: LocalS3;
+  private readonly s3Endpoints: string[] = [];
   private proxy?: IngestProxy;
   private control?: http.Server;
   private pageUrl = '';
@@ -147,13 +151,11 @@ class Demo {
     const started = Date.now();
     const progress = (step: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${step}\n`);
     this.workDir = await mkdtemp(join(tmpdir(), 'live-origin-demo-'));
-    this.local = await startLocalAws({
-      region: REGIONS[0].region,
-      bucket: REGIONS[0].bucket,
-      tablePrefix: 'live-origin-demo-',
-      peerBuckets: { [REGIONS[1].region]: REGIONS[1].bucket },
-    });
-    progress('local S3 and DynamoDB servers ready');
+    this.local = await startLocalAws({ region: REGIONS[0].region, bucket: REGIONS[0].bucket, tablePrefix: 'live-origin-demo-' });
+    this.region2S3 = await startLocalS3(join(this.workDir, 's3-region2'));
+    await createBucket(this.region2S3.endpoint, REGIONS[1].region, REGIONS[1].bucket);
+    this.s3Endpoints.push(this.local.s3.endpoint, this.region2S3.endpoint);
+    progress(`local DynamoDB (global tables) ${this.local.dynamoDb.endpoint}; S3 per region ${this.s3Endpoints.join(', ')}`);
     const varnishPort = await freePort();
     this.varnishUrl = `http://127.0.0.1:${varnishPort}`;
     const ports = await Promise.all(REGIONS.map(() => freePort()));
@@ -194,8 +196,9 @@ class Demo {
       ...process.env,
       ...this.local!.originEnv(this.token),
       AWS_REGION: own.region,
+      AWS_ENDPOINT_URL_S3: this.s3Endpoints[index]!,
       LIVE_ORIGIN_BUCKET: own.bucket,
-      LIVE_ORIGIN_PEER_BUCKETS: `${peer.region}=${peer.bucket}`,
+      LIVE_ORIGIN_PEER_BUCKETS: `${peer.region}=${peer.bucket}@${this.s3Endpoints[1 - index]}`,
       LIVE_ORIGIN_PURGE_URLS: this.varnishUrl,
       LIVE_ORIGIN_WORKERS: '1',
       PORT: String(port),
@@ -347,10 +350,20 @@ class Demo {
         this.control.closeAllConnections();
         this.control.close(() => resolve());
       });
+      await this.region2S3?.stop();
       await this.local?.stop();
       if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
     })();
     return this.stopping;
+  }
+}
+
+async function createBucket(endpoint: string, region: string, bucket: string): Promise<void> {
+  const client = new S3Client({ region, endpoint, forcePathStyle: true });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
   }
 }
 
