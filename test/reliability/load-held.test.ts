@@ -15,9 +15,8 @@ const TOKEN = 'load-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const EVENT = 'load';
 /**
- * 2,000 in `npm test` on a shared 2-core machine; `LOAD_REQUESTS=10000` for the full figure.
- * Every hold must end within the server's 10 s socket inactivity timeout (app.ts
- * connectionTimeout), which also cuts a held request short: see docs/reliability.md.
+ * 2,000 in `npm test` on a shared 2-core machine; `LOAD_REQUESTS=10000` for the full figure
+ * (on a machine with the cores to spare: on a loaded one the connects alone take minutes).
  */
 const REQUESTS = Number(process.env.LOAD_REQUESTS ?? 2_000);
 const MAX_HELD = Math.round(REQUESTS * 0.8);
