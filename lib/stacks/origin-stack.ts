@@ -116,6 +116,7 @@ export class OriginStack extends Stack {
       dashboardName: props.dashboardName,
     });
 
+    if (props.failoverRole && !props.tls) throw new Error('OriginStack: a failover record needs tls (the domain and its zone)');
     if (props.failoverRole && props.tls) {
       if (!props.alarmNames) throw new Error('OriginStack: a failover record needs fixed alarmNames (Route 53 names the alarms)');
       const alarmNames = props.alarmNames;

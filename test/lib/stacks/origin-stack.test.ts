@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OriginStack } from '../../../lib/stacks/origin-stack.js';
 import { FIXTURE_ENTRY, newApp, resourcesOf, template } from '../helpers.js';
 
-const stack = new OriginStack(newApp(), 'Origin', {
+const PROPS = {
   env: { region: 'us-east-1' },
   segmentBucketName: 'live-origin-segments-test-us-east-1',
   peerBuckets: { 'eu-west-1': 'live-origin-segments-test-eu-west-1' },
@@ -19,7 +19,8 @@ const stack = new OriginStack(newApp(), 'Origin', {
     publicSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
     privateSubnetIds: ['subnet-0bbbbbbbbbbbbbbb1', 'subnet-0bbbbbbbbbbbbbbb2'],
   },
-});
+};
+const stack = new OriginStack(newApp(), 'Origin', PROPS);
 const tpl = template(stack);
 
 describe('OriginStack', () => {
@@ -39,5 +40,14 @@ describe('OriginStack', () => {
 
   it('serves plain HTTP without TLS settings', () => {
     tpl.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+  });
+
+  it('writes no failover record or health check without a domain', () => {
+    tpl.resourceCountIs('AWS::Route53::RecordSet', 0);
+    tpl.resourceCountIs('AWS::Route53::HealthCheck', 0);
+  });
+
+  it('refuses a failover role without the domain to write it in', () => {
+    expect(() => new OriginStack(newApp(), 'Origin', { ...PROPS, failoverRole: 'PRIMARY' })).toThrow(/needs tls/);
   });
 });
