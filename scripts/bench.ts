@@ -13,7 +13,8 @@
  *   (ReturnConsumedCapacity), as reads/s and monthly on-demand price for a fleet.
  *
  * Writes the tables into docs/benchmarks.md (between the bench markers). `--quick` runs every
- * stage tiny (seconds) as a smoke check of the bench itself, prints, and writes nothing.
+ * stage tiny (seconds) as a smoke check of the bench itself, prints, and writes nothing;
+ * `--only=<stage>[,...]` runs some stages and writes nothing either.
  * Needs Debian's nginx and wrk.
  */
 import { randomBytes } from 'node:crypto';
@@ -32,13 +33,16 @@ import { holdMany, median, need, percentile, request, rssBytes, sleep, startNgin
 import { startLocalAws } from './local/local-aws.js';
 
 const QUICK = process.argv.includes('--quick');
+/** `--only=fanout,ingest`: run just those stages (throughput, fanout, ingest, feed); the doc is then left alone. */
+const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const runs = (stage: string) => !ONLY || ONLY.includes(stage);
 const KIB = 1024;
 const MIB = 1024 * KIB;
 const SIZES = QUICK ? [KIB] : [KIB, 16 * KIB, 64 * KIB, 2 * MIB];
 const ROUNDS = QUICK ? 1 : 3;
 const SECONDS = QUICK ? 1 : 5;
 const CONNECTIONS = 50;
-const FAN_OUT = QUICK ? [{ count: 100, bytes: 64 * KIB }] : [{ count: 10_000, bytes: 64 * KIB }, { count: 1_000, bytes: 2 * MIB }];
+const FAN_OUT = QUICK ? [{ count: 100, bytes: 64 * KIB }] : [{ count: Number(process.env.BENCH_HELD ?? 10_000), bytes: 64 * KIB }, { count: 1_000, bytes: 2 * MIB }];
 const INGEST_2M_PUTS = QUICK ? 5 : 200;
 const INGEST_64K_SECONDS = QUICK ? 1 : 5;
 const INGEST_CONCURRENCY = 8;
@@ -318,15 +322,15 @@ async function main(): Promise<void> {
   say();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'live-origin-bench-'));
   try {
-    await throughput(dir);
-    await fanOut();
-    await ingest();
-    await feedCost();
+    if (runs('throughput')) await throughput(dir);
+    if (runs('fanout')) await fanOut();
+    if (runs('ingest')) await ingest();
+    if (runs('feed')) await feedCost();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   say(`Load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
-  if (!QUICK) writeDoc();
+  if (!QUICK && !ONLY) writeDoc();
 }
 
 await main();

@@ -1,5 +1,8 @@
 import type { PublishFeed, PublishedObject } from '../ports/publish-feed.js';
 
+/** Held requests woken per turn of the event loop when their object is published. */
+export const RELEASE_BATCH = 64;
+
 export type WaitOutcome = 'published' | 'timeout' | 'drain' | 'aborted' | 'shed';
 
 interface Waiter {
@@ -80,11 +83,20 @@ export class HoldRegistry {
     });
   }
 
-  /** Wakes every request waiting for the object. */
+  /**
+   * Wakes every request waiting for the object, RELEASE_BATCH per turn of the event loop: each
+   * batch is answered before the next is woken, so the first answers leave at once instead of
+   * after every waiter has gone through each step of its answer together.
+   */
   release(object: PublishedObject): void {
     const entry = this.waiting.get(keyOf(object));
     if (!entry) return;
-    for (const waiter of [...entry.waiters]) waiter.resolve('published');
+    const waiters = [...entry.waiters];
+    const wake = (from: number): void => {
+      for (let i = from; i < Math.min(waiters.length, from + RELEASE_BATCH); i++) waiters[i]!.resolve('published');
+      if (from + RELEASE_BATCH < waiters.length) setImmediate(() => wake(from + RELEASE_BATCH));
+    };
+    wake(0);
   }
 
   /** Answers every held request now and refuses new holds (graceful shutdown). */

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { LocalPublishFeed } from '../../runtime/adapters/local-publish-feed.js';
-import { HoldRegistry, type HoldRegistryOptions, type WaitOutcome } from '../../runtime/service/hold-registry.js';
+import { HoldRegistry, RELEASE_BATCH, type HoldRegistryOptions, type WaitOutcome } from '../../runtime/service/hold-registry.js';
 import type { PublishFeed, PublishListener, PublishedObject } from '../../runtime/ports/publish-feed.js';
 
 /** The local feed, recording which objects the registry watches. */
@@ -70,6 +70,19 @@ describe('HoldRegistry: release', () => {
     const outcomes = Promise.all([registry.wait(SEG_1, LATER()), registry.wait(SEG_1, LATER())]);
     feed.announce(SEG_1);
     await expect(outcomes).resolves.toEqual(['published', 'published']);
+  });
+
+  it('wakes a crowd one batch per turn of the event loop, so the first answers need not wait for the rest', async () => {
+    const { registry } = setup({ maxHeld: 1_000 });
+    const woken: number[] = [];
+    const waits = Array.from({ length: RELEASE_BATCH * 2 + 1 }, (_, i) => registry.wait(SEG_1, LATER()).then(() => woken.push(i)));
+    registry.release(SEG_1);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(woken).toEqual(Array.from({ length: RELEASE_BATCH }, (_, i) => i));
+    await Promise.all(waits);
+    expect(woken).toHaveLength(RELEASE_BATCH * 2 + 1);
+    expect(registry.held).toBe(0);
   });
 
   it('does not wake requests for another path', () => {

@@ -179,9 +179,14 @@ function parsedPath(rawPath: string): ObjectPath {
   return object;
 }
 
-/** Gives the service a signal that fires if the client leaves; set up only when asked (held requests). */
+/**
+ * Gives the service a signal that fires if the client leaves; set up only when asked (held
+ * requests). A held request is bounded by its hold deadline, so the connection's idle timeout
+ * (which would cut a hold longer than it) is lifted; Node sets the keep-alive one after the answer.
+ */
 function leavingSignal(res: ServerResponse): () => AbortSignal {
   return () => {
+    res.socket?.setTimeout(0);
     const leaving = new AbortController();
     const onClose = () => {
       if (!res.writableEnded) leaving.abort();
