@@ -102,6 +102,19 @@ export function judgeReload(playlist: MediaPlaylistEdge, directives: ReloadDirec
   return { kind: 'hold' };
 }
 
+/**
+ * A playlist with parts that has not changed for this many part targets has stopped: the RFC's
+ * smallest PART-HOLD-BACK is two part targets, so a player waiting on it longer runs dry
+ * (hls.js gives a held reload up to three part targets). A blocking reload then follows another
+ * pipeline whose playlist has what it asks for, well before the one-target-duration rule.
+ */
+export const STALLED_PART_TARGETS = 2;
+
+/** When a playlist published at `publishedAt` counts as stalled (undefined without parts). */
+export function playlistStallsAt(publishedAt: number, partTargetMs: number | undefined): number | undefined {
+  return partTargetMs === undefined ? undefined : publishedAt + STALLED_PART_TARGETS * partTargetMs;
+}
+
 /** The longest a blocking request is held before it gets 503 (three target durations). */
 export function blockTimeoutMs(targetDurationMs: number): number {
   return BLOCK_TIMEOUT_TARGETS * targetDurationMs;

@@ -1,5 +1,5 @@
 import type { ReloadDirectives } from '../domain/blocking-reload.js';
-import { blockingAnswerTtlMs, blockTimeoutMs, judgeReload } from '../domain/blocking-reload.js';
+import { blockingAnswerTtlMs, blockTimeoutMs, judgeReload, playlistStallsAt } from '../domain/blocking-reload.js';
 import { DuressWindow } from '../domain/cmsd.js';
 import { badRequest } from '../domain/errors.js';
 import { judgeMissingPart, partTtlMs } from '../domain/ll-hls-parts.js';
@@ -145,7 +145,9 @@ export class DeliveryService {
    * LL-HLS blocking playlist reload: answers once the served pipeline's playlist holds the
    * segment (and part) asked for, waking on every publish of the playlist; 400 when asked too
    * far ahead, 503 after three target durations. A playlist that does not offer blocking
-   * reloads (no CAN-BLOCK-RELOAD=YES) is served as to an ordinary request.
+   * reloads (no CAN-BLOCK-RELOAD=YES) is served as to an ordinary request. When the served
+   * playlist stalls (no change for two part targets), the request is judged on the next pipeline
+   * in order, whose pin it takes: the player never waits out a dead encoder.
    */
   private async reload(
     state: EventState,
@@ -157,8 +159,9 @@ export class DeliveryService {
     const startedAt = this.ctx.now();
     let deadlineMs: number | undefined;
     let waited = false;
+    const passedOver = new Set<string>();
     for (let current = state; ; ) {
-      const found = await this.find(current, object);
+      const found = await this.find(current, object, passedOver);
       if (!found || !('candidate' in found)) {
         return found?.allMasked ? this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current) : this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
       }
@@ -179,7 +182,15 @@ export class DeliveryService {
         this.ctx.metrics.holdTimeout();
         return this.miss(503, 'block_timeout', 0, current, { heldMs });
       }
-      const outcome = await this.holds.wait({ event: state.event, path: object.path }, deadlineMs, leaving?.());
+      const served = found.candidate;
+      const stallsAt = playlistStallsAt(served.publishedAt, playlist.partTargetMs);
+      if (stallsAt !== undefined && now > stallsAt && !passedOver.has(served.pipeline)) {
+        passedOver.add(served.pipeline);
+        continue;
+      }
+      // Wake at the stall point too: a dead pipeline publishes nothing that would wake us.
+      const wakeAt = stallsAt !== undefined && stallsAt >= now && !passedOver.has(served.pipeline) ? Math.min(deadlineMs, stallsAt + 1) : deadlineMs;
+      const outcome = await this.holds.wait({ event: state.event, path: object.path }, wakeAt, leaving?.());
       waited = true;
       if (outcome === 'aborted') return { kind: 'aborted' };
       if (outcome === 'shed') return this.shedHeld(current);
@@ -199,10 +210,11 @@ export class DeliveryService {
    * Selects and reads the object. The pin is set with compare-and-set, so concurrent
    * instances agree on one pipeline; a candidate whose bytes are gone is passed over.
    */
-  private async find(state: EventState, object: ObjectPath): Promise<Found | { allMasked: boolean } | undefined> {
+  private async find(state: EventState, object: ObjectPath, passedOver?: ReadonlySet<string>): Promise<Found | { allMasked: boolean } | undefined> {
     const { metadata, segments } = this.ctx.stores;
     const { path } = object;
     const stale = object.kind === 'mutable' ? stalePipelines(state, this.ctx.now()) : undefined;
+    for (const pipeline of passedOver ?? []) stale?.add(pipeline);
     const gone = new Set<string>();
     for (let round = 0; round < MAX_SELECTION_ROUNDS; round++) {
       const record = await storeCall('delivery', () => metadata.getObject(state.event, path));

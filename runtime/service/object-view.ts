@@ -29,7 +29,8 @@ export function stalePipelines(state: EventState, nowMs: number): Set<string> {
   const someoneAdvancing = pipelines.some((p) => nowMs - p.lastIngestAt <= durationMs);
   const stale = new Set<string>();
   for (const stats of pipelines) {
-    const behind = (stats.edge ?? -Infinity) <= newest - STALE_PLAYLIST_SEGMENTS;
+    // Before any pipeline has a numbered segment nobody is behind (playlists alone say nothing).
+    const behind = Number.isFinite(newest) && (stats.edge ?? -Infinity) <= newest - STALE_PLAYLIST_SEGMENTS;
     const stopped = someoneAdvancing && nowMs - stats.lastIngestAt > durationMs;
     if (behind || stopped || !pipelineHealth(stats, timeline, TTL_DEFAULTS.fallbackSegmentMs, nowMs).healthy) stale.add(stats.pipeline);
   }

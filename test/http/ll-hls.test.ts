@@ -239,6 +239,40 @@ describe('blocking playlist reload', () => {
   });
 });
 
+describe('a blocking reload follows the pipeline that advances when the served playlist stalls', () => {
+  it('answers from the other pipeline two part targets after the served playlist stopped changing', async () => {
+    // Segments of 4 s: the one-segment-duration rule alone would wait 4 s.
+    await configure(origin, 'st-1', { pipelines: ['a', 'b'], segmentDurationMs: 4000, availabilityStartTime: new Date(Date.now() - 40_000).toISOString(), startNumber: 1 });
+    for (const p of ['a', 'b']) await put(origin, 'st-1', p, 'v/index.m3u8', llPlaylist(272, 1, { target: 4, from: p }), M3U8);
+    const started = Date.now();
+    const pending = live('st-1/v/index.m3u8?_HLS_msn=273&_HLS_part=3');
+    // a has stopped; b goes on adding a part every 100 ms.
+    for (let k = 2; k <= 6; k++) {
+      await sleep(100);
+      await put(origin, 'st-1', 'b', 'v/index.m3u8', llPlaylist(272, k, { target: 4, from: 'b' }), M3U8);
+    }
+    const res = await pending;
+    const waited = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('live-pipeline')).toBe('b');
+    expect(await res.text()).toContain('#FROM:b');
+    // Stall point: a's playlist is 2 x 250 ms old; well before one segment duration (4 s).
+    expect(waited).toBeGreaterThanOrEqual(450);
+    expect(waited).toBeLessThan(1500);
+    // The playlist's pin moved with it: ordinary requests now get b too.
+    expect((await live('st-1/v/index.m3u8')).headers.get('live-pipeline')).toBe('b');
+  });
+
+  it('keeps waiting on the only pipeline there is, up to the 503', async () => {
+    await configure(origin, 'st-2', { segmentDurationMs: 4000, availabilityStartTime: new Date(Date.now() - 40_000).toISOString(), startNumber: 1 });
+    await put(origin, 'st-2', 'a', 'v/index.m3u8', llPlaylist(272, 1, { target: 1 }), M3U8);
+    const pending = live('st-2/v/index.m3u8?_HLS_msn=273&_HLS_part=2');
+    await sleep(800);
+    await put(origin, 'st-2', 'a', 'v/index.m3u8', llPlaylist(272, 3, { target: 1 }), M3U8);
+    expect((await pending).status).toBe(200);
+  });
+});
+
 describe('held requests count against the hold limit', () => {
   it('sheds a blocking reload when the held-request cap is reached', async () => {
     const small = await startOrigin({ maxHeld: 1 });
