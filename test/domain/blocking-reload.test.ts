@@ -6,6 +6,7 @@ import {
   judgeReload,
   parseReloadDirectives,
   parseReloadQuery,
+  playlistStallsAt,
 } from '../../runtime/domain/blocking-reload.js';
 import type { MediaPlaylistEdge } from '../../runtime/domain/ll-hls-playlist.js';
 
@@ -107,5 +108,12 @@ describe('parseReloadQuery', () => {
   it('refuses a directive given twice and a part without a segment', () => {
     expect(() => parseReloadQuery('_HLS_msn=1&_HLS_msn=2')).toThrow(badRequest);
     expect(() => parseReloadQuery('_HLS_part=2')).toThrow(badRequest);
+  });
+});
+
+describe('playlistStallsAt', () => {
+  it('is two part targets after the playlist was published, and never for a playlist without parts', () => {
+    expect(playlistStallsAt(10_000, 500)).toBe(11_000);
+    expect(playlistStallsAt(10_000, undefined)).toBeUndefined();
   });
 });
