@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALARM_NAME_SUFFIXES, FAILOVER_ALARM_KEYS } from '../../lib/naming.js';
-import { RULES_FILE, parseRules, readText } from './ops-files.js';
+import { DASHBOARD_FILE, RULES_FILE, dashboardPanels, parseRules, readText } from './ops-files.js';
 
 const ALARMS_FILE = 'docs/ops/alarms.md';
 const page = readText(ALARMS_FILE);
@@ -34,6 +34,17 @@ describe('docs/ops/alarms.md', () => {
       if (named.length === 0) expect(cell, alert).toMatch(/^none/);
       for (const name of named) expect(suffixes, `${alert}: ${name}`).toContain(name);
     }
+  });
+
+  it('names Grafana panels that exist', () => {
+    const titles = new Set(dashboardPanels(JSON.parse(readText(DASHBOARD_FILE))).map((p) => p.title));
+    const widgets = page.slice(page.indexOf('| CloudWatch widget |'));
+    const named = widgets
+      .split('\n')
+      .filter((line) => line.startsWith('| '))
+      .flatMap((line) => [...(line.split('|')[2] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!));
+    expect(named.length).toBeGreaterThanOrEqual(8);
+    expect(named.filter((title) => !titles.has(title))).toEqual([]);
   });
 
   it('accounts for every CloudWatch alarm, and marks those Route 53 follows', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestOrigin } from '../support/origin.js';
 import { AUTH, TOKEN, configure, eventually, put, startOrigin, startPurgeReceiver } from '../support/origin.js';
-import { RUNBOOK_FILE, headingAnchors, readText } from './ops-files.js';
+import { DASHBOARD_FILE, RUNBOOK_FILE, dashboardPanels, headingAnchors, readText } from './ops-files.js';
 
 const runbook = readText(RUNBOOK_FILE);
 
@@ -27,6 +27,15 @@ describe('docs/runbook.md', () => {
     const links = [...runbook.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThan(20);
     expect(links.filter((link) => !anchors.has(link))).toEqual([]);
+  });
+
+  it('points at dashboard panels that exist', () => {
+    const titles = new Set(dashboardPanels(JSON.parse(readText(DASHBOARD_FILE))).map((p) => p.title));
+    const lookFirst = [...runbook.matchAll(/\*\*Look first\.\*\*([\s\S]*?)\n\n/g)].map((m) => m[1]!);
+    expect(lookFirst.length).toBeGreaterThanOrEqual(13);
+    const named = lookFirst.flatMap((text) => [...text.replace(/\s+/g, ' ').replace(/`[^`]*`/g, '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!));
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter((title) => !titles.has(title))).toEqual([]);
   });
 
   it('has the procedures the issue asks for, each with a command', () => {
