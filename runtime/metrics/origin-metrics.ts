@@ -2,17 +2,27 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AlarmSignals, AlarmSnapshot } from '../ports/alarm-signals.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 
-/** A labelled counter's `inc` for one label, with each child bound on first use. */
-function boundCounter<L extends string>(counter: Counter<L>, label: L): (value: string) => void {
-  const children = new Map<string, { inc(): void }>();
-  return (value) => {
-    let child = children.get(value);
-    if (!child) {
-      child = counter.labels({ [label]: value } as Partial<Record<L, string>>);
-      children.set(value, child);
+/**
+ * Counts kept in plain numbers per label set and added to a prom-client counter when it is
+ * collected (scrape, `get()`): prom-client hashes the labels on every `inc`, even through a
+ * bound child, which showed in the delivery profile.
+ */
+class DeferredCounts {
+  private readonly pending = new Map<string, { readonly labels: Record<string, string | number>; count: number }>();
+
+  add(key: string, labels: () => Record<string, string | number>): void {
+    const entry = this.pending.get(key);
+    if (entry) entry.count++;
+    else this.pending.set(key, { labels: labels(), count: 1 });
+  }
+
+  flushInto(counter: Counter<string>): void {
+    for (const entry of this.pending.values()) {
+      if (entry.count === 0) continue;
+      counter.inc(entry.labels, entry.count);
+      entry.count = 0;
     }
-    child.inc();
-  };
+  }
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -25,11 +35,15 @@ const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8];
 export class OriginMetrics implements AlarmSignals {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
+  private readonly deferredRequests = new DeferredCounts();
+  private readonly deferredSelections = new DeferredCounts();
+
+  readonly requests: Counter<'route' | 'method' | 'status'> = new Counter({
     name: 'live_origin_requests_total',
     help: 'HTTP requests by route, method and status',
     labelNames: ['route', 'method', 'status'] as const,
     registers: [this.registry],
+    collect: () => this.deferredRequests.flushInto(this.requests),
   });
   readonly requestSeconds = new Histogram({
     name: 'live_origin_request_duration_seconds',
@@ -62,11 +76,12 @@ export class OriginMetrics implements AlarmSignals {
     labelNames: ['pipeline', 'kind'] as const,
     registers: [this.registry],
   });
-  readonly selections = new Counter({
+  readonly selections: Counter<'outcome'> = new Counter({
     name: 'live_origin_selections_total',
     help: 'Delivery selection outcomes (clean, pinned, defective, none)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
+    collect: () => this.deferredSelections.flushInto(this.selections),
   });
   readonly deliveryMisses = new Counter({
     name: 'live_origin_delivery_misses_total',
@@ -188,29 +203,23 @@ export class OriginMetrics implements AlarmSignals {
   }
 
   /**
-   * `request` for one hot route, with the prom-client children bound once per method and
-   * status: labelled `inc`/`observe` hash their labels on every call, which showed in the
-   * delivery profile.
+   * `request` for one hot route: the count is kept in a plain number until collected, the
+   * latency histogram's child is bound once.
    */
   requestRecorder(route: string): (method: string, status: number, seconds: number) => void {
     const latency = this.requestSeconds.labels({ route });
-    const counters = new Map<string, { inc(): void }>();
     return (method, status, seconds) => {
-      const key = method + status;
-      let counter = counters.get(key);
-      if (!counter) {
-        counter = this.requests.labels({ route, method, status });
-        counters.set(key, counter);
-      }
-      counter.inc();
+      this.deferredRequests.add(route + method + status, () => ({ route, method, status }));
       latency.observe(seconds);
       this.requestCount++;
       if (status >= 500) this.serverErrors++;
     };
   }
 
-  /** `selections.inc` with its children bound once per outcome (the delivery hot path counts every GET). */
-  readonly selectionCounted = boundCounter(this.selections, 'outcome');
+  /** `selections.inc({ outcome })`, counted in a plain number until collected (the delivery hot path counts every GET). */
+  selectionCounted(outcome: string): void {
+    this.deferredSelections.add(outcome, () => ({ outcome }));
+  }
 
   ingest(pipeline: string, result: 'created' | 'replaced' | 'identical', bytes: number, defects: readonly string[]): void {
     this.ingests.inc({ pipeline, result });
