@@ -15,10 +15,10 @@ const TOKEN = 'load-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const EVENT = 'load';
 /**
- * 2,000 in `npm test` on a shared 2-core machine; `LOAD_REQUESTS=10000` for the full figure
+ * 1,000 in `npm test` on a shared 2-core machine; `LOAD_REQUESTS=10000` for the full figure
  * (on a machine with the cores to spare: on a loaded one the connects alone take minutes).
  */
-const REQUESTS = Number(process.env.LOAD_REQUESTS ?? 2_000);
+const REQUESTS = Number(process.env.LOAD_REQUESTS ?? 1_000);
 const MAX_HELD = Math.round(REQUESTS * 0.8);
 const PATHS = 50;
 const STORM_PUTS = 200;
@@ -96,7 +96,7 @@ describe(`${REQUESTS} held requests and a PUT storm at once`, () => {
     }
     const connectedMs = performance.now() - started;
     // Every request past the cap is shed at once; wait until each has its verdict.
-    while (records.filter((r) => r.status === 503).length < REQUESTS - MAX_HELD && performance.now() - started < 20_000) {
+    while (records.filter((r) => r.status === 503).length < REQUESTS - MAX_HELD && performance.now() - started < 30_000) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const metrics = await (await fetch(`${origin.url}/metrics`)).text();
@@ -114,7 +114,7 @@ describe(`${REQUESTS} held requests and a PUT storm at once`, () => {
     );
     const puts = [...(await storm), ...releases];
     const stormMs = performance.now() - started;
-    while (records.some((r) => r.status === undefined) && performance.now() - releaseStarted < 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (records.some((r) => r.status === undefined) && performance.now() - releaseStarted < 20_000) await new Promise((resolve) => setTimeout(resolve, 50));
     const releaseMs = Math.max(...records.filter((r) => r.status === 200).map((r) => r.answeredAt!)) - releaseStarted;
     const after = await memoryMiB(origin.child.pid!);
 
