@@ -30,6 +30,7 @@ const dashboard = JSON.parse(readText(DASHBOARD_FILE)) as { [key: string]: Json 
 let origin: TestOrigin;
 let cdn: Awaited<ReturnType<typeof startPurgeReceiver>>;
 let families: Map<string, Family>;
+let exposition: string;
 
 /** An event whose segment `next` is due one D from now, so a GET for it is held. */
 async function liveEvent(event: string, next: number, extra: Record<string, unknown> = {}): Promise<void> {
@@ -87,7 +88,8 @@ beforeAll(async () => {
   await driveTraffic();
   const res = await fetch(`${origin.url}/metrics`);
   expect(res.status).toBe(200);
-  families = parseExposition(await res.text());
+  exposition = await res.text();
+  families = parseExposition(exposition);
 });
 afterAll(async () => {
   await origin?.close();
