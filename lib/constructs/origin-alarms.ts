@@ -72,6 +72,11 @@ export interface OriginAlarmsProps {
    */
   readonly alarmNames?: Readonly<Record<OriginAlarmKey, string>>;
   /**
+   * Whether Route 53 health checks follow `failoverAlarms` (their descriptions then say so).
+   * @default false
+   */
+  readonly followedByRoute53?: boolean;
+  /**
    * Told on ALARM and on OK of every alarm, the composite included.
    * @default - no notifications
    */
@@ -160,7 +165,9 @@ export class OriginAlarms extends Construct {
         evaluationPeriods: t.evaluationMinutes,
         datapointsToAlarm: t.evaluationMinutes,
         treatMissingData: missing,
-        alarmDescription: `Live Origin ${region}: ${description}`,
+        alarmDescription: `Live Origin ${region}: ${description}${
+          (FAILOVER_ALARM_KEYS as readonly string[]).includes(key) && props.followedByRoute53 ? '. Route 53 moves the failover name away while this is in ALARM' : ''
+        }`,
       });
     // Quiet metrics (no requests, no faults) publish nothing: that is health, not doubt.
     const quiet = cloudwatch.TreatMissingData.NOT_BREACHING;

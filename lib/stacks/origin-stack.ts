@@ -113,6 +113,7 @@ export class OriginStack extends Stack {
       compositeAlarmName: props.healthAlarmName,
       alarmNames: props.alarmNames,
       alarmTopic: this.alarmTopic.topic,
+      followedByRoute53: Boolean(props.failoverRole && props.tls),
       dashboardName: props.dashboardName,
     });
 

@@ -71,6 +71,19 @@ describe('two regions with DNS failover', () => {
     expect(JSON.stringify(record!.AliasTarget)).toContain(`"Fn::GetAtt":["${loadBalancerId}","DNSName"]`);
   });
 
+  it('says in the description of each alarm Route 53 follows that it moves DNS', () => {
+    const followed = resourcesOf(tpl.origin[west]!, 'AWS::Route53::HealthCheck')
+      .map(([, props]) => (props.HealthCheckConfig as { AlarmIdentifier?: { Name: string } }).AlarmIdentifier?.Name)
+      .filter(Boolean);
+    const alarms = resourcesOf(tpl.origin[west]!, 'AWS::CloudWatch::Alarm');
+    expect(followed).toHaveLength(4);
+    for (const [, alarm] of alarms) {
+      expect(String(alarm.AlarmDescription).includes('Route 53 moves the failover name away'), String(alarm.AlarmName)).toBe(
+        followed.includes(alarm.AlarmName as string),
+      );
+    }
+  });
+
   it('passes no value between regions: no cross-region writer or reader, imports only from its own region', () => {
     for (const stack of [...Object.values(stacks.origins), ...Object.values(stacks.data)]) {
       const json = JSON.stringify(template(stack).toJSON());

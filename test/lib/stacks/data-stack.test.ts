@@ -13,7 +13,8 @@ function build(props: Partial<DataStackProps> = {}) {
   return { stack, tpl: template(stack) };
 }
 
-describe('DataStack', () => {
+// The first synth loads most of aws-cdk-lib: seconds alone, over 30 s on a loaded shared machine.
+describe('DataStack', { timeout: 120_000 }, () => {
   it('is protected from deletion', () => {
     expect(build().stack.terminationProtection).toBe(true);
   });
