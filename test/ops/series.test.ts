@@ -119,6 +119,12 @@ describe('the live /metrics after a little traffic', () => {
       expect([...family!.labels], name).toEqual(expect.arrayContaining(labels));
     }
   });
+
+  it('writes the bucket bound the latency rule selects as le="5"', () => {
+    // job:live_origin_requests_slower_than_5s:ratio_rate5m matches the bucket by its label value.
+    expect(rules.find((r) => r.name === 'job:live_origin_requests_slower_than_5s:ratio_rate5m')?.expr).toContain('le="5"');
+    expect(exposition).toMatch(/^live_origin_request_duration_seconds_bucket\{[^}]*le="5"[^}]*\} [1-9]/m);
+  });
 });
 
 describe('every series the rules name', () => {
