@@ -13,7 +13,11 @@ export type PublishListener = (object: PublishedObject) => void;
 export interface PublishFeed {
   /** Announces a publish acknowledged by this instance (listeners here are told at once). */
   announce(object: PublishedObject): void;
-  /** Start reporting publishes of this object, including ones made by other instances. */
+  /**
+   * Start reporting publishes of this object, including ones made by other instances. A
+   * publish is what the ingest does: the candidate, then `MetadataStore.recordPublish` (a
+   * feed across instances may learn of numbered objects from those records), then `announce`.
+   */
   watch(object: PublishedObject): void;
   unwatch(object: PublishedObject): void;
   subscribe(listener: PublishListener): void;

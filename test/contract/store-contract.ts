@@ -381,8 +381,10 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
           });
         });
         other.stores.feed.watch({ event, path });
+        // A publish as the ingest makes it: candidate, publish record, then the announce.
         const published = candidate(event, 'a', path, { publishedAt: Date.now() });
         await stores.metadata.putCandidate(published);
+        await stores.metadata.recordPublish(event, { pipeline: 'a', at: published.publishedAt, number: 100, rendition: 'video/720p/seg_{n}.m4s', defective: false });
         stores.feed.announce({ event, path });
         const seen = await Promise.race([released, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), CROSS_INSTANCE_READ_MS + SLACK_MS))]);
         expect(seen).toEqual([published]);
@@ -401,8 +403,10 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
           });
         });
         other.stores.feed.watch({ event, path: watched });
-        await stores.metadata.putCandidate(candidate(event, 'a', unwatched, { publishedAt: Date.now() }));
-        await stores.metadata.putCandidate(candidate(event, 'a', watched, { publishedAt: Date.now() }));
+        for (const [path, number] of [[unwatched, 202], [watched, 201]] as const) {
+          await stores.metadata.putCandidate(candidate(event, 'a', path, { publishedAt: Date.now() }));
+          await stores.metadata.recordPublish(event, { pipeline: 'a', at: Date.now(), number, rendition: 'video/seg_{n}.m4s', defective: false });
+        }
         await Promise.race([released, new Promise((resolve) => setTimeout(resolve, CROSS_INSTANCE_READ_MS + SLACK_MS))]);
         expect(heard).toEqual([watched]);
       });
