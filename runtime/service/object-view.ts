@@ -18,21 +18,27 @@ export const STALE_PLAYLIST_SEGMENTS = 2;
 /**
  * Pipelines whose playlists are stale: two or more segments behind the pipeline furthest
  * ahead (epoch-locked numbering makes edges comparable), unhealthy (silent too long), or
- * silent for more than one segment (target) duration while another pipeline was heard within
- * it (contract v2: an LL-HLS player must not wait out a stopped playlist).
+ * silent for more than one target duration while another pipeline was heard within it
+ * (contract v2: an LL-HLS player must not wait out a stopped playlist).
  */
 export function stalePipelines(state: EventState, nowMs: number): Set<string> {
   const timeline = eventTimeline(state);
   const durationMs = timeline?.durationMs ?? TTL_DEFAULTS.fallbackSegmentMs;
+  // A playlist's target duration (EXT-X-TARGETDURATION) is whole seconds: the segment duration rounded up.
+  const targetDurationMs = Math.max(1000, Math.ceil(durationMs / 1000) * 1000);
   const pipelines = Object.values(state.pipelines);
   const newest = Math.max(...pipelines.map((p) => p.edge ?? -Infinity));
-  const someoneAdvancing = pipelines.some((p) => nowMs - p.lastIngestAt <= durationMs);
+  const someoneAdvancing = pipelines.some((p) => nowMs - p.lastIngestAt <= targetDurationMs);
   const stale = new Set<string>();
   for (const stats of pipelines) {
     // Before any pipeline has a numbered segment nobody is behind (playlists alone say nothing).
     const behind = Number.isFinite(newest) && (stats.edge ?? -Infinity) <= newest - STALE_PLAYLIST_SEGMENTS;
-    const stopped = someoneAdvancing && nowMs - stats.lastIngestAt > durationMs;
+    const stopped = someoneAdvancing && nowMs - stats.lastIngestAt > targetDurationMs;
     if (behind || stopped || !pipelineHealth(stats, timeline, TTL_DEFAULTS.fallbackSegmentMs, nowMs).healthy) stale.add(stats.pipeline);
+  }
+  // When the whole event is late (every pipeline stale), the furthest-ahead playlists are still the best.
+  if (stale.size === pipelines.length && Number.isFinite(newest)) {
+    for (const stats of pipelines) if (stats.edge === newest) stale.delete(stats.pipeline);
   }
   return stale;
 }

@@ -53,7 +53,7 @@ describe('LL-HLS parts', () => {
 });
 
 describe('playlists follow the advancing pipeline', () => {
-  it('switches a playlist to the pipeline still publishing once the served one is silent for more than one D', async () => {
+  it('switches a playlist to the pipeline still publishing once the served one is silent for more than one target duration', async () => {
     await liveEvent('ll-f1', 10);
     for (const p of ['a', 'b']) {
       await put(origin, 'll-f1', p, 'v/filePart10.0.mp4', `${p}0`);
@@ -61,8 +61,9 @@ describe('playlists follow the advancing pipeline', () => {
     }
     expect((await live('ll-f1/v/index.m3u8')).headers.get('live-pipeline')).toBe('a');
     // a stops; b keeps publishing parts of the same segment and playlists every D/4: a is not
-    // two segments behind, nor silent long enough to be unhealthy, only silent for over one D.
-    const until = Date.now() + D + 150;
+    // two segments behind, nor unhealthy (no segment is late), only silent for over one target
+    // duration (1 s: D rounded up to whole seconds, as EXT-X-TARGETDURATION is).
+    const until = Date.now() + 1000 + 150;
     for (let k = 1; Date.now() < until; k++) {
       await put(origin, 'll-f1', 'b', `v/filePart10.${k}.mp4`, `b${k}`);
       await put(origin, 'll-f1', 'b', 'v/index.m3u8', `#EXTM3U from b ${k}`);
