@@ -322,10 +322,24 @@ async function main(): Promise<void> {
   say();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'live-origin-bench-'));
   try {
-    if (runs('throughput')) await throughput(dir);
-    if (runs('fanout')) await fanOut();
-    if (runs('ingest')) await ingest();
-    if (runs('feed')) await feedCost();
+    const stages: [string, () => Promise<void>][] = [
+      ['throughput', () => throughput(dir)],
+      ['fanout', fanOut],
+      ['ingest', ingest],
+      ['feed', feedCost],
+    ];
+    for (const [stage, run] of stages) {
+      if (!runs(stage)) continue;
+      try {
+        await run();
+      } catch (error) {
+        // One stage failing (a local store timing out on a loaded machine) keeps the others.
+        say(`Stage ${stage} failed: ${(error as Error).message}`);
+        say();
+        process.exitCode = 1;
+      }
+      if (!QUICK && !ONLY) writeDoc();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
