@@ -60,7 +60,7 @@ export function demoPage(options: DemoPageOptions): string {
 (() => {
   const config = ${config};
   const $ = (id) => document.getElementById(id);
-  const demo = (window.demo = { playing: false, stalls: 0, errors: 0, fatal: 0, pipelines: {}, defective: {}, lastPipeline: null, lastDefect: null, latencyS: null, currentTime: 0, log: [] });
+  const demo = (window.demo = { playing: false, stalls: 0, errors: 0, fatal: 0, pipelines: {}, defective: {}, lastPipeline: null, lastDefect: null, latencyS: null, currentTime: 0, playedS: 0, log: [] });
   function log(line) {
     const entry = new Date().toISOString().slice(11, 19) + '  ' + line;
     demo.log.push(entry);
@@ -68,8 +68,9 @@ export function demoPage(options: DemoPageOptions): string {
   }
 
   const video = $('video');
-  // Two segments behind the edge, caught up by playing faster after a slow start or a stall.
-  const hls = new Hls({ liveSyncDurationCount: 2, maxLiveSyncPlaybackRate: 1.5, manifestLoadingMaxRetry: 10, levelLoadingMaxRetry: 10, fragLoadingMaxRetry: 10 });
+  // Two segments behind the edge, caught up by playing faster after a slow start or a stall,
+  // and by a jump back to that point once more than five segments behind (a busy machine).
+  const hls = new Hls({ liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 5, maxLiveSyncPlaybackRate: 1.5, manifestLoadingMaxRetry: 10, levelLoadingMaxRetry: 10, fragLoadingMaxRetry: 10 });
   hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
     const xhr = data.networkDetails;
     const pipeline = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-pipeline') : null;
@@ -95,6 +96,13 @@ export function demoPage(options: DemoPageOptions): string {
     else hls.startLoad();
   });
   video.addEventListener('playing', () => { demo.playing = true; });
+  // Seconds actually played (currentTime is media time, which starts where the live edge was and jumps on catch-up).
+  let lastTime = null;
+  video.addEventListener('timeupdate', () => {
+    const step = lastTime === null ? 0 : video.currentTime - lastTime;
+    if (step > 0 && step < 1) demo.playedS += step;
+    lastTime = video.currentTime;
+  });
   video.addEventListener('waiting', () => {
     if (!demo.playing) return;
     demo.stalls++;
@@ -109,7 +117,7 @@ export function demoPage(options: DemoPageOptions): string {
     const date = hls.playingDate;
     demo.latencyS = date ? (Date.now() - date.getTime()) / 1000 : null;
     const rows = [
-      ['playing', demo.playing ? video.currentTime.toFixed(1) + ' s' : 'starting'],
+      ['played', demo.playing ? demo.playedS.toFixed(1) + ' s (media time ' + video.currentTime.toFixed(1) + ' s)' : 'starting'],
       ['latency', demo.latencyS === null ? '-' : demo.latencyS.toFixed(1) + ' s behind the packager clock'],
       ['segments from', Object.entries(demo.pipelines).map(([p, n]) => p + ' ' + n + (demo.defective[p] ? ' (' + demo.defective[p] + ' flagged defective)' : '')).join(', ') || '-'],
       ['stalls / errors', demo.stalls + ' / ' + demo.errors + ' (fatal ' + demo.fatal + ')'],

@@ -35,7 +35,8 @@ const FAULT_PLAY_S = { a: 10, b: 10, c: 15 } as const;
 
 /** What the player measured when the picture was taken. */
 export interface PlayerFigures {
-  readonly currentTime: number;
+  /** Seconds actually played. */
+  readonly playedS: number;
   readonly latencyS: number | null;
   readonly stalls: number;
   readonly errors: number;
@@ -53,14 +54,14 @@ export async function takeDemoScreenshots(options: ScreenshotOptions): Promise<D
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 860 } });
     await page.goto(options.pageUrl);
-    await page.waitForFunction((seconds) => (globalThis as any).demo?.currentTime >= seconds, options.afterPlaybackS, {
+    await page.waitForFunction((seconds) => (globalThis as any).demo?.playedS >= seconds, options.afterPlaybackS, {
       timeout: (options.afterPlaybackS + 45) * 1000,
     });
     const measure = async () =>
       (await page.evaluate(() => {
         const demo = (globalThis as any).demo;
-        const { currentTime, latencyS, stalls, errors, fatal, pipelines, defective } = demo;
-        return { currentTime, latencyS, stalls, errors, fatal, pipelines: { ...pipelines }, defective: { ...defective } };
+        const { playedS, latencyS, stalls, errors, fatal, pipelines, defective } = demo;
+        return { playedS, latencyS, stalls, errors, fatal, pipelines: { ...pipelines }, defective: { ...defective } };
       })) as PlayerFigures;
     const playback = await measure();
     await page.screenshot({ path: join(options.directory, 'demo.png') });
