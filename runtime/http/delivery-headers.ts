@@ -31,9 +31,16 @@ export interface BlockInputs {
   readonly durationMs: number | undefined;
 }
 
+/**
+ * The inputs a block was made from, without the body: a block lives as long as its candidate
+ * (the whole window), and holding the bytes there would keep every served body in memory past
+ * the store's byte cap (found by the soak, docs/reliability.md). The headers need only these.
+ */
+export type BlockKey = Omit<BlockInputs, 'bytes'> & { readonly etag: string; readonly contentType: string; readonly size: number };
+
 /** Ready header lists for one served candidate. */
 export interface HeaderBlock {
-  readonly inputs: BlockInputs;
+  readonly inputs: BlockKey;
   /** 304, and the start of every other answer for this candidate. */
   readonly common: RawHeaders;
   /** 200 with the whole body: `common` plus Content-Type and Content-Length. */
@@ -71,7 +78,8 @@ export class DeliveryHeaders {
     ];
     if (inputs.defects !== '') common.push('Live-Defect', inputs.defects);
     const full = [...common, 'Content-Type', inputs.bytes.contentType, 'Content-Length', String(inputs.bytes.body.length)];
-    const block = { inputs, common, full };
+    const { bytes, ...rest } = inputs;
+    const block = { inputs: { ...rest, etag: bytes.etag, contentType: bytes.contentType, size: bytes.body.length }, common, full };
     this.blocks.set(candidate, block);
     return block;
   }
@@ -109,9 +117,11 @@ export class DeliveryHeaders {
 /** An answer for no known event still tells a page which headers it may read. */
 const NO_EVENT_HEADERS: RawHeaders = ['Access-Control-Expose-Headers', corsExposeHeaders()];
 
-function sameInputs(a: BlockInputs, b: BlockInputs): boolean {
+function sameInputs(a: BlockKey, b: BlockInputs): boolean {
   return (
-    a.bytes === b.bytes &&
+    a.etag === b.bytes.etag &&
+    a.contentType === b.bytes.contentType &&
+    a.size === b.bytes.body.length &&
     a.notifications === b.notifications &&
     a.ttlMs === b.ttlMs &&
     a.immutable === b.immutable &&
