@@ -138,6 +138,8 @@ run('LL-HLS in a real browser: hls.js (lowLatencyMode) in Chromium through Varni
           partMs: PART_MS,
           fps: 30,
           seconds,
+          // The RFC's smallest hold-back (two parts): players sit 1 s behind the newest part.
+          partHoldBackParts: 2,
         }),
       );
     }

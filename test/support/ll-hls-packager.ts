@@ -30,6 +30,8 @@ export interface LlHlsPackagerOptions {
   readonly windowSegments?: number;
   /** Rendition directory under the event. */
   readonly dir?: string;
+  /** PART-HOLD-BACK in part targets (default three; the RFC's minimum is two). */
+  readonly partHoldBackParts?: number;
 }
 
 export interface LlHlsPackager {
@@ -45,7 +47,7 @@ const TIMESCALE = 90_000;
 const DEFAULT_WINDOW_SEGMENTS = 6;
 /** RFC 8216bis: a playlist keeps parts for about three target durations from its end. */
 const PART_SEGMENTS_KEPT = 3;
-/** PART-HOLD-BACK of three part targets (the RFC asks for at least two, Apple for three). */
+/** PART-HOLD-BACK of three part targets by default (the RFC asks for at least two, Apple for three). */
 const PART_HOLD_BACK_PARTS = 3;
 
 interface Part {
@@ -100,7 +102,7 @@ export function startLlHlsPackager(options: LlHlsPackagerOptions): LlHlsPackager
       '#EXTM3U',
       '#EXT-X-VERSION:9',
       `#EXT-X-TARGETDURATION:${Math.ceil(options.segmentMs / 1000)}`,
-      `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${((PART_HOLD_BACK_PARTS * options.partMs) / 1000).toFixed(3)}`,
+      `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${(((options.partHoldBackParts ?? PART_HOLD_BACK_PARTS) * options.partMs) / 1000).toFixed(3)}`,
       `#EXT-X-PART-INF:PART-TARGET=${(options.partMs / 1000).toFixed(3)}`,
       `#EXT-X-MEDIA-SEQUENCE:${first}`,
       '#EXT-X-MAP:URI="init.mp4"',
