@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     baseUrls: config.purgeUrls,
     onOutcome: (outcome) => metrics.purges.inc({ outcome }),
     onFailure: (url, reason) => log.warn({ url, reason }, 'purge failed'),
+    onBacklog: (backlog) => metrics.purgeBacklog.set(backlog),
   });
   // With a CloudFront distribution in front, every purge is also an invalidation there.
   const cloudFront = config.cloudFrontDistributionId

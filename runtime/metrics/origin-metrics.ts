@@ -118,6 +118,11 @@ export class OriginMetrics implements AlarmSignals {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly purgeBacklog = new Gauge({
+    name: 'live_origin_purge_backlog',
+    help: 'PURGE requests queued or in flight (bounded; beyond the bound they are dropped and counted)',
+    registers: [this.registry],
+  });
   readonly hotCacheHits = new Counter({
     name: 'live_origin_hot_cache_hits_total',
     help: 'Object reads answered from memory without a store read',

@@ -98,6 +98,7 @@ describe('purge targets down or slow, behind a live origin', () => {
     }
     const metrics = await (await fetch(`${origin.url}/metrics`)).text();
     const failed = Number(/live_origin_purges_total\{outcome="failed"\} (\S+)/.exec(metrics)?.[1] ?? 0);
+    const backlogGauge = Number(/^live_origin_purge_backlog (\S+)/m.exec(metrics)?.[1]);
     const figures = {
       invalidationMs: Math.round(invalidationMs),
       backlogAfterInvalidation: backlogAfter,
@@ -105,11 +106,14 @@ describe('purge targets down or slow, behind a live origin', () => {
       putP99Ms: +percentile(putMs, 99).toFixed(1),
       getP99Ms: +percentile(getMs, 99).toFixed(1),
       purgesFailedSoFar: failed,
+      backlogGauge,
     };
     console.log(`purge targets down: ${JSON.stringify(figures)}`);
     expect(invalidationMs).toBeLessThan(1_000);
     expect(backlogAfter).toBeGreaterThan(2_000);
     expect(backlogAfter).toBeLessThanOrEqual(10_000 + 16);
+    // The backlog is visible to operators while it lasts.
+    expect(backlogGauge).toBeGreaterThan(2_000);
     // A PUT or GET that waited for one purge attempt would take 2 s (the attempt timeout) or more.
     expect(percentile(putMs, 99)).toBeLessThan(500);
     expect(percentile(getMs, 99)).toBeLessThan(500);

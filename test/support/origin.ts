@@ -30,6 +30,7 @@ export async function startOrigin(
   const purger = new PurgeClient({
     baseUrls: overrides.purgeUrls ?? [],
     onOutcome: (outcome) => metrics.purges.inc({ outcome }),
+    onBacklog: (backlog) => metrics.purgeBacklog.set(backlog),
     retryDelayMs: 20,
   });
   const { port = 0, ...deps } = overrides;
