@@ -1,5 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -50,10 +51,35 @@ export interface LocalDynamoDb {
   start(): Promise<void>;
 }
 
+/** A bucket URL in path style, no query: what HeadBucket (the origin's readiness ping) asks for. */
+const BUCKET_ONLY = /^\/([^/?]+)\/?$/;
+
+/**
+ * s3rver answers HeadBucket by listing the bucket, so its cost grows with the objects in it
+ * (S3's does not): past a few hundred segments the origin's readiness ping times out. The
+ * local server answers HEAD of a bucket itself, from the bucket's directory; all else is s3rver's.
+ */
+function fastHeadBucket(server: S3rverInstance, directory: string): void {
+  const httpServer = server.httpServer;
+  if (!httpServer) return;
+  const [s3rverHandler] = httpServer.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (!s3rverHandler) return;
+  httpServer.removeListener('request', s3rverHandler);
+  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const bucket = req.method === 'HEAD' ? BUCKET_ONLY.exec(req.url ?? '')?.[1] : undefined;
+    if (bucket === undefined) {
+      s3rverHandler(req, res);
+      return;
+    }
+    res.writeHead(existsSync(join(directory, decodeURIComponent(bucket))) ? 200 : 404).end();
+  });
+}
+
 /** Starts s3rver on a free loopback port (or the given one), its files under `directory`. */
 export async function startLocalS3(directory: string, port = 0): Promise<LocalS3> {
   let server = new S3rver({ port, address: '127.0.0.1', silent: true, directory });
   const address = await server.run();
+  fastHeadBucket(server, directory);
   let running = true;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
@@ -67,6 +93,7 @@ export async function startLocalS3(directory: string, port = 0): Promise<LocalS3
       if (running) return;
       server = new S3rver({ port: address.port, address: '127.0.0.1', silent: true, directory });
       await server.run();
+      fastHeadBucket(server, directory);
       running = true;
     },
   };

@@ -7,7 +7,7 @@ import { startTwoRegionVarnish, varnishInstalled } from '../support/varnish.js';
 // CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.
 const run = process.env.CI === 'true' || varnishInstalled() ? describe : describe.skip;
 
-/** The probe (docs/cdn/varnish-two-regions.vcl): 500 ms interval, sick after 2 of 3 bad; with slack for a busy machine. */
+/** The probe (docs/cdn/varnish-two-regions.vcl): 500 ms interval, sick after 3 bad in a row; with slack for a busy machine. */
 const PROBE_NOTICE_MS = 3_000;
 
 interface Answer {

@@ -21,6 +21,13 @@ afterAll(async () => {
 });
 
 describe('two local regions, each on its own S3 server (scripts/local/local-regions.ts)', () => {
+  it('answers HeadBucket (the readiness ping) without listing the bucket', async () => {
+    const { s3, bucket } = local.regions[1];
+    expect((await fetch(`${s3.endpoint}/${bucket}`, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(`${s3.endpoint}/no-such-bucket`, { method: 'HEAD' })).status).toBe(404);
+    for (const origin of origins) expect((await fetch(`${origin.url}/readyz`)).status).toBe(200);
+  });
+
   it('copies region 1\'s segment to region 2\'s server, which serves it after region 1 is killed', async () => {
     const [region1, region2] = origins as [ServerProcess, ServerProcess];
     const put = await fetch(`${region1.url}/ingest/twins/a/v/seg_1.m4s`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: 'region one bytes' });

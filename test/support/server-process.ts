@@ -1,6 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 
+/** tsx compiles the runtime and the AWS SDK loads at start: on a busy 2-core host that alone took 29 s. */
+const START_TIMEOUT_MS = 60_000;
+
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly url: string;
@@ -26,7 +29,7 @@ export async function startServerProcess(env: Record<string, string>, entry = 'r
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stdout}${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stdout}${stderr}`)), START_TIMEOUT_MS);
     const check = () => {
       const match = /listening on (http:\/\/\S+)/.exec(stdout);
       if (match) {
