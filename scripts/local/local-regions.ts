@@ -25,15 +25,40 @@ export interface LocalRegion {
   readonly s3: LocalS3;
 }
 
+/** Where two local regions' servers listen: plain data, so another process can use them. */
+export interface LocalRegionsAddress {
+  readonly regions: readonly [{ region: string; bucket: string; s3: string }, { region: string; bucket: string; s3: string }];
+  readonly dynamoDb: string;
+  readonly tablePrefix: string;
+}
+
+/**
+ * The environment of region `index`'s origin process in aws mode: its own S3 server and
+ * bucket, the other region's bucket as its peer, the shared tables, `token` granting every event.
+ */
+export function regionOriginEnv(address: LocalRegionsAddress, index: 0 | 1, token: string): Record<string, string> {
+  const own = address.regions[index];
+  const peer = address.regions[index === 0 ? 1 : 0];
+  return {
+    ...LOCAL_CREDENTIALS,
+    AWS_REGION: own.region,
+    AWS_ENDPOINT_URL_S3: own.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: address.dynamoDb,
+    LIVE_ORIGIN_STORE: 'aws',
+    LIVE_ORIGIN_BUCKET: own.bucket,
+    LIVE_ORIGIN_TABLE_PREFIX: address.tablePrefix,
+    LIVE_ORIGIN_PEER_BUCKETS: `${peer.region}=${peer.bucket}@${peer.s3}`,
+    LIVE_ORIGIN_TOKENS: `${token}=*`,
+  };
+}
+
 export interface LocalRegions {
   readonly regions: readonly [LocalRegion, LocalRegion];
   /** Shared by both regions: the stand-in for global tables. */
   readonly dynamoDb: LocalDynamoDb;
   readonly tablePrefix: string;
-  /**
-   * The environment of region `index`'s origin process in aws mode: its own S3 server and
-   * bucket, the other region's bucket as its peer, the shared tables, `token` granting every event.
-   */
+  readonly address: LocalRegionsAddress;
+  /** regionOriginEnv for these servers. */
   originEnv(index: 0 | 1, token: string): Record<string, string>;
   stop(): Promise<void>;
 }
@@ -66,28 +91,58 @@ export async function startLocalRegions(): Promise<LocalRegions> {
     { region: name1, bucket: bucket1, s3: first.s3 },
     { region: name2, bucket: bucket2, s3: s3Region2 },
   ] as const;
+  const address: LocalRegionsAddress = {
+    regions: [
+      { region: name1, bucket: bucket1, s3: first.s3.endpoint },
+      { region: name2, bucket: bucket2, s3: s3Region2.endpoint },
+    ],
+    dynamoDb: first.dynamoDb.endpoint,
+    tablePrefix: TABLE_PREFIX,
+  };
   return {
     regions,
     dynamoDb: first.dynamoDb,
     tablePrefix: TABLE_PREFIX,
-    originEnv(index, token) {
-      const own = regions[index];
-      const peer = regions[index === 0 ? 1 : 0];
-      return {
-        ...LOCAL_CREDENTIALS,
-        AWS_REGION: own.region,
-        AWS_ENDPOINT_URL_S3: own.s3.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: first.dynamoDb.endpoint,
-        LIVE_ORIGIN_STORE: 'aws',
-        LIVE_ORIGIN_BUCKET: own.bucket,
-        LIVE_ORIGIN_TABLE_PREFIX: TABLE_PREFIX,
-        LIVE_ORIGIN_PEER_BUCKETS: `${peer.region}=${peer.bucket}@${peer.s3.endpoint}`,
-        LIVE_ORIGIN_TOKENS: `${token}=*`,
-      };
-    },
+    address,
+    originEnv: (index, token) => regionOriginEnv(address, index, token),
     async stop() {
       await Promise.allSettled([s3Region2.stop(), first.stop()]);
       await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface LocalRegionsProcess {
+  readonly address: LocalRegionsAddress;
+  stop(): Promise<void>;
+}
+
+/** Runs the two regions' stores in a child process (run-local-regions.ts); resolves when they are ready. */
+export async function spawnLocalRegions(timeoutMs = 60_000): Promise<LocalRegionsProcess> {
+  const { spawn } = await import('node:child_process');
+  const entry = new URL('./run-local-regions.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const address = await new Promise<LocalRegionsAddress>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local regions did not start: ${stderr}`)), timeoutMs);
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const line = stdout.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line && stdout.includes('\n')) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as LocalRegionsAddress);
+      }
+    });
+    void exited.then(() => reject(new Error(`local regions exited: ${stderr}`)));
+  });
+  return {
+    address,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
     },
   };
 }
