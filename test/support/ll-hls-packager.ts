@@ -30,7 +30,7 @@ export interface LlHlsPackagerOptions {
   readonly windowSegments?: number;
   /** Rendition directory under the event. */
   readonly dir?: string;
-  /** PART-HOLD-BACK in part targets (default three; the RFC's minimum is two). */
+  /** PART-HOLD-BACK in part targets (default three; the RFC's minimum is two; fractions allowed). */
   readonly partHoldBackParts?: number;
 }
 
