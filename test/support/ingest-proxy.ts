@@ -1,0 +1,93 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Stands between live packagers and the origin's ingest, for what ffmpeg cannot do itself: a
+ * packager whose own media inspection flags its segments (adds `Live-Defect` to a pipeline's
+ * media segments while asked to), the region each pipeline publishes to, and retrying a write
+ * the origin refused (503) as a packager would.
+ */
+
+const INGEST = /^\/ingest\/([^/]+)\/([^/]+)\/(.+)$/;
+/** Media segments: `.m4s` files that are not init segments. Playlists and init segments are never flagged. */
+const MEDIA_SEGMENT = /(^|\/)(?!init)[^/]+\.m4s$/;
+
+export interface IngestProxy {
+  readonly url: string;
+  /** `{event}/{path}` of every media segment PUT with `Live-Defect`, per pipeline. */
+  readonly flagged: Map<string, Set<string>>;
+  /** Flags `pipeline`'s media segments with `defect` from now on (undefined: stop). */
+  flag(pipeline: string, defect: string | undefined): void;
+  close(): Promise<void>;
+}
+
+/** A live packager retries a refused write (DESIGN.md: "retry within 2 s"); so does this proxy, for ffmpeg. */
+const ATTEMPTS = 5;
+const RETRY_DELAY_MS = 200;
+
+async function forward(url: URL, method: string, headers: http.OutgoingHttpHeaders, body: Buffer) {
+  let last = { status: 502, answerHeaders: {} as http.IncomingHttpHeaders, answer: Buffer.alloc(0) };
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    last = await new Promise((resolve) => {
+      const upstream = http.request(url, { method, headers }, (answer) => {
+        const parts: Buffer[] = [];
+        answer.on('data', (part: Buffer) => parts.push(part));
+        answer.on('end', () => resolve({ status: answer.statusCode ?? 502, answerHeaders: answer.headers, answer: Buffer.concat(parts) }));
+        answer.on('error', () => resolve({ status: 502, answerHeaders: {}, answer: Buffer.alloc(0) }));
+      });
+      upstream.on('error', () => resolve({ status: 502, answerHeaders: {}, answer: Buffer.alloc(0) }));
+      upstream.end(body);
+    });
+    if (last.status < 500) return last;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+  }
+  return last;
+}
+
+export async function startIngestProxy(targets: Readonly<Record<string, string>>): Promise<IngestProxy> {
+  const defects = new Map<string, string>();
+  const flagged = new Map<string, Set<string>>();
+  const server = http.createServer((request, response) => {
+    const match = INGEST.exec(request.url ?? '');
+    const target = match && targets[match[2]!];
+    if (!match || !target) {
+      response.writeHead(404).end();
+      return;
+    }
+    const [, event, pipeline, path] = match as unknown as [string, string, string, string];
+    const headers = { ...request.headers };
+    delete headers.host;
+    const defect = defects.get(pipeline);
+    if (defect && request.method === 'PUT' && MEDIA_SEGMENT.test(path)) {
+      headers['live-defect'] = defect;
+      if (!flagged.has(pipeline)) flagged.set(pipeline, new Set());
+      flagged.get(pipeline)!.add(`${event}/${path}`);
+    }
+    // Bodies are one segment or playlist: kept, so a refused PUT can be sent again.
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      delete headers['transfer-encoding'];
+      headers['content-length'] = String(body.length);
+      void forward(new URL(request.url!, target), request.method!, headers, body).then(({ status, answerHeaders, answer }) => {
+        response.writeHead(status, answerHeaders);
+        response.end(answer);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    flagged,
+    flag(pipeline, defect) {
+      if (defect === undefined) defects.delete(pipeline);
+      else defects.set(pipeline, defect);
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
