@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRegionsProcess } from '../../scripts/local/local-regions.js';
@@ -28,9 +29,10 @@ const missing = [
   !varnishInstalled() && 'varnish (apt-get install varnish)',
 ].filter(Boolean);
 /**
- * Opt-in until it has passed on a quiet host: on the shared 2-core machine where it was written
- * (load 13-29), the origins' readiness pings (450 ms budget) timed out, Varnish's probes then
- * marked both regions sick, and the players never started. Set LIVE_ORIGIN_BROWSER_E2E=1 to run.
+ * Opt-in until it passes reliably: on the shared 2-core host where it was written it passed once
+ * (load ~6) and failed at start-up under heavier load (the origins' 450 ms readiness pings time
+ * out, Varnish's probes mark both regions sick, the players' first loads fail). Set
+ * LIVE_ORIGIN_BROWSER_E2E=1 to run it.
  */
 const optedIn = process.env.LIVE_ORIGIN_BROWSER_E2E === '1';
 // With the opt-in, CI (which installs all three, .ci/run) must run it; elsewhere missing tools skip it, never faked.
@@ -58,6 +60,11 @@ const EVENT_SHADOW_MS = 4_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MEDIA = /\/(seg_\d+|chunk-stream\d+-\d+)\.m4s$/;
+
+/** Encoders yield to the origins and stores (on one host they would otherwise starve them). */
+function lowerPriority(pid: number | undefined): void {
+  if (pid !== undefined) spawnSync('renice', ['-n', '10', '-p', String(pid)]);
+}
 
 function letters(n: number): string {
   let name = '';
@@ -106,6 +113,7 @@ run('browser players through Varnish across a defect, a dead pipeline and a dead
   function startPackager(kind: Kind, pipeline: string): void {
     const options = { ingestBase: `${proxy.url}/ingest/${EVENTS[kind]}/${pipeline}`, token: TOKEN, seconds: PACKAGER_SECONDS, segmentSeconds: SEGMENT_SECONDS, fps: FPS };
     const child = kind === 'hls' ? startHlsPackager(options) : startDashPackager(options);
+    lowerPriority(child.pid);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     packagers.push({ kind, pipeline, child, stderr: () => stderr });
@@ -218,7 +226,7 @@ run('browser players through Varnish across a defect, a dead pipeline and a dead
       const median = latency[Math.floor(latency.length / 2)] ?? NaN;
       console.log(
         `${kind}: played ${played.toFixed(1)} s in ${((Date.now() - started) / 1000).toFixed(1)} s; stalls ${report.stalls.length}` +
-          `${report.stalls.map((stall) => ` (+${((stall - started) / 1000).toFixed(1)} s)`).join('')}; errors ${report.errors.length} non-fatal` +
+          `${report.stalls.map((stall) => ` (at ${((stall - started) / 1000).toFixed(1)} s)`).join('')}; errors ${report.errors.length} non-fatal` +
           `${report.errors.length ? ` [${[...new Set(report.errors)].join(', ')}]` : ''}, ${report.fatal.length} fatal; live latency median ${median} ms (min ${latency[0]}, max ${latency.at(-1)})`,
       );
 
