@@ -225,6 +225,8 @@ export function bootScript(options: BootScriptOptions): string[] {
     `AWS_REGION=${options.region}`,
     'ENV',
     `echo "LIVE_ORIGIN_MEMORY_BYTES=$memory_bytes" >> ${newFile}`,
+    // One worker process per vCPU: the primary forks them on one port and splits the memory cap.
+    `echo "LIVE_ORIGIN_WORKERS=$(nproc)" >> ${newFile}`,
     `SECRET_JSON="$secret_json" node - >> ${newFile} <<'JS'`,
     ...SECRET_TO_ENV,
     'JS',

@@ -167,6 +167,7 @@ describe('OriginFleet', () => {
         `LIVE_ORIGIN_PEER_BUCKETS=eu-west-1=${PEER_BUCKET}`,
         'AWS_REGION=us-east-1',
         'LIVE_ORIGIN_MEMORY_BYTES=',
+        'LIVE_ORIGIN_WORKERS=$(nproc)',
       ]) {
         expect(userData()).toContain(line);
       }
