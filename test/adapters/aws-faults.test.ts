@@ -113,7 +113,9 @@ describe('AWS stores when DynamoDB goes away', () => {
 
     await expect(stores.metadata.ping()).resolves.toBeUndefined();
     const body = Buffer.from('after the outage');
-    await writer.metadata.putCandidate(candidate(event, path, body));
+    // Published as the ingest publishes: the candidate, then the publish record the feed reads.
+    await writer.metadata.putCandidate({ ...candidate(event, path, body), number: 10, rendition: 'seg_{n}.m4s' });
+    await writer.metadata.recordPublish(event, { pipeline: 'a', at: Date.now(), number: 10, rendition: 'seg_{n}.m4s', defective: false });
     const deadline = Date.now() + 3_000;
     while (!released.includes(path) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(released).toContain(path);
