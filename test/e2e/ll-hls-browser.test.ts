@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumInstalled, launchChromium } from '../support/browser.js';
 import { ffmpegInstalled } from '../support/ffmpeg.js';
 import type { LlHlsPackager } from '../support/ll-hls-packager.js';
 import { startLlHlsPackager } from '../support/ll-hls-packager.js';
@@ -12,14 +12,9 @@ import { configure, startOrigin, TOKEN } from '../support/origin.js';
 import type { Varnish } from '../support/varnish.js';
 import { freePort, startVarnish, varnishInstalled } from '../support/varnish.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const HLS_JS = 'node_modules/hls.js/dist/hls.min.js';
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required',
-];
 
-const ready = existsSync(CHROMIUM) && ffmpegInstalled() && varnishInstalled();
+const ready = chromiumInstalled() && ffmpegInstalled() && varnishInstalled();
 const run = ready ? describe : describe.skip;
 
 const SEGMENT_MS = 2000;
@@ -108,7 +103,7 @@ run('LL-HLS in a real browser: hls.js (lowLatencyMode) in Chromium through Varni
     edge = await startVarnish(`http://127.0.0.1:${port}`);
     origin = await startOrigin({ port, purgeUrls: [edge.url] });
     page = await startPageServer(edge.url);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 30_000);
   afterAll(async () => {
     for (const pipeline of pipelines) pipeline.kill();

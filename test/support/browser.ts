@@ -3,25 +3,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/demo-screenshots.js';
 
 /**
  * Debian's Chromium driven by playwright-core, and a page server on its own loopback port (so
  * the players' requests to the CDN are cross-origin and CORS is exercised, as on the web).
  */
 
-export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  // Muted autoplay is allowed anyway; this keeps a policy change from stopping the test.
-  '--autoplay-policy=no-user-gesture-required',
-];
+// One Chromium command line for the tests and the demo's screenshots.
+export { CHROMIUM } from '../../scripts/demo-screenshots.js';
 
 export function chromiumInstalled(): boolean {
   return existsSync(CHROMIUM);
