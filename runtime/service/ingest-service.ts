@@ -97,7 +97,9 @@ export class IngestService {
     }
     stores.feed.announce({ event, path: object.path });
 
-    if (previous) metrics.conflicts.inc({ pipeline });
+    // A playlist or manifest is replaced on every update by design (latest PUT wins): only a
+    // numbered or static object replaced with other bytes is a conflict.
+    if (previous && object.kind !== 'mutable') metrics.conflicts.inc({ pipeline });
     metrics.ingest(pipeline, previous ? 'replaced' : 'created', input.body.length, input.defects);
     if (state) this.purgeIfServedChanged(state, before, candidate, now);
     return { status: previous ? 200 : 201, etag: input.etag };
@@ -167,6 +169,10 @@ export class IngestService {
    * and the answer changes, or if it arrives after the segment was declared gone (410 cached).
    */
   private purgeIfServedChanged(state: EventState, before: ObjectRecord, candidate: Candidate, now: number): void {
+    // Playlists change with every segment and live half a segment duration in caches: purging each
+    // update would send a purge per rendition every segment to every CDN node (with CloudFront, a
+    // billed invalidation path each). Defects, masks and deletes still purge them.
+    if (candidate.kind === 'mutable') return;
     const after = { candidates: [...before.candidates.filter((c) => c.pipeline !== candidate.pipeline), candidate], pinned: before.pinned };
     if (before.candidates.length === 0 && candidate.number !== undefined) {
       const timeline = timelineFor(state.config, candidate.rendition ? state.renditions[candidate.rendition] : undefined);

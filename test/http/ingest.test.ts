@@ -46,6 +46,23 @@ describe('ingest PUT', () => {
     expect(metrics).toMatch(/live_origin_conflicting_puts_total\{pipeline="a"\} 1/);
   });
 
+  it('replaces a playlist on every update without counting a conflict', async () => {
+    const conflicts = async () => {
+      const metrics = await (await fetch(`${origin.url}/metrics`)).text();
+      return Number(/live_origin_conflicting_puts_total\{pipeline="a"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    };
+    const before = await conflicts();
+    await put(origin, 'ev-pl', 'a', 'video/index.m3u8', '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:1\n');
+    const res = await put(origin, 'ev-pl', 'a', 'video/index.m3u8', '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:2\n');
+    expect(res.status).toBe(200);
+    const got = await fetch(`${origin.url}/live/ev-pl/video/index.m3u8`);
+    expect(await got.text()).toContain('MEDIA-SEQUENCE:2');
+    expect(await conflicts()).toBe(before);
+    await put(origin, 'ev-pl', 'a', 'video/seg_1.m4s', 'one');
+    await put(origin, 'ev-pl', 'a', 'video/seg_1.m4s', 'two');
+    expect(await conflicts()).toBe(before + 1);
+  });
+
   it('stores exactly the bytes sent (2 MiB random) and the content type', async () => {
     const bytes = randomBytes(2 * 1024 * 1024);
     await put(origin, 'ev-d', 'a', 'video/seg_7.m4s', bytes, { 'content-type': 'video/iso.segment' });

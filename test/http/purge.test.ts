@@ -56,6 +56,17 @@ describe('automatic purge', () => {
     await eventually(() => expect(edgeA.received.map((r) => r.url)).toEqual(['/live/pg-3/v/seg_1.m4s']));
   });
 
+  it('does not purge a served playlist on its routine update, but does when it is reported defective', async () => {
+    await put(origin, 'pg-5', 'a', 'v/index.m3u8', '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:1\n');
+    await put(origin, 'pg-5', 'b', 'v/index.m3u8', '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:1\n');
+    await fetch(`${origin.url}/live/pg-5/v/index.m3u8`);
+    await put(origin, 'pg-5', 'a', 'v/index.m3u8', '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:2\n');
+    await origin.purger.flush();
+    expect(edgeA.received).toEqual([]);
+    await fetch(`${origin.url}/ingest/pg-5/a/v/index.m3u8`, { method: 'PATCH', headers: { ...AUTH, 'live-defect': 'corrupt' } });
+    await eventually(() => expect(edgeA.received.map((r) => r.url)).toEqual(['/live/pg-5/v/index.m3u8']));
+  });
+
   it('does not purge when nothing was served yet', async () => {
     await put(origin, 'pg-4', 'a', 'v/seg_1.m4s', 'a1');
     await fetch(`${origin.url}/ingest/pg-4/a/v/seg_1.m4s`, { method: 'PATCH', headers: { ...AUTH, 'live-defect': 'short' } });
