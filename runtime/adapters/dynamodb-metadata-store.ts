@@ -344,25 +344,7 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
    * exactly these two families, so config, notifications and masks are not read.
    */
   async pollEvent(event: string): Promise<EventPoll> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page: QueryCommandOutput = await this.call('poll', false, (abortSignal) =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.events,
-            KeyConditionExpression: '#pk = :pk AND #sk >= :from',
-            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-            ExpressionAttributeValues: { ':pk': s(event), ':from': s(PIPELINE_PREFIX) },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-          { abortSignal },
-        ),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await this.queryAll('poll', this.events, event, PIPELINE_PREFIX);
     const published = new Map<string, Map<number, number>>();
     const stats: string[] = [];
     for (const item of items) {
@@ -616,8 +598,8 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
     return pin ? { candidates, pin } : { candidates };
   }
 
-  /** Every item of one partition, strongly consistent. */
-  private async queryAll(operation: string, table: string, partition: string): Promise<Item[]> {
+  /** Every item of one partition (from a sort key on, when given), strongly consistent. */
+  private async queryAll(operation: string, table: string, partition: string, fromSortKey?: string): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
@@ -625,9 +607,17 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
         this.client.send(
           new QueryCommand({
             TableName: table,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':pk': s(partition) },
+            ...(fromSortKey === undefined
+              ? {
+                  KeyConditionExpression: '#pk = :pk',
+                  ExpressionAttributeNames: { '#pk': PK },
+                  ExpressionAttributeValues: { ':pk': s(partition) },
+                }
+              : {
+                  KeyConditionExpression: '#pk = :pk AND #sk >= :from',
+                  ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+                  ExpressionAttributeValues: { ':pk': s(partition), ':from': s(fromSortKey) },
+                }),
             ConsistentRead: true,
             ExclusiveStartKey: start,
           }),
