@@ -220,6 +220,28 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
   }
 }
 
+/**
+ * Above the store's byte cap, the process may hold its own start-up footprint (the first RSS
+ * sample), segments in flight and V8's headroom: this much, whatever the run's length.
+ */
+export const SOAK_RSS_HEADROOM_MIB = 64;
+/** How much RSS may grow from the second quarter of a run to its last: flat, give or take. */
+export const SOAK_RSS_DRIFT_MIB = 32;
+
+/** The invariants of a soak run: every PUT acknowledged, every read exact, memory at its cap and flat. */
+export function soakProblems(result: SoakResult): string[] {
+  const problems: string[] = [];
+  if (result.putsAcked !== result.puts) problems.push(`${result.puts - result.putsAcked} PUTs not acknowledged`);
+  if (result.wrongBytes !== 0 || result.readsOk !== result.reads) {
+    problems.push(`${result.reads - result.readsOk} live-edge reads failed (${result.wrongBytes} with wrong bytes)`);
+  }
+  const bound = result.rssMiB.first + result.memoryCapMiB + SOAK_RSS_HEADROOM_MIB;
+  if (result.rssMiB.peak > bound) problems.push(`RSS peak ${result.rssMiB.peak} MiB over ${bound} MiB`);
+  const drift = result.rssMiB.lastQuarter - result.rssMiB.secondQuarter;
+  if (drift > SOAK_RSS_DRIFT_MIB) problems.push(`RSS grew ${drift} MiB from the second quarter to the last`);
+  return problems;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -245,8 +267,9 @@ async function main(): Promise<void> {
   process.stdout.write(`soak: ${JSON.stringify(options)}\n`);
   const result = await runSoak(options, (line) => process.stdout.write(`${line}\n`));
   process.stdout.write(`soak result: ${JSON.stringify(result)}\n`);
-  const ok = result.putsAcked === result.puts && result.wrongBytes === 0 && result.readsOk === result.reads;
-  process.exit(ok ? 0 : 1);
+  const problems = soakProblems(result);
+  for (const problem of problems) process.stdout.write(`soak FAILED: ${problem}\n`);
+  process.exit(problems.length === 0 ? 0 : 1);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

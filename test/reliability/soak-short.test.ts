@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runSoak } from '../../scripts/soak.js';
+import type { SoakResult } from '../../scripts/soak.js';
+import { runSoak, soakProblems } from '../../scripts/soak.js';
 
 /**
  * The time-compressed soak that `npm test` runs (the hour-long one is `npm run soak`): segments
@@ -27,4 +28,16 @@ describe('soak, time-compressed', () => {
     expect(result.evictions).toBeGreaterThan(0);
     expect(result.rssMiB.peak).toBeLessThan(MEMORY_BYTES / 1024 / 1024 + RSS_OVER_CAP_MIB);
   }, 60_000);
+
+  it("judges a run as `npm run soak` does: memory over the cap's headroom or still growing fails it", () => {
+    // The hour-long run that ended 05:17 UTC (docs/reliability.md), and the same with the faults it guards against.
+    const hour: SoakResult = {
+      segments: 1800, publisherMaxLagMs: 29, puts: 10800, putsAcked: 10800, putP99Ms: 128, reads: 28282, readsOk: 28282,
+      wrongBytes: 0, readP99Ms: 59, evictions: 10544, rssMiB: { first: 106, secondQuarter: 374, lastQuarter: 381, peak: 384 }, memoryCapMiB: 256,
+    };
+    expect(soakProblems(hour)).toEqual([]);
+    expect(soakProblems({ ...hour, rssMiB: { ...hour.rssMiB, peak: 440 } })).toEqual(['RSS peak 440 MiB over 426 MiB']);
+    expect(soakProblems({ ...hour, rssMiB: { ...hour.rssMiB, lastQuarter: 420 } })).toEqual(['RSS grew 46 MiB from the second quarter to the last']);
+    expect(soakProblems({ ...hour, putsAcked: 10799, readsOk: 28281, wrongBytes: 1 })).toHaveLength(2);
+  });
 });
