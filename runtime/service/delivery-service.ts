@@ -11,7 +11,7 @@ import type { Selection } from '../domain/selection.js';
 import type { Timeline } from '../domain/timing.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
 import { servedTtlMs, TTL_DEFAULTS } from '../domain/ttl.js';
-import type { HoldRegistry } from './hold-registry.js';
+import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
 import type { StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import { currentSelection, stalePipelines } from './object-view.js';
@@ -88,11 +88,11 @@ export class DeliveryService {
   }
 
   /**
-   * `leaving` gives a signal that fires when the client goes away; it is asked for only when a
-   * request is about to be held, so the common path sets nothing up. `directives` are a
+   * `leaving` watches for the client going away; it is called only when a request is about to
+   * be held, so the common path sets nothing up. `directives` are a
    * playlist request's LL-HLS blocking-reload parameters.
    */
-  async deliver(event: string, object: ObjectPath, leaving?: () => AbortSignal, directives?: ReloadDirectives): Promise<Delivery> {
+  async deliver(event: string, object: ObjectPath, leaving?: LeaveWatch, directives?: ReloadDirectives): Promise<Delivery> {
     const { metadata } = this.ctx.stores;
     const state = await storeCall('delivery', () => metadata.getEvent(event));
     if (!state) return this.miss(404, 'unknown_event', TTL_DEFAULTS.unknownEventMs);
@@ -122,7 +122,7 @@ export class DeliveryService {
       }
       if (verdict.kind === 'gone') return this.miss(410, 'gone', TTL_DEFAULTS.goneMs, current, { durationMs: timeline.durationMs });
 
-      const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, leaving?.());
+      const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, leaving);
       heldMs = this.ctx.now() - startedAt;
       if (outcome === 'published') {
         current = (await storeCall('delivery', () => metadata.getEvent(event))) ?? current;
@@ -154,7 +154,7 @@ export class DeliveryService {
     object: ObjectPath,
     directives: ReloadDirectives,
     timeline: Timeline | undefined,
-    leaving?: () => AbortSignal,
+    leaving?: LeaveWatch,
   ): Promise<Delivery> {
     const startedAt = this.ctx.now();
     let deadlineMs: number | undefined;
@@ -190,7 +190,7 @@ export class DeliveryService {
       }
       // Wake at the stall point too: a dead pipeline publishes nothing that would wake us.
       const wakeAt = stallsAt !== undefined && stallsAt >= now && !passedOver.has(served.pipeline) ? Math.min(deadlineMs, stallsAt + 1) : deadlineMs;
-      const outcome = await this.holds.wait({ event: state.event, path: object.path }, wakeAt, leaving?.());
+      const outcome = await this.holds.wait({ event: state.event, path: object.path }, wakeAt, leaving);
       waited = true;
       if (outcome === 'aborted') return { kind: 'aborted' };
       if (outcome === 'shed') return this.shedHeld(current);

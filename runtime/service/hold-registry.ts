@@ -7,9 +7,32 @@ export type WaitOutcome = 'published' | 'timeout' | 'drain' | 'aborted' | 'shed'
 
 interface Waiter {
   readonly startedAt: number;
-  readonly timer: NodeJS.Timeout;
+  readonly group: DeadlineGroup;
   readonly resolve: (outcome: WaitOutcome) => void;
+  unwatch: (() => void) | undefined;
 }
+
+/** The requests waiting for one object until one deadline: they share one timer. */
+interface DeadlineGroup {
+  readonly entry: Awaited;
+  readonly deadlineMs: number;
+  readonly waiters: Set<Waiter>;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Awaited {
+  readonly id: string;
+  readonly object: PublishedObject;
+  readonly groups: Map<number, DeadlineGroup>;
+  size: number;
+}
+
+/**
+ * Watches for the client leaving: calls `onLeave` once if it goes, and returns how to stop
+ * watching, or `undefined` when the client has already gone. Lighter than an AbortSignal per
+ * held request.
+ */
+export type LeaveWatch = (onLeave: () => void) => (() => void) | undefined;
 
 export interface HoldRegistryOptions {
   readonly maxHeld: number;
@@ -25,7 +48,7 @@ export interface HoldRegistryOptions {
  * exactly its waiters: nothing polls here.
  */
 export class HoldRegistry {
-  private readonly waiting = new Map<string, { readonly object: PublishedObject; readonly waiters: Set<Waiter> }>();
+  private readonly waiting = new Map<string, Awaited>();
   private count = 0;
   private draining = false;
 
@@ -40,44 +63,27 @@ export class HoldRegistry {
     return this.count;
   }
 
-  /** Resolves when the object is published, the deadline passes, the client leaves, or the server drains. */
-  wait(object: PublishedObject, deadlineMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
+  /**
+   * Resolves when the object is published, the deadline passes, the client leaves (`leave`), or
+   * the server drains. Requests for one object with one deadline share a single timer.
+   */
+  wait(object: PublishedObject, deadlineMs: number, leave?: LeaveWatch): Promise<WaitOutcome> {
     if (this.draining) return Promise.resolve('drain');
     if (this.count >= this.options.maxHeld) {
       this.options.onWaitEnd?.('shed', 0);
       return Promise.resolve('shed');
     }
-    if (signal?.aborted) return Promise.resolve('aborted');
-    const id = keyOf(object);
-    let entry = this.waiting.get(id);
-    if (!entry) {
-      entry = { object, waiters: new Set() };
-      this.waiting.set(id, entry);
-      this.feed.watch(object);
-    }
-    const waiters = entry.waiters;
     return new Promise<WaitOutcome>((resolve) => {
-      const onAbort = (): void => finish('aborted');
-      const finish = (outcome: WaitOutcome): void => {
-        if (!waiters.delete(waiter)) return;
-        clearTimeout(waiter.timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.count--;
-        this.options.onHeldChange?.(this.count);
-        this.options.onWaitEnd?.(outcome, (Date.now() - waiter.startedAt) / 1000);
-        if (waiters.size === 0 && this.waiting.get(id)?.waiters === waiters) {
-          this.waiting.delete(id);
-          this.feed.unwatch(object);
-        }
-        resolve(outcome);
-      };
-      const waiter: Waiter = {
-        startedAt: Date.now(),
-        timer: setTimeout(() => finish('timeout'), Math.max(0, deadlineMs - Date.now())),
-        resolve: finish,
-      };
-      waiters.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const waiter: Waiter = { startedAt: Date.now(), group: undefined!, resolve: (outcome) => this.finish(waiter, outcome, resolve), unwatch: undefined };
+      if (leave) {
+        const unwatch = leave(() => waiter.resolve('aborted'));
+        if (!unwatch) return resolve('aborted');
+        waiter.unwatch = unwatch;
+      }
+      const entry = this.entryFor(object);
+      (waiter as { group: DeadlineGroup }).group = this.groupFor(entry, deadlineMs);
+      waiter.group.waiters.add(waiter);
+      entry.size++;
       this.count++;
       this.options.onHeldChange?.(this.count);
     });
@@ -91,7 +97,8 @@ export class HoldRegistry {
   release(object: PublishedObject): void {
     const entry = this.waiting.get(keyOf(object));
     if (!entry) return;
-    const waiters = [...entry.waiters];
+    const waiters: Waiter[] = [];
+    for (const group of entry.groups.values()) for (const waiter of group.waiters) waiters.push(waiter);
     const wake = (from: number): void => {
       for (let i = from; i < Math.min(waiters.length, from + RELEASE_BATCH); i++) waiters[i]!.resolve('published');
       if (from + RELEASE_BATCH < waiters.length) setImmediate(() => wake(from + RELEASE_BATCH));
@@ -103,8 +110,51 @@ export class HoldRegistry {
   drain(): void {
     this.draining = true;
     for (const entry of [...this.waiting.values()]) {
-      for (const waiter of [...entry.waiters]) waiter.resolve('drain');
+      for (const group of [...entry.groups.values()]) for (const waiter of [...group.waiters]) waiter.resolve('drain');
     }
+  }
+
+  private entryFor(object: PublishedObject): Awaited {
+    const id = keyOf(object);
+    let entry = this.waiting.get(id);
+    if (!entry) {
+      entry = { id, object, groups: new Map(), size: 0 };
+      this.waiting.set(id, entry);
+      this.feed.watch(object);
+    }
+    return entry;
+  }
+
+  private groupFor(entry: Awaited, deadlineMs: number): DeadlineGroup {
+    let group = entry.groups.get(deadlineMs);
+    if (!group) {
+      const created: DeadlineGroup = { entry, deadlineMs, waiters: new Set(), timer: undefined };
+      created.timer = setTimeout(() => {
+        for (const waiter of [...created.waiters]) waiter.resolve('timeout');
+      }, Math.max(0, deadlineMs - Date.now()));
+      entry.groups.set(deadlineMs, created);
+      group = created;
+    }
+    return group;
+  }
+
+  private finish(waiter: Waiter, outcome: WaitOutcome, resolve: (outcome: WaitOutcome) => void): void {
+    const group = waiter.group;
+    if (!group?.waiters.delete(waiter)) return;
+    waiter.unwatch?.();
+    const entry = group.entry;
+    if (group.waiters.size === 0) {
+      clearTimeout(group.timer);
+      entry.groups.delete(group.deadlineMs);
+    }
+    this.count--;
+    this.options.onHeldChange?.(this.count);
+    this.options.onWaitEnd?.(outcome, (Date.now() - waiter.startedAt) / 1000);
+    if (--entry.size === 0 && this.waiting.get(entry.id) === entry) {
+      this.waiting.delete(entry.id);
+      this.feed.unwatch(entry.object);
+    }
+    resolve(outcome);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { LocalPublishFeed } from '../../runtime/adapters/local-publish-feed.js';
-import { HoldRegistry, RELEASE_BATCH, type HoldRegistryOptions, type WaitOutcome } from '../../runtime/service/hold-registry.js';
+import { HoldRegistry, RELEASE_BATCH, type HoldRegistryOptions, type LeaveWatch, type WaitOutcome } from '../../runtime/service/hold-registry.js';
 import type { PublishFeed, PublishListener, PublishedObject } from '../../runtime/ports/publish-feed.js';
 
 /** The local feed, recording which objects the registry watches. */
@@ -143,7 +143,7 @@ describe('HoldRegistry: timeout and abort', () => {
   it('answers aborted when the client leaves', async () => {
     const { registry } = setup();
     const controller = new AbortController();
-    const outcome = registry.wait(SEG_1, LATER(), controller.signal);
+    const outcome = registry.wait(SEG_1, LATER(), leaveOn(controller.signal));
     controller.abort();
     await expect(outcome).resolves.toBe('aborted');
   });
@@ -151,7 +151,7 @@ describe('HoldRegistry: timeout and abort', () => {
   it('frees the slot of an aborted wait', async () => {
     const { registry } = setup();
     const controller = new AbortController();
-    const outcome = registry.wait(SEG_1, LATER(), controller.signal);
+    const outcome = registry.wait(SEG_1, LATER(), leaveOn(controller.signal));
     controller.abort();
     await outcome;
     expect(registry.held).toBe(0);
@@ -159,14 +159,46 @@ describe('HoldRegistry: timeout and abort', () => {
 
   it('does not hold a request whose client already left', async () => {
     const { feed, registry, heldChanges } = setup();
-    await expect(registry.wait(SEG_1, LATER(), AbortSignal.abort())).resolves.toBe('aborted');
+    await expect(registry.wait(SEG_1, LATER(), leaveOn(AbortSignal.abort()))).resolves.toBe('aborted');
     expect([registry.held, heldChanges, feed.watched]).toEqual([0, [], []]);
+  });
+
+  it('stops watching the client once the wait ends', async () => {
+    const { feed, registry } = setup();
+    const controller = new AbortController();
+    let watching = 0;
+    const watch: LeaveWatch = (onLeave) => {
+      const unwatch = leaveOn(controller.signal)(onLeave);
+      watching++;
+      return () => {
+        watching--;
+        unwatch?.();
+      };
+    };
+    const outcome = registry.wait(SEG_1, LATER(), watch);
+    expect(watching).toBe(1);
+    feed.announce(SEG_1);
+    await expect(outcome).resolves.toBe('published');
+    expect(watching).toBe(0);
+  });
+
+  it('times out every waiter of one object and deadline together, and each deadline on its own', async () => {
+    const { registry } = setup();
+    const soon = Date.now() + 20;
+    const started = Date.now();
+    const early = Promise.all([registry.wait(SEG_1, soon), registry.wait(SEG_1, soon)]);
+    const later = registry.wait(SEG_1, soon + 60);
+    await expect(early).resolves.toEqual(['timeout', 'timeout']);
+    expect(registry.held).toBe(1);
+    await expect(later).resolves.toBe('timeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(70);
+    expect(registry.held).toBe(0);
   });
 
   it('ignores an abort after the publish', async () => {
     const { feed, registry, heldChanges } = setup();
     const controller = new AbortController();
-    const outcome = registry.wait(SEG_1, LATER(), controller.signal);
+    const outcome = registry.wait(SEG_1, LATER(), leaveOn(controller.signal));
     feed.announce(SEG_1);
     controller.abort();
     await expect(outcome).resolves.toBe('published');
@@ -265,7 +297,7 @@ describe('HoldRegistry: watches', () => {
   it('keeps watching while one waiter remains', async () => {
     const { feed, registry } = setup();
     const controller = new AbortController();
-    const leaving = registry.wait(SEG_1, LATER(), controller.signal);
+    const leaving = registry.wait(SEG_1, LATER(), leaveOn(controller.signal));
     void registry.wait(SEG_1, LATER());
     controller.abort();
     await leaving;
@@ -305,3 +337,12 @@ describe('HoldRegistry: watches', () => {
     registry.drain();
   });
 });
+
+/** A leave watch driven by an AbortSignal, standing in for a client's socket closing. */
+function leaveOn(signal: AbortSignal): LeaveWatch {
+  return (onLeave) => {
+    if (signal.aborted) return undefined;
+    signal.addEventListener('abort', onLeave, { once: true });
+    return () => signal.removeEventListener('abort', onLeave);
+  };
+}

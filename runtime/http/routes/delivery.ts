@@ -41,6 +41,7 @@ import { corsFixedHeaders, corsOriginHeader } from '../../domain/cors.js';
 import type { ObjectPath } from '../../domain/object-path.js';
 import { parseEventId, parseObjectPath } from '../../domain/object-path.js';
 import type { Delivery, DeliveryService } from '../../service/delivery-service.js';
+import type { LeaveWatch } from '../../service/hold-registry.js';
 import type { HeaderBlock, RawHeaders } from '../delivery-headers.js';
 import { DeliveryHeaders, JSON_CONTENT_TYPE } from '../delivery-headers.js';
 import { STATUS_OF, toOriginError } from '../plugins/errors.js';
@@ -150,7 +151,7 @@ function serveFor(app: FastifyInstance): Serve {
       app.authorizeCdn(req);
       // Only a playlist's `_HLS_*` directives mean anything; every other parameter is ignored.
       const directives = object.kind === 'mutable' ? parseReloadQuery(query) : undefined;
-      const result = await app.origin.delivery.deliver(event, object, leavingSignal(res), directives);
+      const result = await app.origin.delivery.deliver(event, object, leaveWatch(res), directives);
       status = send(req, res, result, headers, object, app.origin.delivery, cors);
     } catch (error) {
       status = sendError(res, error as Error, log, withExtra(headers.forError(), cors));
@@ -180,20 +181,21 @@ function parsedPath(rawPath: string): ObjectPath {
 }
 
 /**
- * Gives the service a signal that fires if the client leaves; set up only when asked (held
- * requests). A held request is bounded by its hold deadline, so the connection's idle timeout
- * (which would cut a hold longer than it) is lifted; Node sets the keep-alive one after the answer.
+ * Watches for the client leaving, set up only when the service asks (held requests): one 'close'
+ * listener, removed by the hold registry when the wait ends. A held request is bounded by its
+ * hold deadline, so the connection's idle timeout (which would cut a hold longer than it) is
+ * lifted; Node sets the keep-alive one after the answer.
  */
-function leavingSignal(res: ServerResponse): () => AbortSignal {
-  return () => {
-    res.socket?.setTimeout(0);
-    const leaving = new AbortController();
-    const onClose = () => {
-      if (!res.writableEnded) leaving.abort();
+function leaveWatch(res: ServerResponse): LeaveWatch {
+  return (onLeave) => {
+    const socket = res.socket;
+    if (!socket || socket.destroyed) return undefined;
+    socket.setTimeout(0);
+    const onClose = (): void => {
+      if (!res.writableEnded) onLeave();
     };
     res.once('close', onClose);
-    res.once('finish', () => res.off('close', onClose));
-    return leaving.signal;
+    return () => res.off('close', onClose);
   };
 }
 
