@@ -64,6 +64,7 @@ export type Delivery =
   | { readonly kind: 'aborted' };
 
 type Found = { readonly candidate: Candidate; readonly bytes: StoredBytes; readonly selection: Selection };
+type FindResult = Found | { allMasked: boolean } | undefined;
 
 /**
  * Delivery: deterministic selection with pinning, then, for a segment that does not exist
@@ -72,6 +73,8 @@ type Found = { readonly candidate: Candidate; readonly bytes: StoredBytes; reado
 export class DeliveryService {
   private readonly budget: RateBudget;
   private readonly duress = new DuressWindow();
+  /** Store reads after a publish under way, by event and path, shared by the requests it woke. */
+  private readonly looks = new Map<string, Promise<{ state: EventState; found: FindResult }>>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -125,6 +128,11 @@ export class DeliveryService {
       const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, leaving);
       heldMs = this.ctx.now() - startedAt;
       if (outcome === 'published') {
+        const look = await this.lookAfterPublish(event, object, current);
+        if (look.found && 'candidate' in look.found) {
+          this.ctx.metrics.selectionCounted(look.found.selection.outcome);
+          return this.found(look.state, object, look.found, timeline, heldMs);
+        }
         current = (await storeCall('delivery', () => metadata.getEvent(event))) ?? current;
         continue;
       }
@@ -210,7 +218,30 @@ export class DeliveryService {
    * Selects and reads the object. The pin is set with compare-and-set, so concurrent
    * instances agree on one pipeline; a candidate whose bytes are gone is passed over.
    */
-  private async find(state: EventState, object: ObjectPath, passedOver?: ReadonlySet<string>): Promise<Found | { allMasked: boolean } | undefined> {
+  /**
+   * The store read after a publish, made once for every held request of the object that wakes
+   * while it is under way (the hold registry wakes them in batches), instead of once per request.
+   * Only a found candidate is shared: a waiter that gets none looks again on its own.
+   */
+  private lookAfterPublish(event: string, object: ObjectPath, fallback: EventState): Promise<{ state: EventState; found: FindResult }> {
+    const key = `${event}\n${object.path}`;
+    let look = this.looks.get(key);
+    if (!look) {
+      const started = (async () => {
+        const state = (await storeCall('delivery', () => this.ctx.stores.metadata.getEvent(event))) ?? fallback;
+        return { state, found: await this.find(state, object, undefined, false) };
+      })();
+      const forget = (): void => {
+        if (this.looks.get(key) === started) this.looks.delete(key);
+      };
+      started.then(forget, forget);
+      this.looks.set(key, started);
+      look = started;
+    }
+    return look;
+  }
+
+  private async find(state: EventState, object: ObjectPath, passedOver?: ReadonlySet<string>, count = true): Promise<FindResult> {
     const { metadata, segments } = this.ctx.stores;
     const { path } = object;
     const stale = object.kind === 'mutable' ? stalePipelines(state, this.ctx.now()) : undefined;
@@ -233,7 +264,7 @@ export class DeliveryService {
         gone.add(chosen.pipeline);
         continue;
       }
-      this.ctx.metrics.selectionCounted(selection.outcome);
+      if (count) this.ctx.metrics.selectionCounted(selection.outcome);
       return { candidate: chosen, bytes, selection };
     }
     return undefined;
