@@ -82,6 +82,22 @@ export function advancePartLimit(partTargetMs: number | undefined): number {
 }
 
 /**
+ * How many parts beyond the playlist's last part part `part` of segment `msn` lies, or undefined
+ * when that is not a question (the segment is whole) or cannot be told. The RFC counts the limit
+ * from the last part, across a segment boundary: for the segment after the one in progress, the
+ * parts still to come in the current one count too, taken as many as the last whole segment had.
+ */
+function partsAhead(playlist: MediaPlaylistEdge, msn: number, part: number): number | undefined {
+  const lastPart = playlist.trailingParts - 1;
+  if (msn === playlist.lastMsn + 1) return part - lastPart;
+  if (msn === playlist.lastMsn + 2 && playlist.lastSegmentParts > 0) {
+    const stillToCome = Math.max(0, playlist.lastSegmentParts - 1 - lastPart);
+    return stillToCome + part + 1;
+  }
+  return undefined;
+}
+
+/**
  * Whether the playlist satisfies the directives. Segment M is there once it is whole (its parts
  * and any later part included); part N of M is there when M is whole, or when M is the segment
  * in progress and has more than N parts.
@@ -91,9 +107,9 @@ export function judgeReload(playlist: MediaPlaylistEdge, directives: ReloadDirec
   if (msn > playlist.lastMsn + MAX_MSN_AHEAD) {
     return { kind: 'too_far', reason: `_HLS_msn ${msn} is more than ${MAX_MSN_AHEAD} beyond the last segment (${playlist.lastMsn})` };
   }
-  if (part !== undefined && msn === playlist.lastMsn + 1) {
-    const ahead = part - (playlist.trailingParts - 1);
-    if (ahead > advancePartLimit(playlist.partTargetMs)) {
+  if (part !== undefined) {
+    const ahead = partsAhead(playlist, msn, part);
+    if (ahead !== undefined && ahead > advancePartLimit(playlist.partTargetMs)) {
       return { kind: 'too_far', reason: `_HLS_part ${part} is beyond the advance part limit` };
     }
   }

@@ -78,6 +78,15 @@ describe('judgeReload', () => {
     expect(judgeReload(edge(), { msn: 273, part: 8 })).toMatchObject({ kind: 'too_far' });
   });
 
+  it('counts the advance part limit across the boundary into the segment after the one in progress', () => {
+    // Last part: 273.1; segments have 4 parts, so 273.2 and 273.3 are still to come. With 0.5 s
+    // parts the limit is 6: 274.3 is 6 parts ahead, 274.4 is 7.
+    expect(judgeReload(edge(), { msn: 274, part: 3 }).kind).toBe('hold');
+    expect(judgeReload(edge(), { msn: 274, part: 4 })).toMatchObject({ kind: 'too_far' });
+    // Without a whole segment's part count to go by, nothing is refused on a guess.
+    expect(judgeReload(edge({ lastSegmentParts: 0 }), { msn: 274, part: 20 }).kind).toBe('hold');
+  });
+
   it('answers at once from a playlist that has ended', () => {
     expect(judgeReload(edge({ ended: true }), { msn: 274 }).kind).toBe('satisfied');
   });
