@@ -9,7 +9,10 @@ vcl 4.1;
 #
 # CORS is the origin's (DESIGN.md, contract v2): its Access-Control-* headers are cached and
 # delivered untouched, a `Vary: Origin` (sent when only listed pages may play) keeps one copy
-# per page, and OPTIONS preflights pass to the origin, which answers them.
+# per page, and OPTIONS preflights pass to the origin, which answers them. Answers Varnish makes
+# itself (a 503 when no region answers, synth) carry the origin's default CORS (`*` and the same
+# Expose-Headers, runtime/domain/cors.ts) so a player on another page can read the error, not a
+# network failure; they hold no content, so `*` grants nothing a listed-page policy keeps back.
 
 import std;
 
@@ -95,4 +98,14 @@ sub vcl_deliver {
   } else {
     set resp.http.X-Cache = "MISS";
   }
+}
+
+sub vcl_backend_error {
+  set beresp.http.Access-Control-Allow-Origin = "*";
+  set beresp.http.Access-Control-Expose-Headers = "Live-Pipeline, Live-Defect, Live-TTL-Ms, CMSD-Static, CMSD-Dynamic, ETag, Content-Range, Age, Retry-After";
+}
+
+sub vcl_synth {
+  set resp.http.Access-Control-Allow-Origin = "*";
+  set resp.http.Access-Control-Expose-Headers = "Live-Pipeline, Live-Defect, Live-TTL-Ms, CMSD-Static, CMSD-Dynamic, ETag, Content-Range, Age, Retry-After";
 }
