@@ -1,10 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensureAwsResources } from '../../runtime/adapters/aws-stores.js';
 
 /**
@@ -34,6 +37,56 @@ type Dynalite = (options: { path?: string; createTableMs: number; deleteTableMs:
 
 const S3rver = require('s3rver') as S3rverClass;
 const dynalite = require('dynalite') as Dynalite;
+
+interface S3rverObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly content: Buffer | NodeJS.ReadableStream;
+  readonly metadata: Record<string, string>;
+}
+interface FilesystemStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+}
+
+/**
+ * s3rver's PUT answers before the object's file is written (it resolves when the body has been
+ * read, not when the write stream has finished) and writes in place, so a GET right after the
+ * ack (the origin's, or a peer region's) can read an empty or partial object. S3 is atomic and
+ * durable at the ack. The local server writes each object to a side file, waits for it to be
+ * flushed, writes its metadata, and only then renames it into place (an object is visible when
+ * its file exists).
+ */
+function atomicPuts(): void {
+  const store = (require('s3rver/lib/stores/filesystem') as { prototype: FilesystemStore }).prototype;
+  store.putObject = async function putObject(this: FilesystemStore, object: S3rverObject) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    const partial = `${objectPath}.${process.pid}-${randomUUID()}.partial`;
+    await mkdir(dirname(objectPath), { recursive: true });
+    const md5 = createHash('md5');
+    let size = 0;
+    const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, counted, createWriteStream(partial));
+      const digest = md5.digest('hex');
+      await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+      await rename(partial, objectPath);
+      return { size, md5: digest };
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+  };
+}
+atomicPuts();
 
 /** s3rver checks signatures against these fixed credentials; dynalite accepts any. */
 export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
