@@ -2,13 +2,13 @@ import type { ReloadDirectives } from '../domain/blocking-reload.js';
 import { blockingAnswerTtlMs, blockTimeoutMs, judgeReload, playlistStallsAt } from '../domain/blocking-reload.js';
 import { DuressWindow } from '../domain/cmsd.js';
 import { badRequest } from '../domain/errors.js';
-import { judgeMissingPart, partTtlMs } from '../domain/ll-hls-parts.js';
+import { judgeMissingPart, PART_HOLD_WITHOUT_TIMELINE_MS, partTtlMs, precedingPartPath } from '../domain/ll-hls-parts.js';
 import { readMediaPlaylist } from '../domain/ll-hls-playlist.js';
 import type { Candidate, EventState } from '../domain/model.js';
 import type { ObjectPath } from '../domain/object-path.js';
 import { isAtLiveEdge, RateBudget } from '../domain/rate-budget.js';
 import type { Selection } from '../domain/selection.js';
-import type { Timeline } from '../domain/timing.js';
+import type { MissingVerdict, Timeline } from '../domain/timing.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
 import { servedTtlMs, TTL_DEFAULTS } from '../domain/ttl.js';
 import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
@@ -110,20 +110,30 @@ export class DeliveryService {
 
     const startedAt = this.ctx.now();
     let heldMs: number | undefined;
+    /** Without a timeline, the hold deadline of the next part (fixed at the first look). */
+    let nextPartDeadline: number | undefined;
     for (let current = state; ; ) {
       const found = await this.find(current, object);
       if (found && 'candidate' in found) return this.found(current, object, found, timeline, heldMs);
       if (found?.allMasked) return this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current);
       if (object.kind !== 'segment' || object.number === undefined) return this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
-      if (!timeline) return this.miss(404, 'no_timeline', TTL_DEFAULTS.shortMs, current);
 
       const now = this.ctx.now();
-      // A part belongs to its segment's window, opened one segment earlier for the preload hint.
-      const verdict = object.part === undefined ? judgeMissing(timeline, object.number, now) : judgeMissingPart(timeline, object.number, now);
-      if (verdict.kind === 'future') {
-        return this.miss(404, 'future', verdict.ttlMs, current, { durationMs: timeline.durationMs, availableAt: now + verdict.ttlMs });
+      let verdict: MissingVerdict;
+      if (timeline) {
+        // A part belongs to its segment's window, opened one segment earlier for the preload hint.
+        verdict = object.part === undefined ? judgeMissing(timeline, object.number, now) : judgeMissingPart(timeline, object.number, now);
+      } else {
+        // No timeline yet (no template, too few segments for the cadence): the next part, the one
+        // the playlist's preload hint names, is still held, known by the part before it.
+        nextPartDeadline ??= await this.nextPartDeadline(current, object, now);
+        if (nextPartDeadline === undefined) return this.miss(404, 'no_timeline', TTL_DEFAULTS.shortMs, current);
+        verdict = { kind: 'hold', deadlineMs: nextPartDeadline };
       }
-      if (verdict.kind === 'gone') return this.miss(410, 'gone', TTL_DEFAULTS.goneMs, current, { durationMs: timeline.durationMs });
+      if (verdict.kind === 'future') {
+        return this.miss(404, 'future', verdict.ttlMs, current, { durationMs: timeline?.durationMs, availableAt: now + verdict.ttlMs });
+      }
+      if (verdict.kind === 'gone') return this.miss(410, 'gone', TTL_DEFAULTS.goneMs, current, { durationMs: timeline?.durationMs });
 
       const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, leaving);
       heldMs = this.ctx.now() - startedAt;
@@ -143,7 +153,7 @@ export class DeliveryService {
       if (last && 'candidate' in last) return this.found(current, object, last, timeline, heldMs);
       if (outcome === 'timeout') this.ctx.metrics.holdTimeout();
       return this.miss(404, outcome === 'timeout' ? 'hold_timeout' : 'drain', TTL_DEFAULTS.shortMs, current, {
-        durationMs: timeline.durationMs,
+        durationMs: timeline?.durationMs,
         heldMs,
       });
     }
@@ -206,6 +216,17 @@ export class DeliveryService {
       // Published, or timed out (judged once more, since a publish may have raced the deadline).
       current = (await storeCall('delivery', () => this.ctx.stores.metadata.getEvent(state.event))) ?? current;
     }
+  }
+
+  /**
+   * When there is no timeline: the deadline for holding a missing LL-HLS part whose preceding
+   * part (ll-hls-parts.ts) is published, so it is the next one; undefined for any other part.
+   */
+  private async nextPartDeadline(state: EventState, object: ObjectPath, now: number): Promise<number | undefined> {
+    const preceding = precedingPartPath(object);
+    if (preceding === undefined) return undefined;
+    const record = await storeCall('delivery', () => this.ctx.stores.metadata.getObject(state.event, preceding));
+    return record.candidates.length > 0 ? now + PART_HOLD_WITHOUT_TIMELINE_MS : undefined;
   }
 
   private shedHeld(state: EventState): Delivery {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { judgeMissingPart, partTtlMs } from '../../runtime/domain/ll-hls-parts.js';
+import { judgeMissingPart, partTtlMs, precedingPartPath } from '../../runtime/domain/ll-hls-parts.js';
+import { parseObjectPath } from '../../runtime/domain/object-path.js';
 import type { Timeline } from '../../runtime/domain/timing.js';
 import { dueMs, judgeMissing } from '../../runtime/domain/timing.js';
 
@@ -29,5 +30,20 @@ describe('judgeMissingPart', () => {
 describe('partTtlMs', () => {
   it('keeps a part three segment durations, as long as it stays in a playlist', () => {
     expect(partTtlMs(2000)).toBe(6000);
+  });
+});
+
+describe('precedingPartPath', () => {
+  it('names the part before, or part 0 of the previous segment, keeping the padding', () => {
+    expect(precedingPartPath(parseObjectPath('v/filePart273.4.mp4'))).toBe('v/filePart273.3.mp4');
+    expect(precedingPartPath(parseObjectPath('v/filePart273.0.mp4'))).toBe('v/filePart272.0.mp4');
+    expect(precedingPartPath(parseObjectPath('v/filePart0273.0.mp4'))).toBe('v/filePart0272.0.mp4');
+    expect(precedingPartPath(parseObjectPath('v/p10.010.mp4'))).toBe('v/p10.009.mp4');
+  });
+
+  it('has nothing before part 0 of segment 0, nor for parts numbered by headers or whole segments', () => {
+    expect(precedingPartPath(parseObjectPath('v/filePart0.0.mp4'))).toBeUndefined();
+    expect(precedingPartPath(parseObjectPath('v/chunk_7.m4s', { segment: 7, part: 2 }))).toBeUndefined();
+    expect(precedingPartPath(parseObjectPath('v/seg_7.m4s'))).toBeUndefined();
   });
 });

@@ -34,6 +34,36 @@ describe('LL-HLS parts', () => {
     expect(Date.now() - publishedAt).toBeLessThan(D);
   });
 
+  it('holds the preload-hinted part of an event with no timeline yet (no template, no cadence), and says how long it held', async () => {
+    // A fresh stream: one segment's first parts, no configuration, so nothing to infer a cadence from.
+    await put(origin, 'll-nt', 'a', 'v/filePart2.0.mp4', 'part 2.0');
+    await put(origin, 'll-nt', 'a', 'v/index.m3u8', '#EXTM3U\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="filePart2.1.mp4"\n');
+    const startedAt = Date.now();
+    const pending = live('ll-nt/v/filePart2.1.mp4');
+    await sleep(300);
+    expect((await put(origin, 'll-nt', 'a', 'v/filePart2.1.mp4', 'part 2.1')).status).toBe(201);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('part 2.1');
+    const held = Number(decodeCmsdStatic(res.headers.get('cmsd-static')!).ht);
+    expect(held).toBeGreaterThanOrEqual(250);
+    expect(held).toBeLessThanOrEqual(Date.now() - startedAt);
+    // The first part of the next segment follows part 0 of this one: held too.
+    const first = live('ll-nt/v/filePart3.0.mp4');
+    await sleep(100);
+    await put(origin, 'll-nt', 'a', 'v/filePart3.0.mp4', 'part 3.0');
+    expect((await first).status).toBe(200);
+  });
+
+  it('answers 404 at once for a part of an event with no timeline whose preceding part is not there', async () => {
+    await put(origin, 'll-nt2', 'a', 'v/filePart2.0.mp4', 'part 2.0');
+    const startedAt = Date.now();
+    const res = await live('ll-nt2/v/filePart2.5.mp4');
+    expect(res.status).toBe(404);
+    expect(Date.now() - startedAt).toBeLessThan(250);
+    expect((await live('ll-nt2/v/filePart9.0.mp4')).status).toBe(404);
+  });
+
   it('takes the segment number and part index from Live-Segment and Live-Part', async () => {
     await liveEvent('ll-p2', 10);
     const res = await put(origin, 'll-p2', 'a', 'v/chunk.m4s', 'x', { 'live-segment': '10', 'live-part': '2' });
