@@ -56,11 +56,7 @@ export interface SelectionInput {
  * clean candidate in order wins, else the first present one, with its defects forwarded.
  */
 export function selectCandidate(input: SelectionInput): Selection {
-  const order = pipelineOrder(input.order, input.candidates.map((c) => c.pipeline));
-  const byPipeline = new Map(input.candidates.map((c) => [c.pipeline, c]));
-  const usable = order
-    .map((p) => byPipeline.get(p))
-    .filter((c): c is Candidate => c !== undefined && !isMasked(c, input.masks));
+  const usable = usableInOrder(input.candidates, input.order, input.masks);
   if (usable.length === 0) {
     return { outcome: 'none', defectPairs: [], allMasked: input.candidates.length > 0 };
   }
@@ -95,4 +91,31 @@ export function servedChanged(before: Selection, after: Selection): boolean {
   if (before.chosen?.pipeline !== after.chosen?.pipeline) return true;
   if (before.chosen?.etag !== after.chosen?.etag) return true;
   return before.defectPairs.join(',') !== after.defectPairs.join(',');
+}
+
+/**
+ * The unmasked candidates in `pipelineOrder`'s order (for each pipeline its last candidate),
+ * without building the order: this runs on every delivery GET, usually over one or two candidates.
+ */
+function usableInOrder(candidates: readonly Candidate[], configured: readonly string[] | undefined, masks: readonly Mask[]): Candidate[] {
+  const usable: Candidate[] = [];
+  const keep = (candidate: Candidate | undefined): void => {
+    if (candidate !== undefined && (masks.length === 0 || !isMasked(candidate, masks))) usable.push(candidate);
+  };
+  if (configured) for (const pipeline of configured) keep(lastOf(candidates, pipeline));
+  let others: Candidate[] | undefined;
+  for (const candidate of candidates) {
+    if (configured?.includes(candidate.pipeline) || lastOf(candidates, candidate.pipeline) !== candidate) continue;
+    (others ??= []).push(candidate);
+  }
+  if (others) {
+    if (others.length > 1) others.sort((a, b) => (a.pipeline < b.pipeline ? -1 : a.pipeline > b.pipeline ? 1 : 0));
+    for (const candidate of others) keep(candidate);
+  }
+  return usable;
+}
+
+function lastOf(candidates: readonly Candidate[], pipeline: string): Candidate | undefined {
+  for (let i = candidates.length - 1; i >= 0; i--) if (candidates[i]!.pipeline === pipeline) return candidates[i];
+  return undefined;
 }

@@ -5,18 +5,23 @@ export const STORE_RETRY_AFTER_SECONDS = 1;
 
 /**
  * Runs a store operation; any failure becomes a 503 `store_unavailable` with Retry-After,
- * so clients see a clear retryable answer and never a leaked internal error.
+ * so clients see a clear retryable answer and never a leaked internal error. Not an async
+ * function: the hot GET makes three of these calls, and the store's own promise is returned
+ * with only a rejection handler added (no extra async frame per call).
  */
-export async function storeCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+export function storeCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  let pending: Promise<T>;
   try {
-    return await run();
+    pending = run();
   } catch (error) {
-    if (error instanceof OriginError) throw error;
-    throw new OriginError(
-      'store_unavailable',
-      `store unavailable during ${operation}`,
-      { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) },
-      error,
-    );
+    return Promise.reject(asStoreError(operation, error));
   }
+  return pending.catch((error: unknown) => {
+    throw asStoreError(operation, error);
+  });
+}
+
+function asStoreError(operation: string, error: unknown): unknown {
+  if (error instanceof OriginError) return error;
+  return new OriginError('store_unavailable', `store unavailable during ${operation}`, { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) }, error);
 }

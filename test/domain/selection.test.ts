@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import type { Candidate, Mask } from '../../runtime/domain/model.js';
 import { isMasked, pipelineOrder, selectCandidate, servedChanged, type Selection } from '../../runtime/domain/selection.js';
 
@@ -235,5 +236,43 @@ describe('servedChanged', () => {
   it('is false when nothing was and nothing is served', () => {
     const none: Selection = { outcome: 'none', defectPairs: [], allMasked: false };
     expect(servedChanged(none, none)).toBe(false);
+  });
+});
+
+describe('selectCandidate over any input (fast-check)', () => {
+  /** The rule as written before the allocation-free version: pipelineOrder, then the first of each. */
+  function reference(input: Parameters<typeof selectCandidate>[0]): Candidate[] {
+    const order = pipelineOrder(input.order, input.candidates.map((c) => c.pipeline));
+    const byPipeline = new Map(input.candidates.map((c) => [c.pipeline, c]));
+    return order.map((p) => byPipeline.get(p)).filter((c): c is Candidate => c !== undefined && !isMasked(c, input.masks));
+  }
+
+  it('takes candidates in pipelineOrder, for each pipeline its last candidate, masked ones left out', () => {
+    const pipeline = fc.constantFrom('a', 'b', 'c', 'B', 'a2');
+    const input = fc.record({
+      candidates: fc.array(fc.record({ pipeline, defects: fc.subarray(['short', 'tfdt']), number: fc.integer({ min: 8, max: 12 }) }), { maxLength: 6 }),
+      order: fc.option(fc.array(pipeline, { maxLength: 4 }), { nil: undefined }),
+      masks: fc.array(fc.record({ pipeline: fc.option(pipeline, { nil: undefined }), from: fc.constant(9), to: fc.constant(10), createdAt: fc.constant(0) }), { maxLength: 2 }),
+      pinned: fc.option(pipeline, { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(input, (drawn) => {
+        const candidates = drawn.candidates.map((c, i) => candidate(c.pipeline, c.defects, { number: c.number, etag: `"${i}"` }));
+        const selectionInput = { candidates, order: drawn.order, masks: drawn.masks as Mask[], pinned: drawn.pinned };
+        const usable = reference(selectionInput);
+        const selection = selectCandidate(selectionInput);
+        if (usable.length === 0) {
+          expect(selection.chosen).toBeUndefined();
+          return;
+        }
+        expect(usable).toContain(selection.chosen);
+        const firstClean = usable.find((c) => c.defects.length === 0);
+        const pinned = usable.find((c) => c.pipeline === drawn.pinned);
+        const expected = pinned && (pinned.defects.length === 0 || !firstClean) ? pinned : (firstClean ?? usable[0]);
+        expect(selection.chosen).toBe(expected);
+        if (selection.chosen!.defects.length > 0) expect(selection.defectPairs).toEqual(usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`)));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
