@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -127,15 +127,58 @@ export interface WrkResult {
   readonly rps: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** Requests completed. */
+  readonly requests: number;
+  /**
+   * CPU (user + system) the serving process tree spent per request, in microseconds, when
+   * `cpuOf` was given: what an answer costs the server, whatever share of the cores the load
+   * generator and anything else on the machine took meanwhile.
+   */
+  readonly cpuUsPerRequest?: number;
 }
 
-export function wrk(url: string, seconds: number, connections: number): WrkResult {
+/** `cpuOf`: the root pid of the server's process tree (workers included). */
+export function wrk(url: string, seconds: number, connections: number, cpuOf?: number): WrkResult {
+  const before = cpuOf === undefined ? 0 : treeCpuTicks(cpuOf);
   const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const ticks = cpuOf === undefined ? 0 : treeCpuTicks(cpuOf) - before;
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   return {
+    requests,
+    cpuUsPerRequest: cpuOf === undefined || requests === 0 ? undefined : (ticks * 1e6) / CLOCK_TICKS_PER_SECOND / requests,
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
     p99Ms: toMs(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ''),
     errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: connect (\d+)/.exec(out)?.[1] ?? 0),
   };
+}
+
+/** USER_HZ: the unit of utime and stime in /proc/<pid>/stat (100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** utime + stime, in clock ticks, of `root` and every process descending from it (threads included). */
+export function treeCpuTicks(root: number): number {
+  const stats = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => {
+      try {
+        // The command name (field 2) may hold spaces; the fields after its closing ')' do not.
+        const fields = readFileSync(`/proc/${name}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+        return { pid: Number(name), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+      } catch {
+        return undefined; // exited meanwhile
+      }
+    })
+    .filter((stat) => stat !== undefined);
+  const children = new Map<number, number[]>();
+  for (const stat of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat.pid]);
+  const ticksOf = new Map(stats.map((stat) => [stat.pid, stat.ticks]));
+  let total = 0;
+  for (const queue = [root]; queue.length > 0; ) {
+    const pid = queue.pop()!;
+    total += ticksOf.get(pid) ?? 0;
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }
 
 export function median(values: readonly number[]): number {

@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: the origin's performance, each figure beside its baseline, in one run.
  *
- * - Hot GET throughput and p99 (`wrk -t1 -c50`, medians of 3 rounds) of 1 KiB, 16 KiB, 64 KiB
+ * - Hot GET throughput, p99 and CPU per GET (`wrk -t1 -c50`, medians of 3 rounds) of 1 KiB, 16 KiB, 64 KiB
  *   and 2 MiB objects from: a bare node:http server answering the same Buffer from a Map (the
  *   floor under any Node server, scripts/bench-baseline-server.ts), nginx (1 worker, sendfile,
  *   access log off), the origin on the memory store, and the origin in aws mode on local S3 and
  *   DynamoDB servers (hot cache) with 1 and with 2 workers (LIVE_ORIGIN_WORKERS).
  * - Fan-out: 10,000 held GETs x 64 KiB and 1,000 x 2 MiB released by one PUT, origin (memory)
  *   against the bare server: first and last answer after the ack, and memory per held request.
- * - Ingest: 2 MiB PUT ack p99 and 64 KiB PUTs/s, memory and aws mode.
+ * - Ingest: 2 MiB PUT ack p99 and 64 KiB PUTs/s, memory and aws mode, beside the bare server
+ *   reading the same bodies (the floor: loopback upload and one Buffer, no hash, no store).
  * - Cross-instance feed cost: DynamoDB read units per poll measured on dynalite
  *   (ReturnConsumedCapacity), as reads/s and monthly on-demand price for a fleet.
  *
@@ -91,17 +92,19 @@ async function throughput(dir: string): Promise<void> {
     for (const target of targets.slice(2)) for (const [size, body] of bodies) await publish(target, 'bench', `v/${size}.m4s`, body);
     const rps = new Map<string, number[]>();
     const p99 = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
     let errors = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const size of SIZES) {
         for (const target of targets) {
           const url = `${target.url}/${objectPath(size)}`;
           if (!QUICK) wrk(url, 1, CONNECTIONS); // warm: JIT, hot caches of every worker
-          const result = wrk(url, SECONDS, CONNECTIONS);
+          const result = wrk(url, SECONDS, CONNECTIONS, target.child.pid);
           errors += result.errors;
           const key = `${target.name}|${size}`;
           rps.set(key, [...(rps.get(key) ?? []), result.rps]);
           p99.set(key, [...(p99.get(key) ?? []), result.p99Ms]);
+          cpu.set(key, [...(cpu.get(key) ?? []), result.cpuUsPerRequest ?? NaN]);
         }
       }
     }
@@ -115,6 +118,16 @@ async function throughput(dir: string): Promise<void> {
       const cells = targets.map((t) => `${Math.round(m(t.name, size))} (${fixed(mp(t.name, size), 1)})`);
       const [bare, nginx, memory, aws1, aws2] = targets.map((t) => m(t.name, size)) as [number, number, number, number, number];
       say(`| ${kib(size)} | ${cells.join(' | ')} | ${fixed(memory / bare)} | ${fixed(memory / nginx)} | ${fixed(aws1 / bare)} | ${fixed(aws2 / aws1)} |`);
+    }
+    say();
+    const mc = (name: string, size: number) => median(cpu.get(`${name}|${size}`)!);
+    say(`CPU per GET (user + system of the server's processes over the same runs, microseconds, median of ${ROUNDS}): what an answer costs, whatever share of the 2 cores wrk and the rest of the machine took. Efficiency is the baseline's CPU per GET over the origin's (1.0: as cheap as the baseline).`);
+    say();
+    say(`| object | ${targets.map((t) => t.name).join(' | ')} | memory vs bare | memory vs nginx | aws 1w vs bare |`);
+    say(`|---|${targets.map(() => '---').join('|')}|---|---|---|`);
+    for (const size of SIZES) {
+      const [bare, nginx, memory, aws1] = targets.map((t) => mc(t.name, size)) as [number, number, number, number];
+      say(`| ${kib(size)} | ${targets.map((t) => fixed(mc(t.name, size), 1)).join(' | ')} | ${fixed(bare / memory)} | ${fixed(nginx / memory)} | ${fixed(bare / aws1)} |`);
     }
     say();
     say(`Non-2xx or socket errors over all runs: ${errors}.`);
@@ -199,7 +212,13 @@ async function ingest(): Promise<void> {
   say('| target | 2 MiB ack p50 ms | 2 MiB ack p99 ms | 64 KiB PUTs/s |');
   say('|---|---|---|---|');
   const env = { LIVE_ORIGIN_TOKENS: `${TOKEN}=*`, LOG_LEVEL: 'info' };
-  for (const [name, entry] of [['origin, memory', 'runtime/server.ts'], ['origin, aws (local), 1 worker', 'scripts/start-aws-local.ts']] as const) {
+  // The floor: bare node:http reading the whole body into one Buffer and answering 201 (no hash, no store).
+  const targets = [
+    ['bare node:http (floor)', 'scripts/bench-baseline-server.ts'],
+    ['origin, memory', 'runtime/server.ts'],
+    ['origin, aws (local), 1 worker', 'scripts/start-aws-local.ts'],
+  ] as const;
+  for (const [name, entry] of targets) {
     const target = await startNode(name, entry, env);
     const agent = new http.Agent({ keepAlive: true, maxSockets: INGEST_CONCURRENCY });
     try {
