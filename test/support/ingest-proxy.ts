@@ -6,11 +6,20 @@ import type { AddressInfo } from 'node:net';
  * packager whose own media inspection flags its segments (adds `Live-Defect` to a pipeline's
  * media segments while asked to), the region each pipeline publishes to, and retrying a write
  * the origin refused (503) as a packager would.
+ *
+ * It also epoch-locks DASH packagers, as redundant encoders are (DESIGN.md: both pipelines
+ * publish the same timeline): ffmpeg's dash muxer takes its MPD's availabilityStartTime from its
+ * own start, so two packagers started half a second apart publish manifests that place the same
+ * segment half a second apart, and a player whose manifest moves from one pipeline to the other
+ * sees its live timeline jump. The proxy writes the first availabilityStartTime it saw for an
+ * event into every later manifest of that event (the media timestamps already agree: both
+ * packagers encode the same test pattern from frame 0).
  */
 
 const INGEST = /^\/ingest\/([^/]+)\/([^/]+)\/(.+)$/;
 /** Media segments: `.m4s` files that are not init segments. Playlists and init segments are never flagged. */
 const MEDIA_SEGMENT = /(^|\/)(?!init)[^/]+\.m4s$/;
+const AVAILABILITY_START = /availabilityStartTime="[^"]*"/;
 
 export interface IngestProxy {
   readonly url: string;
@@ -46,6 +55,16 @@ async function forward(url: URL, method: string, headers: http.OutgoingHttpHeade
 
 export async function startIngestProxy(targets: Readonly<Record<string, string>>): Promise<IngestProxy> {
   const defects = new Map<string, string>();
+  /** The first MPD availabilityStartTime attribute seen per event. */
+  const epochs = new Map<string, string>();
+  const epochLocked = (event: string, body: Buffer): Buffer => {
+    const manifest = body.toString('utf8');
+    const found = AVAILABILITY_START.exec(manifest)?.[0];
+    if (found === undefined) return body;
+    const epoch = epochs.get(event) ?? found;
+    epochs.set(event, epoch);
+    return found === epoch ? body : Buffer.from(manifest.replace(AVAILABILITY_START, epoch));
+  };
   const flagged = new Map<string, Set<string>>();
   const server = http.createServer((request, response) => {
     const match = INGEST.exec(request.url ?? '');
@@ -67,7 +86,8 @@ export async function startIngestProxy(targets: Readonly<Record<string, string>>
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const body = Buffer.concat(chunks);
+      const sent = Buffer.concat(chunks);
+      const body = request.method === 'PUT' && path.endsWith('.mpd') ? epochLocked(event, sent) : sent;
       delete headers['transfer-encoding'];
       headers['content-length'] = String(body.length);
       void forward(new URL(request.url!, target), request.method!, headers, body).then(({ status, answerHeaders, answer }) => {
