@@ -5,11 +5,22 @@ import type { Candidate, Mask } from './model.js';
  * path gets the same bytes.
  */
 
-/** Selection order: configured pipelines first (in their order), then any others sorted by id. */
+/**
+ * Selection order: configured pipelines first (in their order; config validation keeps them
+ * unique), then any others sorted by id.
+ */
 export function pipelineOrder(configured: readonly string[] | undefined, present: Iterable<string>): string[] {
-  const order = [...(configured ?? [])];
-  const extra = [...new Set(present)].filter((p) => !order.includes(p)).sort();
-  return order.concat(extra);
+  return [...new Set([...(configured ?? []), ...present])].sort(byPipelineOrder(configured));
+}
+
+/** The selection order as a comparison of pipeline ids (pipelineOrder's rule, for sorting in place). */
+function byPipelineOrder(configured: readonly string[] | undefined): (a: string, b: string) => number {
+  return (a, b) => {
+    const rankA = configured?.indexOf(a) ?? -1;
+    const rankB = configured?.indexOf(b) ?? -1;
+    if (rankA >= 0 || rankB >= 0) return rankA < 0 ? 1 : rankB < 0 ? -1 : rankA - rankB;
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
 }
 
 export function isMasked(candidate: Pick<Candidate, 'pipeline' | 'path' | 'number'>, masks: readonly Mask[]): boolean {
@@ -94,23 +105,14 @@ export function servedChanged(before: Selection, after: Selection): boolean {
 }
 
 /**
- * The unmasked candidates in `pipelineOrder`'s order (for each pipeline its last candidate),
- * without building the order: this runs on every delivery GET, usually over one or two candidates.
+ * The unmasked candidates in pipelineOrder's order (for each pipeline its last candidate),
+ * sorted in place: this runs on every delivery GET, usually over one or two candidates.
  */
 function usableInOrder(candidates: readonly Candidate[], configured: readonly string[] | undefined, masks: readonly Mask[]): Candidate[] {
-  const usable: Candidate[] = [];
-  const keep = (candidate: Candidate | undefined): void => {
-    if (candidate !== undefined && (masks.length === 0 || !isMasked(candidate, masks))) usable.push(candidate);
-  };
-  if (configured) for (const pipeline of configured) keep(lastOf(candidates, pipeline));
-  let others: Candidate[] | undefined;
-  for (const candidate of candidates) {
-    if (configured?.includes(candidate.pipeline) || lastOf(candidates, candidate.pipeline) !== candidate) continue;
-    (others ??= []).push(candidate);
-  }
-  if (others) {
-    if (others.length > 1) others.sort((a, b) => (a.pipeline < b.pipeline ? -1 : a.pipeline > b.pipeline ? 1 : 0));
-    for (const candidate of others) keep(candidate);
+  const usable = candidates.filter((c) => lastOf(candidates, c.pipeline) === c && (masks.length === 0 || !isMasked(c, masks)));
+  if (usable.length > 1) {
+    const compare = byPipelineOrder(configured);
+    usable.sort((a, b) => compare(a.pipeline, b.pipeline));
   }
   return usable;
 }

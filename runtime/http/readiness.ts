@@ -17,7 +17,8 @@ export const READINESS_BUDGET_MS = 900;
  * BUDGET - PROBE (600 ms) later than the one before, keep the node ready (before, one ping over
  * 450 ms or one failure turned it unready and a Varnish or load balancer probe could take the
  * whole region out), while a store that stops answering turns the node unready within
- * READINESS_BUDGET_MS of its last answer, and one answer makes it ready again. The probe runs in the background so `/readyz` costs nothing and never waits on a dead store.
+ * READINESS_BUDGET_MS of its last answer, and one answer makes it ready again. The probe runs
+ * in the background so `/readyz` costs nothing and never waits on a dead store.
  */
 export class Readiness {
   /** performance.now() of the store's latest answer; undefined before the first. */

@@ -142,9 +142,8 @@ run('browser players through Varnish across a defect, a dead pipeline and a dead
   async function untilSteady(source: (kind: Kind) => string, steadyMs: number, timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
     let steadySince = Date.now();
-    let last: (number | undefined)[] = [];
     for (;;) {
-      last = await Promise.all([
+      const last = await Promise.all([
         ...origins.map(async (origin) => (await fetch(`${origin.url}/readyz`).catch(() => undefined))?.status),
         ...(['hls', 'dash'] as const).map(async (kind) => {
           const response = await fetch(source(kind)).catch(() => undefined);

@@ -34,17 +34,14 @@ describe('two local regions, each on its own S3 server (scripts/local/local-regi
     expect(put.status).toBe(201);
     const s3 = new S3Client({ region: local.regions[1].region, endpoint: local.regions[1].s3.endpoint, forcePathStyle: true });
     try {
-      // s3rver, unlike S3, is not atomic: a GET while the copy is being written can read an
-      // empty or partial file, so poll until the whole body is there (or the deadline).
       let copy: string | undefined;
-      for (const deadline = Date.now() + 3_000; copy !== 'region one bytes' && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 3_000; copy === undefined && Date.now() < deadline; ) {
         try {
           const object = await s3.send(new GetObjectCommand({ Bucket: local.regions[1].bucket, Key: 'twins/a/v/seg_1.m4s' }));
           copy = await object.Body!.transformToString();
         } catch {
-          // not there yet
+          await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        if (copy !== 'region one bytes') await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(copy).toBe('region one bytes');
     } finally {
