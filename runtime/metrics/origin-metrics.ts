@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AlarmSignals, AlarmSnapshot } from '../ports/alarm-signals.js';
 import type { StoreObserver } from '../ports/store-observer.js';
+import { LocalHistogram } from './local-histogram.js';
 
 /**
  * Counts kept in plain numbers per label set and added to a prom-client counter when it is
@@ -14,6 +15,13 @@ class DeferredCounts {
     const entry = this.pending.get(key);
     if (entry) entry.count++;
     else this.pending.set(key, { labels: labels(), count: 1 });
+  }
+
+  /** The pending count of one label set, to be incremented by its holder. */
+  entry(key: string, labels: Record<string, string | number>): { count: number } {
+    let entry = this.pending.get(key);
+    if (!entry) this.pending.set(key, (entry = { labels, count: 0 }));
+    return entry;
   }
 
   flushInto(counter: Counter<string>): void {
@@ -45,13 +53,14 @@ export class OriginMetrics implements AlarmSignals {
     registers: [this.registry],
     collect: () => this.deferredRequests.flushInto(this.requests),
   });
-  readonly requestSeconds = new Histogram({
-    name: 'live_origin_request_duration_seconds',
-    help: 'HTTP request latency by route (held requests include their wait)',
-    labelNames: ['route'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  /** Observed on every request: a local histogram (no label hashing per observation). */
+  readonly requestSeconds = new LocalHistogram(
+    'live_origin_request_duration_seconds',
+    'HTTP request latency by route (held requests include their wait)',
+    ['route'],
+    LATENCY_BUCKETS,
+    this.registry,
+  );
   readonly ingests = new Counter({
     name: 'live_origin_ingests_total',
     help: 'Accepted ingest PUTs by pipeline and result (created, replaced, identical)',
@@ -123,11 +132,17 @@ export class OriginMetrics implements AlarmSignals {
     help: 'PURGE requests queued or in flight (bounded; beyond the bound they are dropped and counted)',
     registers: [this.registry],
   });
-  readonly hotCacheHits = new Counter({
+  /** Counted on every hot read (aws mode): kept in a plain number until collected. */
+  readonly hotCacheHits: Counter = new Counter({
     name: 'live_origin_hot_cache_hits_total',
     help: 'Object reads answered from memory without a store read',
     registers: [this.registry],
+    collect: () => {
+      this.hotCacheHits.inc(this.pendingCacheHits);
+      this.pendingCacheHits = 0;
+    },
   });
+  private pendingCacheHits = 0;
   readonly hotCacheMisses = new Counter({
     name: 'live_origin_hot_cache_misses_total',
     help: 'Object reads that had to go to the segment store',
@@ -139,13 +154,14 @@ export class OriginMetrics implements AlarmSignals {
     labelNames: ['store', 'operation', 'reason'] as const,
     registers: [this.registry],
   });
-  readonly storeSeconds = new Histogram({
-    name: 'live_origin_store_operation_seconds',
-    help: 'Store operation latency by store and operation',
-    labelNames: ['store', 'operation'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  /** Observed on every store operation: a local histogram, like `requestSeconds`. */
+  readonly storeSeconds = new LocalHistogram(
+    'live_origin_store_operation_seconds',
+    'Store operation latency by store and operation',
+    ['store', 'operation'],
+    LATENCY_BUCKETS,
+    this.registry,
+  );
   readonly evictions = new Counter({
     name: 'live_origin_evictions_total',
     help: 'Objects dropped to stay within memory bounds, by store',
@@ -213,8 +229,14 @@ export class OriginMetrics implements AlarmSignals {
    */
   requestRecorder(route: string): (method: string, status: number, seconds: number) => void {
     const latency = this.requestSeconds.labels({ route });
+    // Keyed by method, then status: no key string is built per request.
+    const byMethod = new Map<string, Map<number, { count: number }>>();
     return (method, status, seconds) => {
-      this.deferredRequests.add(route + method + status, () => ({ route, method, status }));
+      let byStatus = byMethod.get(method);
+      if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+      let entry = byStatus.get(status);
+      if (!entry) byStatus.set(status, (entry = this.deferredRequests.entry(`${route} ${method} ${status}`, { route, method, status })));
+      entry.count++;
       latency.observe(seconds);
       this.requestCount++;
       if (status >= 500) this.serverErrors++;
@@ -277,7 +299,9 @@ export class OriginMetrics implements AlarmSignals {
         this.storeFaultCount++;
       },
       latency: (store, operation, seconds) => this.storeSeconds.observe({ store, operation }, seconds),
-      cacheHit: () => this.hotCacheHits.inc(),
+      cacheHit: () => {
+        this.pendingCacheHits++;
+      },
       cacheMiss: () => this.hotCacheMisses.inc(),
       evicted: (store, bytes) => {
         this.evictions.inc({ store });
