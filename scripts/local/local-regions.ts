@@ -112,6 +112,93 @@ export async function startLocalRegions(): Promise<LocalRegions> {
   };
 }
 
+/** One store server in a child process (run-local-server.ts). */
+interface ServerChild {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+async function spawnServer(kind: 's3' | 'dynamodb', directory: string, timeoutMs: number): Promise<ServerChild> {
+  const { spawn } = await import('node:child_process');
+  const entry = new URL('./run-local-server.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, kind, directory], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`local ${kind} server did not start: ${stderr}`)), timeoutMs);
+      child.stdout!.on('data', (chunk) => {
+        stdout += chunk;
+        const line = stdout.split('\n').find((candidate) => candidate.startsWith('{'));
+        if (line && stdout.includes('\n')) {
+          clearTimeout(timer);
+          resolve((JSON.parse(line) as { endpoint: string }).endpoint);
+        }
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`local ${kind} server exited: ${stderr}`));
+      });
+    });
+    return { endpoint, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * The same servers as startLocalRegions, each in a process of its own (two S3 servers and the
+ * shared DynamoDB server): on a small host one event loop serving all three was the bottleneck
+ * under a live load, and its answers came late enough for the origins' store timeouts to fire.
+ * Creates the buckets and tables from this process; `stop` ends the three and removes their data.
+ */
+export async function startLocalRegionsInProcesses(timeoutMs = 60_000): Promise<{ address: LocalRegionsAddress; stop(): Promise<void> }> {
+  const [name1, name2] = LOCAL_REGION_NAMES;
+  const directory = await mkdtemp(join(tmpdir(), 'live-origin-regions-'));
+  const servers: ServerChild[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(servers.map((server) => server.stop()));
+    await rm(directory, { recursive: true, force: true });
+  };
+  try {
+    const started = await Promise.allSettled([
+      spawnServer('s3', join(directory, 's3-1'), timeoutMs),
+      spawnServer('s3', join(directory, 's3-2'), timeoutMs),
+      spawnServer('dynamodb', join(directory, 'dynamodb'), timeoutMs),
+    ]);
+    for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const [s3Region1, s3Region2, dynamoDb] = servers as [ServerChild, ServerChild, ServerChild];
+    const address: LocalRegionsAddress = {
+      regions: [
+        { region: name1, bucket: `live-origin-${name1}`, s3: s3Region1.endpoint },
+        { region: name2, bucket: `live-origin-${name2}`, s3: s3Region2.endpoint },
+      ],
+      dynamoDb: dynamoDb.endpoint,
+      tablePrefix: TABLE_PREFIX,
+    };
+    Object.assign(process.env, LOCAL_CREDENTIALS, { AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint });
+    // Each region's bucket on its own server (the tables are ensured twice: idempotent).
+    for (const region of address.regions) {
+      process.env.AWS_ENDPOINT_URL_S3 = region.s3;
+      process.env.AWS_REGION = region.region;
+      await ensureAwsResources({ bucket: region.bucket, tablePrefix: TABLE_PREFIX, region: region.region });
+    }
+    return { address, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 export interface LocalRegionsProcess {
   readonly address: LocalRegionsAddress;
   stop(): Promise<void>;
