@@ -137,10 +137,10 @@ export interface WrkResult {
   readonly cpuUsPerRequest?: number;
 }
 
-/** `cpuOf`: the root pid of the server's process tree (workers included). */
-export function wrk(url: string, seconds: number, connections: number, cpuOf?: number): WrkResult {
+/** `cpuOf`: the root pid of the server's process tree (workers included); `script`: a wrk Lua script. */
+export function wrk(url: string, seconds: number, connections: number, cpuOf?: number, script?: string): WrkResult {
   const before = cpuOf === undefined ? 0 : treeCpuTicks(cpuOf);
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', script] : []), url], { encoding: 'utf8' });
   const ticks = cpuOf === undefined ? 0 : treeCpuTicks(cpuOf) - before;
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   return {

@@ -32,7 +32,7 @@ export class MemoryMetadataStore implements MetadataStore {
   private readonly events = new Map<string, MutableEvent>();
   private readonly objects = new Map<string, MutableObject>();
   /** event#rendition -> segment number -> paths of that number. */
-  private readonly windows = new Map<string, Map<number, Set<string>>>();
+  private readonly windows = new Map<string, RenditionWindow>();
 
   constructor(private readonly options: MemoryMetadataStoreOptions = {}) {}
 
@@ -161,26 +161,54 @@ export class MemoryMetadataStore implements MetadataStore {
   /** Adds the candidate's number to its rendition window and drops numbers that fell out of it. */
   private slide(candidate: Candidate): void {
     const windowId = `${candidate.event}#${candidate.rendition}`;
-    let numbers = this.windows.get(windowId);
-    if (!numbers) {
-      numbers = new Map();
-      this.windows.set(windowId, numbers);
+    let window = this.windows.get(windowId);
+    if (!window) {
+      window = { numbers: [], paths: new Map() };
+      this.windows.set(windowId, window);
     }
-    const paths = numbers.get(candidate.number!) ?? new Set<string>();
-    paths.add(candidate.path);
-    numbers.set(candidate.number!, paths);
+    const number = candidate.number!;
+    const paths = window.paths.get(number);
+    if (paths) paths.add(candidate.path);
+    else {
+      window.paths.set(number, new Set([candidate.path]));
+      insertSorted(window.numbers, number);
+    }
     const limit = this.events.get(candidate.event)?.config.windowSegments ?? DEFAULT_WINDOW_SEGMENTS;
-    if (numbers.size <= limit) return;
-    const oldest = [...numbers.keys()].sort((a, b) => a - b).slice(0, numbers.size - limit);
-    for (const n of oldest) {
-      for (const path of numbers.get(n)!) {
+    if (window.numbers.length <= limit) return;
+    for (const n of window.numbers.splice(0, window.numbers.length - limit)) {
+      for (const path of window.paths.get(n)!) {
         const object = this.objects.get(objectId(candidate.event, path));
         this.objects.delete(objectId(candidate.event, path));
         for (const dropped of object?.candidates.values() ?? []) this.options.onEvict?.(dropped);
       }
-      numbers.delete(n);
+      window.paths.delete(n);
     }
   }
+}
+
+/**
+ * A rendition's numbered objects: the numbers in ascending order (live numbers arrive in order,
+ * so an insert is usually an append, never a sort of the window), and each number's paths.
+ */
+interface RenditionWindow {
+  readonly numbers: number[];
+  readonly paths: Map<number, Set<string>>;
+}
+
+/** Inserts `value` (not yet present) into the ascending array. */
+function insertSorted(numbers: number[], value: number): void {
+  if (numbers.length === 0 || value > numbers[numbers.length - 1]!) {
+    numbers.push(value);
+    return;
+  }
+  let low = 0;
+  let high = numbers.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (numbers[middle]! < value) low = middle + 1;
+    else high = middle;
+  }
+  numbers.splice(low, 0, value);
 }
 
 function objectId(event: string, path: string): string {

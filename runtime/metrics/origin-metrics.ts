@@ -11,10 +11,10 @@ import { LocalHistogram } from './local-histogram.js';
 class DeferredCounts {
   private readonly pending = new Map<string, { readonly labels: Record<string, string | number>; count: number }>();
 
-  add(key: string, labels: () => Record<string, string | number>): void {
+  add(key: string, labels: () => Record<string, string | number>, amount = 1): void {
     const entry = this.pending.get(key);
-    if (entry) entry.count++;
-    else this.pending.set(key, { labels: labels(), count: 1 });
+    if (entry) entry.count += amount;
+    else this.pending.set(key, { labels: labels(), count: amount });
   }
 
   /** The pending count of one label set, to be incremented by its holder. */
@@ -45,6 +45,8 @@ export class OriginMetrics implements AlarmSignals {
 
   private readonly deferredRequests = new DeferredCounts();
   private readonly deferredSelections = new DeferredCounts();
+  private readonly deferredIngests = new DeferredCounts();
+  private readonly deferredIngestBytes = new DeferredCounts();
 
   readonly requests: Counter<'route' | 'method' | 'status'> = new Counter({
     name: 'live_origin_requests_total',
@@ -61,17 +63,20 @@ export class OriginMetrics implements AlarmSignals {
     LATENCY_BUCKETS,
     this.registry,
   );
-  readonly ingests = new Counter({
+  /** Counted per PUT in plain numbers until collected, like `requests`. */
+  readonly ingests: Counter<'pipeline' | 'result'> = new Counter({
     name: 'live_origin_ingests_total',
     help: 'Accepted ingest PUTs by pipeline and result (created, replaced, identical)',
     labelNames: ['pipeline', 'result'] as const,
     registers: [this.registry],
+    collect: () => this.deferredIngests.flushInto(this.ingests),
   });
-  readonly ingestBytes = new Counter({
+  readonly ingestBytes: Counter<'pipeline'> = new Counter({
     name: 'live_origin_ingest_bytes_total',
     help: 'Bytes accepted by ingest, by pipeline',
     labelNames: ['pipeline'] as const,
     registers: [this.registry],
+    collect: () => this.deferredIngestBytes.flushInto(this.ingestBytes),
   });
   readonly conflicts = new Counter({
     name: 'live_origin_conflicting_puts_total',
@@ -217,7 +222,7 @@ export class OriginMetrics implements AlarmSignals {
 
   /** Counts one finished HTTP request. */
   request(route: string, method: string, status: number, seconds: number): void {
-    this.requests.inc({ route, method, status });
+    this.deferredRequests.add(`${route} ${method} ${status}`, () => ({ route, method, status }));
     this.requestSeconds.observe({ route }, seconds);
     this.requestCount++;
     if (status >= 500) this.serverErrors++;
@@ -249,8 +254,8 @@ export class OriginMetrics implements AlarmSignals {
   }
 
   ingest(pipeline: string, result: 'created' | 'replaced' | 'identical', bytes: number, defects: readonly string[]): void {
-    this.ingests.inc({ pipeline, result });
-    this.ingestBytes.inc({ pipeline }, bytes);
+    this.deferredIngests.add(`${pipeline} ${result}`, () => ({ pipeline, result }));
+    this.deferredIngestBytes.add(pipeline, () => ({ pipeline }), bytes);
     this.ingestCount++;
     this.defect(pipeline, defects);
   }

@@ -74,6 +74,8 @@ describe('operations', () => {
       'live_origin_requests_total{route="/live/:event/*",method="GET",status="200"}',
       'live_origin_request_duration_seconds_bucket',
       'live_origin_ingests_total{pipeline="a",result="created"} 1',
+      'live_origin_ingest_bytes_total{pipeline="a"} 1',
+      'live_origin_requests_total{route="/ingest/:event/:pipeline/*",method="PUT",status="201"} 1',
       'live_origin_defects_total{pipeline="a",kind="tfdt"} 1',
       'live_origin_selections_total{outcome="defective"} 1',
       'live_origin_held_requests 0',

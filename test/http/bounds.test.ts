@@ -20,6 +20,21 @@ describe('memory store bounds', () => {
     }
   });
 
+  it('keeps the highest numbers of the window when numbers arrive out of order', async () => {
+    const origin = await startOrigin();
+    try {
+      await configure(origin, 'bd-3', { windowSegments: 3 });
+      for (const n of [5, 3, 4, 1, 2, 6]) await put(origin, 'bd-3', 'a', `v/seg_${n}.m4s`, `v${n}`);
+      const kept = [];
+      for (let n = 1; n <= 6; n++) {
+        if ((await fetch(`${origin.url}/ingest/bd-3/a/v/seg_${n}.m4s`, { headers: AUTH })).status === 200) kept.push(n);
+      }
+      expect(kept).toEqual([4, 5, 6]);
+    } finally {
+      await origin.close();
+    }
+  });
+
   it('evicts the oldest bytes beyond LIVE_ORIGIN_MEMORY_BYTES, and a GET never serves what is gone', async () => {
     const origin = await startOrigin({ memoryBytes: 3 * 1024 });
     try {
