@@ -26,9 +26,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import type { LocalAws, LocalS3 } from './local/local-aws.js';
-import { startLocalAws, startLocalS3 } from './local/local-aws.js';
+import type { LocalRegionsAddress } from './local/local-regions.js';
+import { LOCAL_REGION_NAMES, regionOriginEnv, startLocalRegionsInProcesses } from './local/local-regions.js';
 import { writeEdgeVcl } from './local/edge-vcl.js';
 import { demoPage } from './demo-page.js';
 import type { IngestProxy } from './demo-ingest-proxy.js';
@@ -44,10 +43,7 @@ const FPS = 25;
 /** Segments each packager's playlist lists: enough for a player 3 segments behind the edge. */
 const PLAYLIST_SEGMENTS = 6;
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
-const REGIONS = [
-  { region: 'us-east-1', bucket: 'live-origin-demo-use1' },
-  { region: 'eu-west-1', bucket: 'live-origin-demo-euw1' },
-] as const;
+const REGIONS = LOCAL_REGION_NAMES.map((region) => ({ region }));
 const ORIGIN_START_TIMEOUT_MS = 30_000;
 /** The first playlist comes one segment after the encoders start, which may take seconds under load. */
 const TIMELINE_TIMEOUT_MS = 30_000;
@@ -135,10 +131,8 @@ class Demo {
   private readonly packagers = new Map<string, Child>();
   private varnish?: Child;
   private varnishUrl = '';
-  private local?: LocalAws;
-  /** Region 2's own S3 server (region 1's is the one in `local`). */
-  private region2S3?: LocalS3;
-  private readonly s3Endpoints: string[] = [];
+  /** Both regions' stores (an S3 server each, the shared DynamoDB), each server in its own process. */
+  private regions?: { readonly address: LocalRegionsAddress; stop(): Promise<void> };
   private proxy?: IngestProxy;
   private control?: http.Server;
   private pageUrl = '';
@@ -151,11 +145,9 @@ class Demo {
     const started = Date.now();
     const progress = (step: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${step}\n`);
     this.workDir = await mkdtemp(join(tmpdir(), 'live-origin-demo-'));
-    this.local = await startLocalAws({ region: REGIONS[0].region, bucket: REGIONS[0].bucket, tablePrefix: 'live-origin-demo-' });
-    this.region2S3 = await startLocalS3(join(this.workDir, 's3-region2'));
-    await createBucket(this.region2S3.endpoint, REGIONS[1].region, REGIONS[1].bucket);
-    this.s3Endpoints.push(this.local.s3.endpoint, this.region2S3.endpoint);
-    progress(`local DynamoDB (global tables) ${this.local.dynamoDb.endpoint}; S3 per region ${this.s3Endpoints.join(', ')}`);
+    this.regions = await startLocalRegionsInProcesses();
+    const { address } = this.regions;
+    progress(`local DynamoDB (global tables) ${address.dynamoDb}; S3 per region ${address.regions.map((region) => region.s3).join(', ')}`);
     const varnishPort = await freePort();
     this.varnishUrl = `http://127.0.0.1:${varnishPort}`;
     const ports = await Promise.all(REGIONS.map(() => freePort()));
@@ -191,14 +183,10 @@ class Demo {
 
   private async startOrigin(index: number, port: number): Promise<void> {
     const own = REGIONS[index]!;
-    const peer = REGIONS[1 - index]!;
     const env = {
       ...process.env,
-      ...this.local!.originEnv(this.token),
-      AWS_REGION: own.region,
-      AWS_ENDPOINT_URL_S3: this.s3Endpoints[index]!,
-      LIVE_ORIGIN_BUCKET: own.bucket,
-      LIVE_ORIGIN_PEER_BUCKETS: `${peer.region}=${peer.bucket}@${this.s3Endpoints[1 - index]}`,
+      // Its own S3 server and bucket, the other region's bucket as its peer, the shared tables.
+      ...regionOriginEnv(this.regions!.address, index === 0 ? 0 : 1, this.token),
       LIVE_ORIGIN_PURGE_URLS: this.varnishUrl,
       LIVE_ORIGIN_WORKERS: '1',
       PORT: String(port),
@@ -350,20 +338,10 @@ class Demo {
         this.control.closeAllConnections();
         this.control.close(() => resolve());
       });
-      await this.region2S3?.stop();
-      await this.local?.stop();
+      await this.regions?.stop();
       if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
     })();
     return this.stopping;
-  }
-}
-
-async function createBucket(endpoint: string, region: string, bucket: string): Promise<void> {
-  const client = new S3Client({ region, endpoint, forcePathStyle: true });
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  } finally {
-    client.destroy();
   }
 }
 
