@@ -64,10 +64,32 @@ describe('the local S3 server (scripts/local/local-aws.ts) is atomic at the ack,
     console.log(`local S3 atomic puts: 20 x 2 MiB, ${seen.length} reads during the writes saw the whole object`);
   }, 60_000);
 
+  it('serves one whole version while a key is replaced again and again with bodies of other sizes', async () => {
+    const key = 'ev/b/manifest.mpd';
+    // Sizes differ by a few bytes, as a live manifest's do from one publish to the next.
+    const versions = Array.from({ length: 40 }, (_, i) => Buffer.from(`<?xml version="1.0"?><MPD publish="${i}">${'x'.repeat(3_000 + (i % 7) * 37)}</MPD>`));
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: versions[0] }));
+    let writing = true;
+    let reads = 0;
+    const readers = Array.from({ length: 3 }, async () => {
+      while (writing) {
+        const got = await read(key);
+        reads++;
+        expect(got !== undefined && versions.some((version) => version.equals(got))).toBe(true);
+      }
+    });
+    for (const version of versions.slice(1)) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: version }));
+    writing = false;
+    await Promise.all(readers);
+    expect((await read(key))?.equals(versions.at(-1)!)).toBe(true);
+    console.log(`local S3 replaced key: 39 replacements, ${reads} reads each saw one whole version`);
+  }, 60_000);
+
   it('lists only whole objects and leaves no side file behind', async () => {
     const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'ev/a/' }));
     expect(listed.Contents?.map((object) => object.Size)).toEqual(new Array(20).fill(2 * 1024 * 1024));
     const files = await readdir(join(directory, BUCKET, 'ev', 'a'));
     expect(files.filter((file) => file.endsWith('.partial'))).toEqual([]);
+    expect((await readdir(join(directory, BUCKET, 'ev', 'b'))).filter((file) => file.endsWith('.partial'))).toEqual([]);
   });
 });

@@ -89,6 +89,8 @@ export interface PlayerReport {
   readonly fatal: string[];
   /** Every response the player got: URL, status and the origin's selection headers (read through CORS). */
   readonly responses: { url: string; status: number; at: number; pipeline: string | null; defect: string | null }[];
+  /** The last six playlists or manifests the player got: length, first 120 and last 80 characters. */
+  readonly manifests: { url: string; status: number; at: number; length: number; head: string; tail: string }[];
   /** Live latency samples in ms (wall clock minus the playhead's wall-clock time), one a second. */
   readonly latencies: number[];
   readonly currentTime: number;
@@ -119,22 +121,33 @@ function playerPage(kind: 'hls' | 'dash', src: string): string {
 <script src="${kind === 'hls' ? '/hls.min.js' : '/dash.all.min.js'}"></script>
 <script>
 const SRC = ${JSON.stringify(src)};
-const report = { kind: ${JSON.stringify(kind)}, playingAt: null, stalls: [], errors: [], fatal: [], responses: [], latencies: [], currentTime: 0 };
+const report = { kind: ${JSON.stringify(kind)}, playingAt: null, stalls: [], errors: [], fatal: [], responses: [], manifests: [], latencies: [], currentTime: 0 };
 window.playerReport = report;
 function record(url, status, get) {
   report.responses.push({ url: String(url), status, at: Date.now(), pipeline: get('live-pipeline'), defect: get('live-defect') });
+}
+// The last few playlists and manifests as the player got them (length, start and end), to tell a
+// malformed body from a player's own complaint.
+function recordManifest(url, status, text) {
+  if (!/\\.(mpd|m3u8)(\\?|$)/.test(String(url)) || typeof text !== 'string') return;
+  report.manifests.push({ url: String(url), status, at: Date.now(), length: text.length, head: text.slice(0, 120), tail: text.slice(-80) });
+  if (report.manifests.length > 6) report.manifests.shift();
 }
 const open = XMLHttpRequest.prototype.open;
 const send = XMLHttpRequest.prototype.send;
 XMLHttpRequest.prototype.open = function (method, url, ...rest) { this.__url = url; return open.call(this, method, url, ...rest); };
 XMLHttpRequest.prototype.send = function (...args) {
-  this.addEventListener('loadend', () => record(this.responseURL || this.__url, this.status, (n) => this.status ? this.getResponseHeader(n) : null));
+  this.addEventListener('loadend', () => {
+    record(this.responseURL || this.__url, this.status, (n) => this.status ? this.getResponseHeader(n) : null);
+    if (this.responseType === '' || this.responseType === 'text') recordManifest(this.responseURL || this.__url, this.status, this.responseText);
+  });
   return send.apply(this, args);
 };
 const plainFetch = window.fetch;
 window.fetch = async (input, init) => {
   const response = await plainFetch(input, init);
   record(response.url, response.status, (n) => response.headers.get(n));
+  if (/\\.(mpd|m3u8)(\\?|$)/.test(response.url)) response.clone().text().then((text) => recordManifest(response.url, response.status, text), () => undefined);
   return response;
 };
 const video = document.getElementById('video');
