@@ -1,10 +1,11 @@
 import type { Metric, Registry } from 'prom-client';
 
-/** One label set's buckets (not cumulative: counts[i] is the observations in (bounds[i-1], bounds[i]]). */
+/** One label set's series of a LocalHistogram. */
 export interface HistogramSeries {
   observe(value: number): void;
 }
 
+/** Buckets not cumulative: counts[i] is the observations in (bounds[i-1], bounds[i]]; cumulated on export. */
 class Series implements HistogramSeries {
   readonly counts: Float64Array;
   sum = 0;

@@ -58,9 +58,7 @@ interface FilesystemStore {
  * ack (the origin's, or a peer region's) can read an empty or partial object. S3 is atomic and
  * durable at the ack. The local server writes each object to a side file, waits for it to be
  * flushed, writes its metadata, and only then renames it into place (an object is visible when
- * its file exists). A new key is atomic; a replaced key still has a moment where the new
- * metadata sits beside the old bytes (s3rver keeps them in two files): only this local
- * stand-in has that window, S3 does not.
+ * its file exists). Reads of a key being replaced: consistentReads below.
  */
 function atomicPuts(): void {
   const store = (require('s3rver/lib/stores/filesystem') as { prototype: FilesystemStore }).prototype;

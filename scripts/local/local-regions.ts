@@ -112,16 +112,21 @@ export async function startLocalRegions(): Promise<LocalRegions> {
   };
 }
 
-/** One store server in a child process (run-local-server.ts). */
-interface ServerChild {
-  readonly endpoint: string;
+/** A process started by spawnReporting: what it printed first, and how to stop it. */
+interface ReportingChild<T> {
+  readonly report: T;
   stop(): Promise<void>;
 }
 
-async function spawnServer(kind: 's3' | 'dynamodb', directory: string, timeoutMs: number): Promise<ServerChild> {
+/**
+ * Runs a TypeScript entry of this folder in a child process and resolves with the first JSON
+ * line it prints (how run-local-server.ts and run-local-regions.ts say where they listen);
+ * rejects, with the child stopped, if it exits first or says nothing within `timeoutMs`.
+ */
+async function spawnReporting<T>(entryFile: string, args: readonly string[], what: string, timeoutMs: number): Promise<ReportingChild<T>> {
   const { spawn } = await import('node:child_process');
-  const entry = new URL('./run-local-server.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, kind, directory], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const entry = new URL(entryFile, import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -131,26 +136,37 @@ async function spawnServer(kind: 's3' | 'dynamodb', directory: string, timeoutMs
     await exited;
   };
   try {
-    const endpoint = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`local ${kind} server did not start: ${stderr}`)), timeoutMs);
+    const report = await new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what} did not start: ${stderr}`)), timeoutMs);
       child.stdout!.on('data', (chunk) => {
         stdout += chunk;
         const line = stdout.split('\n').find((candidate) => candidate.startsWith('{'));
         if (line && stdout.includes('\n')) {
           clearTimeout(timer);
-          resolve((JSON.parse(line) as { endpoint: string }).endpoint);
+          resolve(JSON.parse(line) as T);
         }
       });
       void exited.then(() => {
         clearTimeout(timer);
-        reject(new Error(`local ${kind} server exited: ${stderr}`));
+        reject(new Error(`${what} exited: ${stderr}`));
       });
     });
-    return { endpoint, stop };
+    return { report, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** One store server in a child process (run-local-server.ts). */
+interface ServerChild {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+async function spawnServer(kind: 's3' | 'dynamodb', directory: string, timeoutMs: number): Promise<ServerChild> {
+  const child = await spawnReporting<{ endpoint: string }>('./run-local-server.ts', [kind, directory], `local ${kind} server`, timeoutMs);
+  return { endpoint: child.report.endpoint, stop: child.stop };
 }
 
 /**
@@ -206,30 +222,6 @@ export interface LocalRegionsProcess {
 
 /** Runs the two regions' stores in a child process (run-local-regions.ts); resolves when they are ready. */
 export async function spawnLocalRegions(timeoutMs = 60_000): Promise<LocalRegionsProcess> {
-  const { spawn } = await import('node:child_process');
-  const entry = new URL('./run-local-regions.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const address = await new Promise<LocalRegionsAddress>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local regions did not start: ${stderr}`)), timeoutMs);
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      const line = stdout.split('\n').find((candidate) => candidate.startsWith('{'));
-      if (line && stdout.includes('\n')) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as LocalRegionsAddress);
-      }
-    });
-    void exited.then(() => reject(new Error(`local regions exited: ${stderr}`)));
-  });
-  return {
-    address,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const child = await spawnReporting<LocalRegionsAddress>('./run-local-regions.ts', [], 'local regions', timeoutMs);
+  return { address: child.report, stop: child.stop };
 }

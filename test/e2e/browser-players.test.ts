@@ -38,7 +38,7 @@ const missing = [
  * 12 of 13 (16:31-17:31 UTC, two in clean-clone CI runs). The one failure, dash.js "manifest
  * parsing failed" after pipeline a died, matched a read race of the local S3 stand-in (a GET
  * while a key was replaced got one file's length and another's bytes), fixed in
- * scripts/local/local-aws.ts; two runs since passed. On failure it prints the player reports, the
+ * scripts/local/local-aws.ts; three runs since passed. On failure it prints the player reports, the
  * origins' warnings, the media answers around each stall and the last manifests the player got.
  */
 const optedIn = process.env.LIVE_ORIGIN_BROWSER_E2E === '1';
