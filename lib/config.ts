@@ -155,7 +155,11 @@ function parseJsonText(value: unknown): unknown {
 export function parseList(value: unknown): string[] | undefined {
   const parsed = parseJsonText(value);
   if (Array.isArray(parsed)) return parsed.map((item) => String(item).trim()).filter(Boolean);
-  if (typeof parsed === 'string') return parsed.split(',').map((item) => item.trim()).filter(Boolean);
+  if (typeof parsed === 'string')
+    return parsed
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
   return undefined;
 }
 
@@ -210,7 +214,10 @@ function parseVpcIds(value: unknown, regions: readonly string[], problems: Probl
     }
     byRegion[regions[0]!] = parsed.trim();
   } else if (typeof parsed === 'string') {
-    for (const entry of parsed.split(',').map((item) => item.trim()).filter(Boolean)) {
+    for (const entry of parsed
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
       const [region, id, ...rest] = entry.split('=');
       if (!region || !id || rest.length > 0) {
         problems.add(`vpcId entries must be region=vpc-id, got "${entry}"`);
@@ -233,11 +240,7 @@ function stringArray(value: unknown): string[] | undefined {
 }
 
 /** The committed network of each existing VPC: synth must not look it up. */
-function parseExistingVpcs(
-  vpcIds: Readonly<Record<string, string>>,
-  attributesValue: unknown,
-  problems: Problems,
-): Record<string, ExistingVpc> {
+function parseExistingVpcs(vpcIds: Readonly<Record<string, string>>, attributesValue: unknown, problems: Problems): Record<string, ExistingVpc> {
   const entries = Object.entries(vpcIds);
   if (entries.length === 0) return {};
   const attributes = parseJsonText(attributesValue);
@@ -292,7 +295,10 @@ function parseAlarms(raw: RawContext, regions: readonly string[], problems: Prob
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
       for (const [region, arn] of Object.entries(parsed)) topicArns[region] = String(arn).trim();
     } else if (typeof parsed === 'string') {
-      for (const entry of parsed.split(',').map((item) => item.trim()).filter(Boolean)) {
+      for (const entry of parsed
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)) {
         const at = entry.indexOf('=');
         if (at < 1) problems.add(`alarmTopicArns entries must be region=arn, got "${entry}"`);
         else topicArns[entry.slice(0, at).trim()] = entry.slice(at + 1).trim();

@@ -4,10 +4,10 @@
  * value crosses regions (see docs/deploy.md, "Cross-region values"). `bin/live-origin.ts` calls
  * this; so do the tests.
  */
-import { Aws, Tags, type App, type Environment } from 'aws-cdk-lib';
+import { type App, Aws, type Environment, Tags } from 'aws-cdk-lib';
 import type { LiveOriginConfig } from './config.js';
 import { CdnOriginAccess } from './constructs/cdn-origin-access.js';
-import { alarmNames, APP_NAME, dashboardName, regionHealthAlarmName, segmentBucketName, STACK_NAMES } from './naming.js';
+import { APP_NAME, alarmNames, dashboardName, regionHealthAlarmName, STACK_NAMES, segmentBucketName } from './naming.js';
 import { CdnStack } from './stacks/cdn-stack.js';
 import { DataStack } from './stacks/data-stack.js';
 import { OriginStack } from './stacks/origin-stack.js';
@@ -47,9 +47,7 @@ export function addLiveOriginStacks(app: App, config: LiveOriginConfig, options:
       segmentBucketName: bucketOf(region),
       windowSegments: config.windowSegments,
       segmentDurationMs: config.segmentDurationMs,
-      tables: primary
-        ? { tablePrefix: config.tablePrefix, replicaRegions: config.regions.filter((r) => r !== config.primaryRegion) }
-        : undefined,
+      tables: primary ? { tablePrefix: config.tablePrefix, replicaRegions: config.regions.filter((r) => r !== config.primaryRegion) } : undefined,
     });
   }
 
@@ -108,6 +106,6 @@ function addCloudFront(app: App, config: LiveOriginConfig, origins: Record<strin
     secretName: config.secretName,
     segmentDurationMs: config.segmentDurationMs,
   });
-  for (const origin of Object.values(origins)) cdn.addStackDependency(origin, 'the distribution names the origins\' CDN listeners');
+  for (const origin of Object.values(origins)) cdn.addStackDependency(origin, "the distribution names the origins' CDN listeners");
   return cdn;
 }

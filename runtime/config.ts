@@ -68,7 +68,10 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 
 function pairs(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const entry of (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [key, value] = entry.split('=');
     if (!key || !value) throw new ConfigError(`${name} entries must be key=value, got "${entry}"`);
     result[key] = value;
@@ -123,7 +126,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   } catch (error) {
     throw new ConfigError(`LIVE_ORIGIN_TOKENS: ${(error as Error).message}`);
   }
-  const purgeUrls = (env.LIVE_ORIGIN_PURGE_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const purgeUrls = (env.LIVE_ORIGIN_PURGE_URLS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const url of purgeUrls) {
     if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(`LIVE_ORIGIN_PURGE_URLS entries must be http(s) URLs, got "${url}"`);
   }

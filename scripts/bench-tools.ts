@@ -35,7 +35,10 @@ export async function freePort(): Promise<number> {
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (up) return;
@@ -162,7 +165,9 @@ export function treeCpuTicks(root: number): number {
     .map((name) => {
       try {
         // The command name (field 2) may hold spaces; the fields after its closing ')' do not.
-        const fields = readFileSync(`/proc/${name}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+        const fields = readFileSync(`/proc/${name}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ');
         return { pid: Number(name), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
       } catch {
         return undefined; // exited meanwhile
@@ -197,7 +202,10 @@ export function rssBytes(pid: number): number {
 }
 
 /** One HTTP request on a keep-alive agent; resolves with status and elapsed ms once the body is read (and dropped). */
-export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer; agent?: http.Agent | false } = {}): Promise<{ status: number; ms: number; bytes: number; text: string }> {
+export function request(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer; agent?: http.Agent | false } = {},
+): Promise<{ status: number; ms: number; bytes: number; text: string }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent }, (res) => {

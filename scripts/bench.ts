@@ -23,9 +23,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient, BatchGetItemCommand, QueryCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDbMetadataStore } from '../runtime/adapters/dynamodb-metadata-store.js';
+import { BatchGetItemCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { candidateItem, objectPartition, PIPELINE_PREFIX } from '../runtime/adapters/dynamodb-items.js';
+import { DynamoDbMetadataStore } from '../runtime/adapters/dynamodb-metadata-store.js';
 import { FEED_POLL_MS } from '../runtime/adapters/dynamodb-publish-feed.js';
 import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_SUFFIXES } from '../runtime/aws-contract.js';
 import { OriginMetrics } from '../runtime/metrics/origin-metrics.js';
@@ -35,7 +35,10 @@ import { startLocalAws } from './local/local-aws.js';
 
 const QUICK = process.argv.includes('--quick');
 /** `--only=fanout,ingest`: run just those stages (throughput, fanout, ingest, feed); the doc is then left alone. */
-const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const ONLY = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const runs = (stage: string) => !ONLY || ONLY.includes(stage);
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -43,7 +46,12 @@ const SIZES = QUICK ? [KIB] : [KIB, 16 * KIB, 64 * KIB, 2 * MIB];
 const ROUNDS = QUICK ? 1 : 3;
 const SECONDS = QUICK ? 1 : 5;
 const CONNECTIONS = 50;
-const FAN_OUT = QUICK ? [{ count: 100, bytes: 64 * KIB }] : [{ count: Number(process.env.BENCH_HELD ?? 10_000), bytes: 64 * KIB }, { count: 1_000, bytes: 2 * MIB }];
+const FAN_OUT = QUICK
+  ? [{ count: 100, bytes: 64 * KIB }]
+  : [
+      { count: Number(process.env.BENCH_HELD ?? 10_000), bytes: 64 * KIB },
+      { count: 1_000, bytes: 2 * MIB },
+    ];
 const INGEST_2M_PUTS = QUICK ? 5 : 200;
 const INGEST_64K_SECONDS = QUICK ? 1 : 5;
 const INGEST_CONCURRENCY = 8;
@@ -87,7 +95,11 @@ async function throughput(dir: string): Promise<void> {
     mkdirSync(path.join(dir, 'www', 'live/bench/v'), { recursive: true });
     writeFileSync(path.join(dir, 'www', objectPath(size)), body);
   }
-  const targets = [await startNode('bare node:http', 'scripts/bench-baseline-server.ts', { BASELINE_SIZES: SIZES.join(',') }), await startNginx(path.join(dir, 'www'), dir), ...(await originTargets())];
+  const targets = [
+    await startNode('bare node:http', 'scripts/bench-baseline-server.ts', { BASELINE_SIZES: SIZES.join(',') }),
+    await startNginx(path.join(dir, 'www'), dir),
+    ...(await originTargets()),
+  ];
   try {
     for (const target of targets.slice(2)) for (const [size, body] of bodies) await publish(target, 'bench', `v/${size}.m4s`, body);
     const rps = new Map<string, number[]>();
@@ -121,13 +133,17 @@ async function throughput(dir: string): Promise<void> {
     }
     say();
     const mc = (name: string, size: number) => median(cpu.get(`${name}|${size}`)!);
-    say(`CPU per GET (user + system of the server's processes over the same runs, microseconds, median of ${ROUNDS}): what an answer costs, whatever share of the 2 cores wrk and the rest of the machine took. Efficiency is the baseline's CPU per GET over the origin's (1.0: as cheap as the baseline).`);
+    say(
+      `CPU per GET (user + system of the server's processes over the same runs, microseconds, median of ${ROUNDS}): what an answer costs, whatever share of the 2 cores wrk and the rest of the machine took. Efficiency is the baseline's CPU per GET over the origin's (1.0: as cheap as the baseline).`,
+    );
     say();
     say(`| object | ${targets.map((t) => t.name).join(' | ')} | memory vs bare | memory vs nginx | aws 1w vs bare |`);
     say(`|---|${targets.map(() => '---').join('|')}|---|---|---|`);
     for (const size of SIZES) {
       const [bare, nginx, memory, aws1] = targets.map((t) => mc(t.name, size)) as [number, number, number, number];
-      say(`| ${kib(size)} | ${targets.map((t) => fixed(mc(t.name, size), 1)).join(' | ')} | ${fixed(bare / memory)} | ${fixed(nginx / memory)} | ${fixed(bare / aws1)} |`);
+      say(
+        `| ${kib(size)} | ${targets.map((t) => fixed(mc(t.name, size), 1)).join(' | ')} | ${fixed(bare / memory)} | ${fixed(nginx / memory)} | ${fixed(bare / aws1)} |`,
+      );
     }
     say();
     say(`Non-2xx or socket errors over all runs: ${errors}.`);
@@ -155,7 +171,9 @@ async function heldNow(target: Target, bare: boolean): Promise<number> {
 async function fanOut(): Promise<void> {
   say('### Fan-out: held GETs released by one PUT (memory store vs bare node:http)');
   say();
-  say('| held x size | target | first answer after ack ms | last answer after ack ms | RSS per held request KiB | origin / bare (last) | origin / bare (RSS per held) |');
+  say(
+    '| held x size | target | first answer after ack ms | last answer after ack ms | RSS per held request KiB | origin / bare (last) | origin / bare (RSS per held) |',
+  );
   say('|---|---|---|---|---|---|---|');
   for (const [i, { count, bytes }] of FAN_OUT.entries()) {
     const body = randomBytes(bytes);
@@ -233,7 +251,9 @@ function putScript(bodyFile: string): string {
  * the server most of a core, as in the hot GET stage.
  */
 async function ingest(): Promise<void> {
-  say(`### Ingest: 2 MiB PUT ack (sequential, ${INGEST_2M_PUTS} PUTs) and 64 KiB PUTs/s (wrk, ${INGEST_CONCURRENCY} connections, ${INGEST_64K_SECONDS} s, a new path per PUT)`);
+  say(
+    `### Ingest: 2 MiB PUT ack (sequential, ${INGEST_2M_PUTS} PUTs) and 64 KiB PUTs/s (wrk, ${INGEST_CONCURRENCY} connections, ${INGEST_64K_SECONDS} s, a new path per PUT)`,
+  );
   say();
   say('| target | 2 MiB ack p50 ms | 2 MiB ack p99 ms | 64 KiB PUTs/s | CPU per 64 KiB PUT us |');
   say('|---|---|---|---|---|');
@@ -263,7 +283,9 @@ async function ingest(): Promise<void> {
         }
         const rate = wrk(`${target.url}/ingest/ing/a/small/seg_`, INGEST_64K_SECONDS, INGEST_CONCURRENCY, target.child.pid, script);
         if (rate.requests === 0 || rate.errors > 0) throw new Error(`${name}: 64 KiB PUTs: ${rate.requests} answered, ${rate.errors} not 2xx`);
-        say(`| ${name} | ${fixed(percentile(acks, 50))} | ${fixed(percentile(acks, 99))} | ${Math.round(rate.rps)} | ${fixed(rate.cpuUsPerRequest ?? NaN, 0)} |`);
+        say(
+          `| ${name} | ${fixed(percentile(acks, 50))} | ${fixed(percentile(acks, 99))} | ${Math.round(rate.rps)} | ${fixed(rate.cpuUsPerRequest ?? NaN, 0)} |`,
+        );
       } finally {
         agent.destroy();
         await stop(target.child);
@@ -290,7 +312,11 @@ async function feedCost(): Promise<void> {
       for (let r = 0; r < FEED.renditions; r += 20) {
         await Promise.all(
           Array.from({ length: Math.min(20, FEED.renditions - r) }, (_, k) =>
-            Promise.all(pipelines.map((pipeline) => metadata.recordPublish(event, { pipeline, at, number: 1_000_000 + n, rendition: `video/r${r + k}/seg_{n}.m4s`, width: 0, defective: false }))),
+            Promise.all(
+              pipelines.map((pipeline) =>
+                metadata.recordPublish(event, { pipeline, at, number: 1_000_000 + n, rendition: `video/r${r + k}/seg_{n}.m4s`, width: 0, defective: false }),
+              ),
+            ),
           ),
         );
       }
@@ -315,12 +341,29 @@ async function feedCost(): Promise<void> {
     // The old poll: one consistent BatchGetItem key per watched object and pipeline.
     const path = 'video/r0/seg_1000000.m4s';
     for (const pipeline of pipelines) {
-      const item = candidateItem({ event, pipeline, path, kind: 'segment', number: 1_000_000, rendition: 'video/r0/seg_{n}.m4s', etag: `"${'0'.repeat(32)}"`, size: 2 * MIB, contentType: 'video/iso.segment', defects: [], publishedAt: Date.now() }, Math.floor(Date.now() / 1000) + 3600);
+      const item = candidateItem(
+        {
+          event,
+          pipeline,
+          path,
+          kind: 'segment',
+          number: 1_000_000,
+          rendition: 'video/r0/seg_{n}.m4s',
+          etag: `"${'0'.repeat(32)}"`,
+          size: 2 * MIB,
+          contentType: 'video/iso.segment',
+          defects: [],
+          publishedAt: Date.now(),
+        },
+        Math.floor(Date.now() / 1000) + 3600,
+      );
       await client.send(new PutItemCommand({ TableName: candidates, Item: item }));
     }
     const batch = await client.send(
       new BatchGetItemCommand({
-        RequestItems: { [candidates]: { ConsistentRead: true, Keys: pipelines.map((pipeline) => ({ [PK]: { S: objectPartition(event, path) }, [SK]: { S: pipeline } })) } },
+        RequestItems: {
+          [candidates]: { ConsistentRead: true, Keys: pipelines.map((pipeline) => ({ [PK]: { S: objectPartition(event, path) }, [SK]: { S: pipeline } })) },
+        },
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
@@ -332,12 +375,18 @@ async function feedCost(): Promise<void> {
     const monthly = (perSecond: number) => (perSecond * FEED.instances * SECONDS_PER_MONTH * USD_PER_MILLION_RRU) / 1e6;
     say(`### Cross-instance feed: DynamoDB reads for ${FEED.renditions} renditions x ${FEED.pipelines} pipelines x ${FEED.instances} instances`);
     say();
-    say(`Measured on dynalite (ReturnConsumedCapacity): one poll of the event's records (${strong.items} items${strong.more ? ', first page' : ''}) = ${strong.units} RRU strongly consistent (${eventual.units} eventually consistent); the old per-object poll = ${perObject} RRU per watched object (${FEED.pipelines} candidate keys, each rounded up to 4 KB). Polls: ${pollsPerSecond}/s (every ${FEED_POLL_MS} ms) while anything is held; one held object per rendition (the next segment). Price: USD ${USD_PER_MILLION_RRU} per million RRU (on-demand, standard table class, us-east-1); a strongly consistent read of up to 4 KB is 1 RRU, an eventually consistent one 0.5.`);
+    say(
+      `Measured on dynalite (ReturnConsumedCapacity): one poll of the event's records (${strong.items} items${strong.more ? ', first page' : ''}) = ${strong.units} RRU strongly consistent (${eventual.units} eventually consistent); the old per-object poll = ${perObject} RRU per watched object (${FEED.pipelines} candidate keys, each rounded up to 4 KB). Polls: ${pollsPerSecond}/s (every ${FEED_POLL_MS} ms) while anything is held; one held object per rendition (the next segment). Price: USD ${USD_PER_MILLION_RRU} per million RRU (on-demand, standard table class, us-east-1); a strongly consistent read of up to 4 KB is 1 RRU, an eventually consistent one 0.5.`,
+    );
     say();
     say('| feed | RRU/s per instance | RRU/s fleet | USD per month (fleet) |');
     say('|---|---|---|---|');
-    say(`| before: each watched object per pipeline | ${Math.round(beforePerInstance)} | ${Math.round(beforePerInstance * FEED.instances)} | ${Math.round(monthly(beforePerInstance))} |`);
-    say(`| after: each watched event, one Query | ${Math.round(afterPerInstance)} | ${Math.round(afterPerInstance * FEED.instances)} | ${Math.round(monthly(afterPerInstance))} |`);
+    say(
+      `| before: each watched object per pipeline | ${Math.round(beforePerInstance)} | ${Math.round(beforePerInstance * FEED.instances)} | ${Math.round(monthly(beforePerInstance))} |`,
+    );
+    say(
+      `| after: each watched event, one Query | ${Math.round(afterPerInstance)} | ${Math.round(afterPerInstance * FEED.instances)} | ${Math.round(monthly(afterPerInstance))} |`,
+    );
     say();
   } finally {
     client.destroy();
@@ -359,7 +408,10 @@ async function main(): Promise<void> {
   need('wrk', 'wrk');
   const started = new Date();
   const header = [
-    `Run ${started.toISOString().slice(0, 16)} UTC, \`npm run bench\`, on ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}; load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+    `Run ${started.toISOString().slice(0, 16)} UTC, \`npm run bench\`, on ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}; load average at start ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}.`,
   ].join('\n');
   say(header);
   say();
@@ -386,7 +438,12 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  say(`Load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
+  say(
+    `Load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}.`,
+  );
   if (!QUICK && !ONLY) writeDoc();
 }
 

@@ -5,10 +5,11 @@
  *
  * CLI: `npx tsx scripts/bundle-runtime.ts [--entry runtime/server.ts] [--out-dir dist/runtime]`
  */
-import { buildSync } from 'esbuild';
+
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 
 /** The repository root (this file lives in `scripts/`). */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -27,8 +28,7 @@ export const RUNTIME_NODE_MAJOR = 22;
  * module does not have; this banner gives the bundle one that resolves like Node would.
  */
 const ESM_REQUIRE_SHIM =
-  "import { createRequire as __liveOriginCreateRequire } from 'node:module';\n" +
-  'const require = __liveOriginCreateRequire(import.meta.url);';
+  "import { createRequire as __liveOriginCreateRequire } from 'node:module';\n" + 'const require = __liveOriginCreateRequire(import.meta.url);';
 
 export interface BundleRuntimeOptions {
   /**

@@ -21,19 +21,19 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LocalRegionsAddress } from './local/local-regions.js';
-import { LOCAL_REGION_NAMES, regionOriginEnv, startLocalRegionsInProcesses } from './local/local-regions.js';
-import { writeEdgeVcl } from './local/edge-vcl.js';
-import { demoPage } from './demo-page.js';
 import type { IngestProxy } from './demo-ingest-proxy.js';
 import { startIngestProxy } from './demo-ingest-proxy.js';
+import { demoPage } from './demo-page.js';
 import type { Child, Tool } from './demo-processes.js';
 import { findTool, startChild, waitForOutput } from './demo-processes.js';
+import { writeEdgeVcl } from './local/edge-vcl.js';
+import type { LocalRegionsAddress } from './local/local-regions.js';
+import { LOCAL_REGION_NAMES, regionOriginEnv, startLocalRegionsInProcesses } from './local/local-regions.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EVENT = 'demo';
@@ -105,19 +105,61 @@ function packagerArgs(pipeline: string, ingestBase: string, token: string): stri
   // Burnt in: the pipeline's name and the wall clock (the player's latency is visible by eye).
   const label = `drawtext=fontfile=${FONT}:text='pipeline ${pipeline}   %{localtime\\:%X}':fontsize=40:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8:x=24:y=48`;
   return [
-    '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
-    '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=${FPS}`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-vf', label,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-    '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
-    '-c:a', 'aac', '-b:a', '96k',
-    '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_list_size', String(PLAYLIST_SEGMENTS),
-    '-hls_flags', 'independent_segments+program_date_time',
-    '-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4', '-start_number', '1',
-    '-ignore_io_errors', '1',
-    '-method', 'PUT', '-headers', `Authorization: Bearer ${token}\r\n`,
-    '-hls_segment_filename', `${ingestBase}/ingest/${EVENT}/${pipeline}/v/seg_%d.m4s`,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=640x360:rate=${FPS}`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-vf',
+    label,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+    '-f',
+    'hls',
+    '-hls_time',
+    String(SEGMENT_SECONDS),
+    '-hls_list_size',
+    String(PLAYLIST_SEGMENTS),
+    '-hls_flags',
+    'independent_segments+program_date_time',
+    '-hls_segment_type',
+    'fmp4',
+    '-hls_fmp4_init_filename',
+    'init.mp4',
+    '-start_number',
+    '1',
+    '-ignore_io_errors',
+    '1',
+    '-method',
+    'PUT',
+    '-headers',
+    `Authorization: Bearer ${token}\r\n`,
+    '-hls_segment_filename',
+    `${ingestBase}/ingest/${EVENT}/${pipeline}/v/seg_%d.m4s`,
     `${ingestBase}/ingest/${EVENT}/${pipeline}/v/index.m3u8`,
   ];
 }
@@ -157,7 +199,21 @@ class Demo {
     // The shipped two-region VCL: a fallback director with /readyz probes, region 1 first.
     const vclFile = writeEdgeVcl(this.workDir, [this.originUrls[0]!, this.originUrls[1]!]);
     this.varnish = this.track(
-      startChild('varnishd', varnishd, ['-F', '-j', 'none', '-n', join(this.workDir, 'varnish'), '-a', `127.0.0.1:${varnishPort}`, '-f', vclFile, '-s', 'malloc,128m', '-T', 'none']),
+      startChild('varnishd', varnishd, [
+        '-F',
+        '-j',
+        'none',
+        '-n',
+        join(this.workDir, 'varnish'),
+        '-a',
+        `127.0.0.1:${varnishPort}`,
+        '-f',
+        vclFile,
+        '-s',
+        'malloc,128m',
+        '-T',
+        'none',
+      ]),
     );
     await this.waitForVarnish(varnishPort);
     progress(`Varnish ready (two-region director): ${this.varnishUrl}`);
@@ -168,7 +224,10 @@ class Demo {
       defective: (pipeline) => pipeline === 'a' && this.faults.a,
     });
     for (const pipeline of PIPELINES) {
-      this.packagers.set(pipeline, this.track(startChild(`packager ${pipeline}`, ffmpeg, packagerArgs(pipeline, this.proxy.url, this.token), { cwd: this.workDir })));
+      this.packagers.set(
+        pipeline,
+        this.track(startChild(`packager ${pipeline}`, ffmpeg, packagerArgs(pipeline, this.proxy.url, this.token), { cwd: this.workDir })),
+      );
     }
     await this.startControlServer();
     progress('packagers a and b publishing');

@@ -11,12 +11,13 @@
  * from the usual AWS SDK chain; the caller needs route53:ListHealthChecks, ListTagsForResources,
  * UpdateHealthCheck, GetHealthCheckStatus, ListResourceRecordSets and TestDNSAnswer.
  */
-import { readFileSync } from 'node:fs';
+
 import { resolve4 } from 'node:dns/promises';
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { isRegionName } from '../lib/aws-names.js';
-import { DRILL_DEFAULTS, runDrill, type DrillAction } from './drill/failover-drill.js';
+import { DRILL_DEFAULTS, type DrillAction, runDrill } from './drill/failover-drill.js';
 import { createRoute53DrillClient } from './drill/route53-drill-client.js';
 
 const USAGE = 'usage: npm run drill -- (--fail <region> | --restore <region>) [--zone <hosted zone id>] [--name <domain>] [--timeout <s>] [--interval <s>]';

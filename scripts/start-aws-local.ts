@@ -19,7 +19,10 @@ const DEFAULT_TABLE_PREFIX = 'live-origin-';
 /** The peer buckets to create on this S3 server: a `region=bucket@endpoint` one lives on its own server. */
 function peerBuckets(spec: string | undefined): Record<string, string> {
   const buckets: Record<string, string> = {};
-  for (const entry of (spec ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of (spec ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const [region, bucket] = entry.split('=');
     if (!region || !bucket) throw new Error(`LIVE_ORIGIN_PEER_BUCKETS entries must be region=bucket, got "${entry}"`);
     if (!bucket.includes('@')) buckets[region] = bucket;

@@ -262,7 +262,7 @@ export class CdnDistribution extends Construct {
     Validations.of(distribution).acknowledge({
       id: 'AwsSolutions-CFR1',
       reason:
-        'Geo restriction depends on each event\'s rights, not on the origin; operators set it per deployment ' +
+        "Geo restriction depends on each event's rights, not on the origin; operators set it per deployment " +
         '(a live origin serves whoever the rights holder allows).',
     });
     if (!props.webAclArn) {
@@ -298,7 +298,8 @@ function validate(props: ResolvedProps, timeouts: OriginTimeouts): void {
   }
   for (const origin of props.origins) {
     const allowed = origin.port === 80 || origin.port === 443 || (origin.port >= 1024 && origin.port <= 65535);
-    if (!Token.isUnresolved(origin.port) && !allowed) problems.push(`origin ${origin.region}: CloudFront connects to 80, 443 or 1024-65535, got ${origin.port}`);
+    if (!Token.isUnresolved(origin.port) && !allowed)
+      problems.push(`origin ${origin.region}: CloudFront connects to 80, 443 or 1024-65535, got ${origin.port}`);
   }
   if (!Number.isInteger(props.segmentDurationMs) || props.segmentDurationMs < 1) {
     problems.push(`segmentDurationMs must be a positive integer, got ${props.segmentDurationMs}`);

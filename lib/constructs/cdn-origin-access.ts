@@ -166,7 +166,7 @@ export class CdnOriginAccess extends Construct {
     Validations.of(fleet.instanceRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:${partition}:cloudfront::${account}:distribution/*]`,
       reason:
-        'The CDN distribution is created after the fleet (it names the fleet\'s listener), so its id is not known here; ' +
+        "The CDN distribution is created after the fleet (it names the fleet's listener), so its id is not known here; " +
         'CreateInvalidation only drops cached copies (no read, no configuration change), and the runtime uses the one id it is given.',
     });
   }

@@ -166,7 +166,9 @@ export class OriginAlarms extends Construct {
         datapointsToAlarm: t.evaluationMinutes,
         treatMissingData: missing,
         alarmDescription: `Live Origin ${region}: ${description}${
-          (FAILOVER_ALARM_KEYS as readonly string[]).includes(key) && props.followedByRoute53 ? '. Route 53 moves the failover name away while this is in ALARM' : ''
+          (FAILOVER_ALARM_KEYS as readonly string[]).includes(key) && props.followedByRoute53
+            ? '. Route 53 moves the failover name away while this is in ALARM'
+            : ''
         }`,
       });
     // Quiet metrics (no requests, no faults) publish nothing: that is health, not doubt.
@@ -215,13 +217,7 @@ export class OriginAlarms extends Construct {
         cloudwatch.TreatMissingData.BREACHING,
         cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       ),
-      target5xxCount: alarm(
-        'target5xxCount',
-        `${t.http5xxPerMinute} or more 5xx answers per minute from the instances`,
-        target5xx,
-        t.http5xxPerMinute,
-        quiet,
-      ),
+      target5xxCount: alarm('target5xxCount', `${t.http5xxPerMinute} or more 5xx answers per minute from the instances`, target5xx, t.http5xxPerMinute, quiet),
       elb5xxCount: alarm(
         'elb5xxCount',
         `${t.http5xxPerMinute} or more 5xx answers per minute from the load balancer itself (no target could answer)`,
@@ -237,26 +233,11 @@ export class OriginAlarms extends Construct {
         quiet,
       ),
       defects: alarm('defects', `${t.defectsPerMinute} or more defects per minute`, signals.defects, t.defectsPerMinute, quiet),
-      holdTimeouts: alarm(
-        'holdTimeouts',
-        `${t.holdTimeoutsPerMinute} or more hold timeouts per minute`,
-        signals.holdTimeouts,
-        t.holdTimeoutsPerMinute,
-        quiet,
-      ),
-      storeFaults: alarm(
-        'storeFaults',
-        `${t.storeFaultsPerMinute} or more store faults per minute`,
-        signals.storeFaults,
-        t.storeFaultsPerMinute,
-        quiet,
-      ),
+      holdTimeouts: alarm('holdTimeouts', `${t.holdTimeoutsPerMinute} or more hold timeouts per minute`, signals.holdTimeouts, t.holdTimeoutsPerMinute, quiet),
+      storeFaults: alarm('storeFaults', `${t.storeFaultsPerMinute} or more store faults per minute`, signals.storeFaults, t.storeFaultsPerMinute, quiet),
     };
 
-    this.failoverAlarms = Object.fromEntries(FAILOVER_ALARM_KEYS.map((key) => [key, this.alarms[key]])) as Record<
-      FailoverAlarmKey,
-      cloudwatch.Alarm
-    >;
+    this.failoverAlarms = Object.fromEntries(FAILOVER_ALARM_KEYS.map((key) => [key, this.alarms[key]])) as Record<FailoverAlarmKey, cloudwatch.Alarm>;
 
     this.regionHealth = new cloudwatch.CompositeAlarm(this, 'RegionHealth', {
       compositeAlarmName: props.compositeAlarmName,
@@ -344,7 +325,14 @@ function validate(props: OriginAlarmsProps, t: OriginAlarmThresholds): void {
   }
   if (!(t.http5xxPercent > 0 && t.http5xxPercent <= 100)) problems.push(`http5xxPercent must be in (0, 100], got ${t.http5xxPercent}`);
   if (t.p99ResponseTime.toMilliseconds() <= 0) problems.push('p99ResponseTime must be longer than zero');
-  for (const key of ['http5xxPerMinute', 'unhealthyHosts', 'unhealthyPipelines', 'defectsPerMinute', 'holdTimeoutsPerMinute', 'storeFaultsPerMinute'] as const) {
+  for (const key of [
+    'http5xxPerMinute',
+    'unhealthyHosts',
+    'unhealthyPipelines',
+    'defectsPerMinute',
+    'holdTimeoutsPerMinute',
+    'storeFaultsPerMinute',
+  ] as const) {
     if (!(t[key] > 0)) problems.push(`${key} must be above zero, got ${t[key]}`);
   }
   if (!Number.isInteger(t.evaluationMinutes) || t.evaluationMinutes < 1 || t.evaluationMinutes > 60) {

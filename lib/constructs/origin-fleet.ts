@@ -9,8 +9,8 @@ import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { METRIC_NAMESPACE } from '../../runtime/aws-contract.js';
-import { withDefaults } from '../defaults.js';
 import { isGravitonInstanceType, isRegionName } from '../aws-names.js';
+import { withDefaults } from '../defaults.js';
 import { tableNames } from '../naming.js';
 import { ENV_FILE, RUNTIME_LOG_FILE, SERVICE_NAME } from './origin-image.js';
 
@@ -109,8 +109,7 @@ export interface OriginFleetProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-type ResolvedProps = Required<Omit<OriginFleetProps, 'tls' | 'accessLogsBucket'>> &
-  Pick<OriginFleetProps, 'tls' | 'accessLogsBucket'>;
+type ResolvedProps = Required<Omit<OriginFleetProps, 'tls' | 'accessLogsBucket'>> & Pick<OriginFleetProps, 'tls' | 'accessLogsBucket'>;
 
 /** Defaults merged under the caller's props. */
 export function originFleetDefaults(props: OriginFleetProps): ResolvedProps {
@@ -454,9 +453,7 @@ export class OriginFleet extends Construct {
     const stack = Stack.of(this);
     const ownObjects = props.segmentBucket.arnForObjects('*');
     const peerBuckets = Object.values(props.peerBuckets).map((bucket) => `arn:${stack.partition}:s3:::${bucket}`);
-    const tables = Object.values(tableNames(props.tablePrefix)).map((name) =>
-      stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: name }),
-    );
+    const tables = Object.values(tableNames(props.tablePrefix)).map((name) => stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: name }));
     const secret = stack.formatArn({
       service: 'secretsmanager',
       resource: 'secret',
@@ -477,14 +474,7 @@ export class OriginFleet extends Construct {
       new iam.PolicyStatement({ sid: 'OwnSegmentBucket', actions: ['s3:ListBucket'], resources: [props.segmentBucket.bucketArn] }),
       new iam.PolicyStatement({
         sid: 'MetadataTables',
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:BatchGetItem',
-          'dynamodb:Query',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-        ],
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: tables,
       }),
       new iam.PolicyStatement({
@@ -538,7 +528,7 @@ export class OriginFleet extends Construct {
         id: `AwsSolutions-IAM5[Resource::${nagResource(stack, resource)}]`,
         reason:
           'Segment objects are named by event and path at run time; the grant is limited to the objects of one ' +
-          'named segment bucket (this region\'s, or a peer region\'s for the copy after each ack and the fallback read).',
+          "named segment bucket (this region's, or a peer region's for the copy after each ack and the fallback read).",
       });
     }
     Validations.of(role).acknowledge({

@@ -8,8 +8,8 @@ import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { bundleRuntime, DEFAULT_RUNTIME_ENTRY, RUNTIME_BUNDLE_FILE, RUNTIME_NODE_MAJOR } from '../../scripts/bundle-runtime.js';
-import { withDefaults } from '../defaults.js';
 import { isGravitonInstanceType } from '../aws-names.js';
+import { withDefaults } from '../defaults.js';
 
 /** Where the AMI keeps the bundle. */
 export const INSTALL_DIR = '/opt/live-origin';
@@ -378,8 +378,7 @@ export class OriginImage extends Construct {
       ...recipeProps,
       // The component's ARN resolves to the same GetAtt whatever its version: add the version.
       version: Lazy.string({
-        produce: () =>
-          contentVersion(stack.resolve(recipeProps), stack.resolve(this.component.version), stack.resolve(this.recipe.tags.renderTags())),
+        produce: () => contentVersion(stack.resolve(recipeProps), stack.resolve(this.component.version), stack.resolve(this.recipe.tags.renderTags())),
       }),
     });
 

@@ -5,7 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import { withDefaults } from '../defaults.js';
 import { FAILOVER_DEFAULTS } from '../failover-timeline.js';
-import { failoverSetIdentifier, FAILOVER_ALARM_KEYS, type FailoverAlarmKey, healthCheckName } from '../naming.js';
+import { FAILOVER_ALARM_KEYS, type FailoverAlarmKey, failoverSetIdentifier, healthCheckName } from '../naming.js';
 
 export type FailoverRole = 'PRIMARY' | 'SECONDARY';
 

@@ -36,8 +36,7 @@ export interface SegmentBucketProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-type ResolvedProps = Required<Omit<SegmentBucketProps, 'bucketName' | 'accessLogsBucket'>> &
-  Pick<SegmentBucketProps, 'bucketName' | 'accessLogsBucket'>;
+type ResolvedProps = Required<Omit<SegmentBucketProps, 'bucketName' | 'accessLogsBucket'>> & Pick<SegmentBucketProps, 'bucketName' | 'accessLogsBucket'>;
 
 /** Defaults merged under the caller's props. */
 export function segmentBucketDefaults(props: SegmentBucketProps): ResolvedProps {

@@ -1,5 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { CdnDistribution, type CdnOrigin } from '../constructs/cdn-distribution.js';
 
 export interface CdnStackProps extends StackProps {

@@ -1,5 +1,5 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { MetadataTables } from '../constructs/metadata-tables.js';
 import { SegmentBucket } from '../constructs/segment-bucket.js';
 

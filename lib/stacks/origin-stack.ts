@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { ExistingVpc } from '../config.js';
 import { AlarmTopic } from '../constructs/alarm-topic.js';
 import { OriginAlarms } from '../constructs/origin-alarms.js';

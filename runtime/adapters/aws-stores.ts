@@ -8,8 +8,8 @@ import { DynamoDbMetadataStore } from './dynamodb-metadata-store.js';
 import { DynamoDbPublishFeed } from './dynamodb-publish-feed.js';
 import { HotCache } from './hot-cache.js';
 import { PeerReplicator } from './peer-replicator.js';
-import { S3SegmentStore } from './s3-segment-store.js';
 import type { BucketLocation } from './s3-segment-store.js';
+import { S3SegmentStore } from './s3-segment-store.js';
 
 export interface AwsStoresConfig {
   /** LIVE_ORIGIN_BUCKET: this region's segment bucket. */

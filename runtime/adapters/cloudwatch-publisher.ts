@@ -1,5 +1,5 @@
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { METRIC_NAMES, METRIC_NAMESPACE, METRIC_REGION_DIMENSION } from '../aws-contract.js';
 import type { AlarmSignals, AlarmSnapshot } from '../ports/alarm-signals.js';
 import { CALL_BUDGET_MS, MAX_ATTEMPTS } from './aws-retry.js';

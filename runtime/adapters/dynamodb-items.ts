@@ -1,9 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_TTL_ATTRIBUTE as TTL } from '../aws-contract.js';
 import { DEFAULT_WINDOW_SEGMENTS } from '../domain/event-config.js';
 import type { Candidate, EventConfig, EventState, Mask, PipelineState, RenditionState } from '../domain/model.js';
 import { RENDITION_HISTORY } from '../domain/model.js';
 import type { ObjectKind } from '../domain/object-path.js';
-import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_TTL_ATTRIBUTE as TTL } from '../aws-contract.js';
 
 /**
  * How the origin's data maps onto the two tables (names and keys from aws-contract.ts).

@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  BatchGetItemCommand,
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_SUFFIXES, TABLE_TTL_ATTRIBUTE as TTL } from '../aws-contract.js';
 import type { Candidate, EventConfig, EventState, Mask } from '../domain/model.js';
 import { RENDITION_HISTORY } from '../domain/model.js';
@@ -15,34 +8,34 @@ import { mergeNotifications } from '../domain/notifications.js';
 import type { MetadataStore, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
 import type { PublishedObject } from '../ports/publish-feed.js';
 import type { StoreObserver } from '../ports/store-observer.js';
-import { awsCall, errorName, WRITE_FAULT_MS } from './aws-retry.js';
 import type { CallOptions } from './aws-retry.js';
+import { awsCall, errorName, WRITE_FAULT_MS } from './aws-retry.js';
+import type { EventRecord, Item, StoredPin } from './dynamodb-items.js';
 import {
+  CONFIG_SORT_KEY,
   candidateExpiry,
   candidateFromItem,
   candidateItem,
-  CONFIG_SORT_KEY,
   EVENT_ITEM_RETENTION_S,
   eventFromItems,
   maskItem,
-  n,
   NOTIFY_ATTRIBUTE_PREFIX,
   NOTIFY_SORT_KEY,
+  n,
   notificationsFromItem,
   objectPartition,
   PIN_SORT_KEY,
-  pinFromItem,
   PIPELINE_PREFIX,
-  pipelineFromItem,
   PUBLISH_ATTRIBUTE_PREFIX,
+  pinFromItem,
+  pipelineFromItem,
+  RENDITION_PREFIX,
   renditionFromItem,
   renditionPublishes,
-  RENDITION_PREFIX,
   s,
 } from './dynamodb-items.js';
-import type { EventRecord, Item, StoredPin } from './dynamodb-items.js';
-import { ReadCache } from './read-cache.js';
 import type { EventPoll, ObjectPoll, WatchedObjectSource } from './dynamodb-publish-feed.js';
+import { ReadCache } from './read-cache.js';
 
 /**
  * How long a read may be served from this instance's cache. The contract allows one second
@@ -163,9 +156,7 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
       }
     });
     // One attribute per name: concurrent updates of different names never overwrite each other.
-    const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']
-      .filter(Boolean)
-      .join(' ');
+    const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
     const result = await this.call('mergeNotifications', true, (abortSignal) =>
       this.client.send(
         new UpdateItemCommand({

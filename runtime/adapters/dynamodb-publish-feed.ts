@@ -1,6 +1,6 @@
 import type { Candidate } from '../domain/model.js';
 import { parseObjectPath } from '../domain/object-path.js';
-import type { PublishFeed, PublishListener, PublishedObject } from '../ports/publish-feed.js';
+import type { PublishedObject, PublishFeed, PublishListener } from '../ports/publish-feed.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 
 /** Polling period of watched events: half of the 100 ms release goal. */

@@ -1,4 +1,4 @@
-import type { PublishFeed, PublishListener, PublishedObject } from '../ports/publish-feed.js';
+import type { PublishedObject, PublishFeed, PublishListener } from '../ports/publish-feed.js';
 
 /** Publish feed of a single instance: announcements reach this process's listeners at once. */
 export class LocalPublishFeed implements PublishFeed {

@@ -1,7 +1,7 @@
 import { DEFAULT_WINDOW_SEGMENTS } from '../domain/event-config.js';
-import { mergeNotifications } from '../domain/notifications.js';
 import type { Candidate, EventConfig, EventState, Mask, PipelineState, RenditionState } from '../domain/model.js';
 import { RENDITION_HISTORY } from '../domain/model.js';
+import { mergeNotifications } from '../domain/notifications.js';
 import type { MetadataStore, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
 
 export interface MemoryMetadataStoreOptions {
@@ -79,9 +79,7 @@ export class MemoryMetadataStore implements MetadataStore {
     if (info.rendition === undefined || info.number === undefined) return;
     const rendition = state.renditions[info.rendition];
     if (rendition?.recent.some(([n]) => n === info.number)) return;
-    const recent = [...(rendition?.recent ?? []), [info.number, info.at] as const]
-      .sort((a, b) => a[0] - b[0])
-      .slice(-RENDITION_HISTORY);
+    const recent = [...(rendition?.recent ?? []), [info.number, info.at] as const].sort((a, b) => a[0] - b[0]).slice(-RENDITION_HISTORY);
     state.renditions = {
       ...state.renditions,
       [info.rendition]: { rendition: info.rendition, width: Math.max(rendition?.width ?? 0, info.width ?? 0), recent },

@@ -3,8 +3,8 @@ import type { SegmentKey } from '../ports/segment-store.js';
 import { segmentKeyString } from '../ports/segment-store.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import { CALL_BUDGET_MS, callBudgetMs } from './aws-retry.js';
-import { putObjectInput } from './s3-segment-store.js';
 import type { BucketLocation, PutListener } from './s3-segment-store.js';
+import { putObjectInput } from './s3-segment-store.js';
 
 export interface PeerReplicatorOptions {
   /** The other regions' buckets (never this region's). */

@@ -1,10 +1,10 @@
+import type { GetObjectCommandOutput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import type { SegmentKey, SegmentStore, StoredBytes } from '../ports/segment-store.js';
 import { segmentKeyString } from '../ports/segment-store.js';
 import type { StoreObserver } from '../ports/store-observer.js';
-import { awsCall, errorName, WRITE_FAULT_MS } from './aws-retry.js';
 import type { CallOptions } from './aws-retry.js';
+import { awsCall, errorName, WRITE_FAULT_MS } from './aws-retry.js';
 
 /** One region's segment bucket and the client that reaches it. */
 export interface BucketLocation {
@@ -90,7 +90,7 @@ export class S3SegmentStore implements SegmentStore {
 
 /** The object's bytes, or undefined if the bucket has no such key. */
 async function readObject(location: BucketLocation, key: SegmentKey, signal: AbortSignal): Promise<StoredBytes | undefined> {
-  let response;
+  let response: GetObjectCommandOutput;
   try {
     response = await location.client.send(new GetObjectCommand({ Bucket: location.bucket, Key: segmentKeyString(key) }), {
       abortSignal: signal,
@@ -116,7 +116,12 @@ async function readObject(location: BucketLocation, key: SegmentKey, signal: Abo
 }
 
 /** The PutObject request of one object, for the local bucket and the peer copies alike. */
-export function putObjectInput(bucket: string, key: SegmentKey, body: Buffer, meta: { readonly contentType: string; readonly etag: string }): PutObjectCommandInput {
+export function putObjectInput(
+  bucket: string,
+  key: SegmentKey,
+  body: Buffer,
+  meta: { readonly contentType: string; readonly etag: string },
+): PutObjectCommandInput {
   return {
     Bucket: bucket,
     Key: segmentKeyString(key),

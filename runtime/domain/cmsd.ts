@@ -66,7 +66,7 @@ export function nextObjectRequest(object: ObjectPath): string | undefined {
   if (object.part !== undefined) {
     const match = PART_NAME.exec(name);
     if (!match || Number(match[1]) !== object.number) return undefined;
-    const next = name.slice(0, match.index) + `${match[1]}.${object.part + 1}${match[3]}`;
+    const next = `${name.slice(0, match.index)}${match[1]}.${object.part + 1}${match[3]}`;
     return encodeURIComponent(next);
   }
   const nextPath = renditionPath(object.rendition, object.number + 1, object.width ?? 0);

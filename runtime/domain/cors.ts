@@ -33,9 +33,7 @@ const EXPOSED = CORS_EXPOSED_HEADERS.join(', ');
 /** A serialized origin as browsers send it: scheme, host, optional port; no path. */
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/;
 
-export type CorsPolicy =
-  | { readonly kind: 'any' }
-  | { readonly kind: 'list'; readonly origins: ReadonlySet<string> };
+export type CorsPolicy = { readonly kind: 'any' } | { readonly kind: 'list'; readonly origins: ReadonlySet<string> };
 
 /**
  * The policy for a list of allowed origins (`*` alone for any). Throws on anything that is not

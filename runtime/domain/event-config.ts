@@ -63,8 +63,7 @@ export function parseEventConfig(body: unknown): EventConfig {
 export function describeEventConfig(config: EventConfig): Record<string, unknown> {
   return {
     ...config,
-    availabilityStartTime:
-      config.availabilityStartTime === undefined ? undefined : new Date(config.availabilityStartTime).toISOString(),
+    availabilityStartTime: config.availabilityStartTime === undefined ? undefined : new Date(config.availabilityStartTime).toISOString(),
     windowSegments: config.windowSegments ?? DEFAULT_WINDOW_SEGMENTS,
   };
 }

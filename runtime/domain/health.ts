@@ -15,15 +15,9 @@ export interface PipelineHealth {
  * Judges a pipeline by its next expected segment: with a timeline, the segment after its
  * edge is due at dueMs(edge + 1); without one, one fallback duration after its last ingest.
  */
-export function pipelineHealth(
-  state: PipelineState,
-  timeline: Timeline | undefined,
-  fallbackDurationMs: number,
-  nowMs: number,
-): PipelineHealth {
+export function pipelineHealth(state: PipelineState, timeline: Timeline | undefined, fallbackDurationMs: number, nowMs: number): PipelineHealth {
   const durationMs = timeline?.durationMs ?? fallbackDurationMs;
-  const expectedAt =
-    timeline && state.edge !== undefined ? dueMs(timeline, state.edge + 1) : state.lastIngestAt + durationMs;
+  const expectedAt = timeline && state.edge !== undefined ? dueMs(timeline, state.edge + 1) : state.lastIngestAt + durationMs;
   const latenessMs = Math.max(0, nowMs - expectedAt);
   return { healthy: latenessMs < UNHEALTHY_AFTER_SEGMENTS * durationMs, latenessMs };
 }

@@ -7,9 +7,7 @@ export const MAX_INVALIDATION_RANGE = 10_000;
 const MAX_PATHS = 1_000;
 const FIELDS = ['from', 'to', 'pipeline', 'paths', 'all'];
 
-export type Invalidation =
-  | { readonly kind: 'flush' }
-  | { readonly kind: 'mask'; readonly mask: Omit<Mask, 'createdAt'> };
+export type Invalidation = { readonly kind: 'flush' } | { readonly kind: 'mask'; readonly mask: Omit<Mask, 'createdAt'> };
 
 /** Validates `POST /admin/events/{event}/invalidations`. */
 export function parseInvalidation(body: unknown): Invalidation {

@@ -52,7 +52,10 @@ export function mergeNotifications(current: Notifications, update: Notifications
 export function notificationHeaders(notifications: Notifications): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(notifications)) {
-    const canonical = name.split('-').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('-');
+    const canonical = name
+      .split('-')
+      .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+      .join('-');
     headers[`Live-Notify-${canonical}`] = value;
   }
   return headers;

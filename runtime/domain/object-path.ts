@@ -92,7 +92,7 @@ export function parseObjectPath(path: string, explicit?: number | ExplicitNumber
     }
     // Each part index is its own rendition (`filePart{n}.4.mp4`): its cadence is the segment
     // duration, and a number range expands to real part paths for purges.
-    const template = stem.slice(0, partMatch.index) + '{n}.' + partDigits + name.slice(stem.length);
+    const template = `${stem.slice(0, partMatch.index)}{n}.${partDigits}${name.slice(stem.length)}`;
     const width = msnDigits.length > 1 && msnDigits.startsWith('0') ? msnDigits.length : 0;
     return {
       path,
@@ -111,7 +111,7 @@ export function parseObjectPath(path: string, explicit?: number | ExplicitNumber
   if (match) {
     const digits = match[1]!;
     if (digits.length > MAX_NUMBER_DIGITS) throw invalidIdentifier(`segment number longer than ${MAX_NUMBER_DIGITS} digits`);
-    const template = stem.slice(0, match.index) + '{n}' + stem.slice(match.index + digits.length) + name.slice(stem.length);
+    const template = `${stem.slice(0, match.index)}{n}${stem.slice(match.index + digits.length)}${name.slice(stem.length)}`;
     const rendition = dir ? `${dir}/${template}` : template;
     const width = digits.length > 1 && digits.startsWith('0') ? digits.length : 0;
     return withPart({ path, kind: 'segment', number: explicitNumber ?? Number(digits), rendition, width });

@@ -27,13 +27,7 @@ export function isMasked(candidate: Pick<Candidate, 'pipeline' | 'path' | 'numbe
   return masks.some((mask) => {
     if (mask.pipeline !== undefined && mask.pipeline !== candidate.pipeline) return false;
     if (mask.paths?.includes(candidate.path)) return true;
-    return (
-      mask.from !== undefined &&
-      mask.to !== undefined &&
-      candidate.number !== undefined &&
-      candidate.number >= mask.from &&
-      candidate.number <= mask.to
-    );
+    return mask.from !== undefined && mask.to !== undefined && candidate.number !== undefined && candidate.number >= mask.from && candidate.number <= mask.to;
   });
 }
 
@@ -87,10 +81,7 @@ export function selectCandidate(input: SelectionInput): Selection {
     chosen = pool[0]!;
     outcome = 'defective';
   }
-  const defectPairs =
-    chosen.defects.length === 0
-      ? []
-      : usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`));
+  const defectPairs = chosen.defects.length === 0 ? [] : usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`));
   return { chosen, outcome, defectPairs, allMasked: false };
 }
 

@@ -9,13 +9,19 @@ export type TokenGrants = ReadonlyMap<string, readonly RegExp[]>;
 const MIN_TOKEN_LENGTH = 16;
 
 function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
 export function parseTokenGrants(spec: string): TokenGrants {
   const grants = new Map<string, RegExp[]>();
-  for (const entry of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = entry.indexOf('=');
     const token = eq > 0 ? entry.slice(0, eq) : '';
     const glob = eq > 0 ? entry.slice(eq + 1) : '';

@@ -1,10 +1,10 @@
-import { corsExposeHeaders } from '../domain/cors.js';
-import { notificationHeaders } from '../domain/notifications.js';
-import type { Notifications } from '../domain/notifications.js';
-import { ttlHeaders } from '../domain/ttl.js';
 import { CMSD_STATIC_HEADER, cmsdStatic } from '../domain/cmsd.js';
+import { corsExposeHeaders } from '../domain/cors.js';
 import type { Candidate } from '../domain/model.js';
+import type { Notifications } from '../domain/notifications.js';
+import { notificationHeaders } from '../domain/notifications.js';
 import type { ObjectPath } from '../domain/object-path.js';
+import { ttlHeaders } from '../domain/ttl.js';
 import type { StoredBytes } from '../ports/segment-store.js';
 
 /**

@@ -73,7 +73,13 @@ export class LocalHistogram<L extends string> {
   }
 
   /** prom-client's metric shape: what its registry formats for `/metrics`. */
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: { metricName: string; labels: Record<string, string | number>; value: number }[] }> {
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: { metricName: string; labels: Record<string, string | number>; value: number }[];
+  }> {
     const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
     for (const series of this.series.values()) {
       let cumulative = 0;

@@ -20,7 +20,10 @@ class DeferredCounts {
   /** The pending count of one label set, to be incremented by its holder. */
   entry(key: string, labels: Record<string, string | number>): { count: number } {
     let entry = this.pending.get(key);
-    if (!entry) this.pending.set(key, (entry = { labels, count: 0 }));
+    if (!entry) {
+      entry = { labels, count: 0 };
+      this.pending.set(key, entry);
+    }
     return entry;
   }
 
@@ -238,9 +241,15 @@ export class OriginMetrics implements AlarmSignals {
     const byMethod = new Map<string, Map<number, { count: number }>>();
     return (method, status, seconds) => {
       let byStatus = byMethod.get(method);
-      if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+      if (!byStatus) {
+        byStatus = new Map();
+        byMethod.set(method, byStatus);
+      }
       let entry = byStatus.get(status);
-      if (!entry) byStatus.set(status, (entry = this.deferredRequests.entry(`${route} ${method} ${status}`, { route, method, status })));
+      if (!entry) {
+        entry = this.deferredRequests.entry(`${route} ${method} ${status}`, { route, method, status });
+        byStatus.set(status, entry);
+      }
       entry.count++;
       latency.observe(seconds);
       this.requestCount++;

@@ -11,9 +11,9 @@ import type { Selection } from '../domain/selection.js';
 import type { MissingVerdict, Timeline } from '../domain/timing.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
 import { servedTtlMs, TTL_DEFAULTS } from '../domain/ttl.js';
-import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
 import type { StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
+import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
 import { currentSelection, stalePipelines } from './object-view.js';
 import { storeCall } from './store-call.js';
 

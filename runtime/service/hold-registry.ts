@@ -1,4 +1,4 @@
-import type { PublishFeed, PublishedObject } from '../ports/publish-feed.js';
+import type { PublishedObject, PublishFeed } from '../ports/publish-feed.js';
 
 /** Held requests woken per turn of the event loop when their object is published. */
 export const RELEASE_BATCH = 64;
@@ -129,9 +129,12 @@ export class HoldRegistry {
     let group = entry.groups.get(deadlineMs);
     if (!group) {
       const created: DeadlineGroup = { entry, deadlineMs, waiters: new Set(), timer: undefined };
-      created.timer = setTimeout(() => {
-        for (const waiter of [...created.waiters]) waiter.resolve('timeout');
-      }, Math.max(0, deadlineMs - Date.now()));
+      created.timer = setTimeout(
+        () => {
+          for (const waiter of [...created.waiters]) waiter.resolve('timeout');
+        },
+        Math.max(0, deadlineMs - Date.now()),
+      );
       entry.groups.set(deadlineMs, created);
       group = created;
     }

@@ -1,10 +1,10 @@
 import { parseDefects } from '../domain/defects.js';
 import { OriginError } from '../domain/errors.js';
 import type { Candidate, EventState } from '../domain/model.js';
-import type { ObjectRecord } from '../ports/metadata-store.js';
 import type { ObjectPath } from '../domain/object-path.js';
 import { servedChanged } from '../domain/selection.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
+import type { ObjectRecord } from '../ports/metadata-store.js';
 import type { SegmentKey, StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import { currentSelection } from './object-view.js';
@@ -184,13 +184,7 @@ export class IngestService {
     this.purgeAfter(state, before, after, candidate.event, candidate.path);
   }
 
-  private purgeAfter(
-    state: EventState,
-    before: ObjectRecord,
-    after: ObjectRecord,
-    event: string,
-    path: string,
-  ): void {
+  private purgeAfter(state: EventState, before: ObjectRecord, after: ObjectRecord, event: string, path: string): void {
     if (before.pinned === undefined) return;
     if (servedChanged(currentSelection(state, before), currentSelection(state, after))) {
       this.ctx.purger.purge(event, [path]);

@@ -1,13 +1,13 @@
-import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
-import { createWriteStream, existsSync } from 'node:fs';
 import { createHash, randomUUID } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ensureAwsResources } from '../../runtime/adapters/aws-stores.js';
 
 /**
@@ -93,7 +93,12 @@ atomicPuts();
 interface S3ObjectModel {
   range?: { start: number; end: number };
 }
-type S3ObjectClass = (new (bucket: string, key: string, content: NodeJS.ReadableStream | null, metadata: Record<string, string | number>) => S3ObjectModel) & {
+type S3ObjectClass = (new (
+  bucket: string,
+  key: string,
+  content: NodeJS.ReadableStream | null,
+  metadata: Record<string, string | number>,
+) => S3ObjectModel) & {
   readonly ALLOWED_METADATA: readonly string[];
 };
 
@@ -130,7 +135,7 @@ function consistentReads(): void {
     await writeWhole(this.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(kept, null, 2));
   };
   store.getObject = async function getObject(this: FilesystemStore, bucket, key, options) {
-    let handle;
+    let handle: Awaited<ReturnType<typeof open>>;
     try {
       handle = await open(this.getResourcePath(bucket, key, 'object'), 'r');
     } catch (error) {

@@ -1,6 +1,5 @@
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DYNAMODB_HTTP, MAX_ATTEMPTS } from '../../runtime/adapters/aws-retry.js';
@@ -32,7 +31,19 @@ afterAll(async () => {
 });
 
 function candidate(event: string, path: string, body: Buffer): Candidate {
-  return { event, pipeline: 'a', path, kind: 'segment', number: 1, rendition: '{n}', etag: etagOf(body), size: body.length, contentType: 'video/mp4', defects: [], publishedAt: Date.now() };
+  return {
+    event,
+    pipeline: 'a',
+    path,
+    kind: 'segment',
+    number: 1,
+    rendition: '{n}',
+    etag: etagOf(body),
+    size: body.length,
+    contentType: 'video/mp4',
+    defects: [],
+    publishedAt: Date.now(),
+  };
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; error?: unknown }> {

@@ -33,9 +33,19 @@ beforeAll(async () => {
   peerClient = new S3Client({ region: PEER_REGION, endpoint: peerServer.endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
   await peerClient.send(new CreateBucketCommand({ Bucket: PEER_BUCKET }));
   // The wiring server.ts does, from the variable an operator sets.
-  const config = loadConfig({ ...local.originEnv('peer-endpoint-token-0123456789'), LIVE_ORIGIN_PEER_BUCKETS: `${PEER_REGION}=${PEER_BUCKET}@${peerServer.endpoint}` });
+  const config = loadConfig({
+    ...local.originEnv('peer-endpoint-token-0123456789'),
+    LIVE_ORIGIN_PEER_BUCKETS: `${PEER_REGION}=${PEER_BUCKET}@${peerServer.endpoint}`,
+  });
   stores = createAwsStores(
-    { bucket: local.bucket, tablePrefix: local.tablePrefix, region: local.region, peerBuckets: config.peerBuckets, peerEndpoints: config.peerEndpoints, memoryBytes: 1 << 24 },
+    {
+      bucket: local.bucket,
+      tablePrefix: local.tablePrefix,
+      region: local.region,
+      peerBuckets: config.peerBuckets,
+      peerEndpoints: config.peerEndpoints,
+      memoryBytes: 1 << 24,
+    },
     NO_OBSERVER,
   );
 });

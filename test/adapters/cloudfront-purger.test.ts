@@ -57,7 +57,9 @@ beforeAll(async () => {
       });
       const answer = answers.shift() ?? 201;
       if (answer === 'TooMany') {
-        response.writeHead(400, { 'content-type': 'text/xml' }).end(errorXml('TooManyInvalidationsInProgress', 'Your request contains too many invalidations.'));
+        response
+          .writeHead(400, { 'content-type': 'text/xml' })
+          .end(errorXml('TooManyInvalidationsInProgress', 'Your request contains too many invalidations.'));
         return;
       }
       if (answer !== 201) {

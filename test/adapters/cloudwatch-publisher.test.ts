@@ -1,5 +1,5 @@
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -168,7 +168,15 @@ describe('CloudWatchPublisher', () => {
   });
 
   it('publishes on its interval and flushes the last period on close', async () => {
-    const { cloudwatch } = publisher([{ ...zero, ingests: 1 }, { ...zero, ingests: 2 }, { ...zero, ingests: 3 }, { ...zero, ingests: 9 }], 50);
+    const { cloudwatch } = publisher(
+      [
+        { ...zero, ingests: 1 },
+        { ...zero, ingests: 2 },
+        { ...zero, ingests: 3 },
+        { ...zero, ingests: 9 },
+      ],
+      50,
+    );
     cloudwatch.start();
     await new Promise((resolve) => setTimeout(resolve, 130));
     const periodic = received.length;

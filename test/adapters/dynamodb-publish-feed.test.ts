@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsStores } from '../../runtime/adapters/aws-stores.js';
 import { DynamoDbMetadataStore } from '../../runtime/adapters/dynamodb-metadata-store.js';
-import { DynamoDbPublishFeed } from '../../runtime/adapters/dynamodb-publish-feed.js';
 import type { EventPoll, ObjectPoll, WatchedObjectSource } from '../../runtime/adapters/dynamodb-publish-feed.js';
+import { DynamoDbPublishFeed } from '../../runtime/adapters/dynamodb-publish-feed.js';
 import type { Candidate } from '../../runtime/domain/model.js';
 import type { PublishedObject } from '../../runtime/ports/publish-feed.js';
 import type { Stores } from '../../runtime/ports/stores.js';
@@ -92,7 +92,10 @@ describe('DynamoDbPublishFeed (polling logic)', () => {
     source.current.set('v/index.m3u8', [candidate('ev', 'v/index.m3u8', 'a', Date.now())]);
     source.publish('seg_1.m4s', []);
     await tick(40);
-    expect(source.polls.flat()).toEqual([{ event: 'ev', path: 'v/index.m3u8' }, { event: 'ev', path: 'v/index.m3u8' }]);
+    expect(source.polls.flat()).toEqual([
+      { event: 'ev', path: 'v/index.m3u8' },
+      { event: 'ev', path: 'v/index.m3u8' },
+    ]);
     expect(source.log).toEqual(['invalidate v/index.m3u8', 'release v/index.m3u8']);
     await feed.close();
   });
@@ -202,7 +205,9 @@ describe('DynamoDbPublishFeed across instances (dynalite)', () => {
       b.feed.unwatch({ event, path });
       expect((await b.metadata.getObject(event, path)).candidates).toHaveLength(1);
     }
-    console.log(`cross-instance release over ${rounds} publishes: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms`);
+    console.log(
+      `cross-instance release over ${rounds} publishes: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms`,
+    );
     expect(delays).toHaveLength(rounds);
     expect(observerB.releases).toHaveLength(rounds);
   });
@@ -211,10 +216,13 @@ describe('DynamoDbPublishFeed across instances (dynalite)', () => {
     const event = 'ev-many';
     const client = new DynamoDBClient({ region: local.region });
     const commands: string[] = [];
-    client.middlewareStack.add((next, context) => (args) => {
-      commands.push(context.commandName ?? '?');
-      return next(args);
-    }, { step: 'initialize' });
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        commands.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
     const metadata = new DynamoDbMetadataStore({ client, tablePrefix: local.tablePrefix, observer: new RecordingObserver() });
     let polls = 0;
     const source: WatchedObjectSource = {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, it, expect } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PurgeClient, type PurgeClientOptions } from '../../runtime/adapters/purge-client.js';
 
 type Outcome = 'ok' | 'retried' | 'failed' | 'dropped';

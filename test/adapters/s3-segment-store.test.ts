@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3SegmentStore } from '../../runtime/adapters/s3-segment-store.js';
 import type { BucketLocation } from '../../runtime/adapters/s3-segment-store.js';
+import { S3SegmentStore } from '../../runtime/adapters/s3-segment-store.js';
 import { etagOf } from '../contract/store-contract.js';
 import type { LocalAws } from '../support/local-aws.js';
 import { startLocalAws } from '../support/local-aws.js';

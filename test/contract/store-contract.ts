@@ -164,7 +164,9 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
       });
 
       it('replaces the whole config with putEventConfig, creating the event if needed', async () => {
-        expect(await stores.metadata.putEventConfig(event, { pipelines: ['b', 'a'], segmentDurationMs: 2_000, availabilityStartTime: 5_000 }, 1_000)).toBe(true);
+        expect(await stores.metadata.putEventConfig(event, { pipelines: ['b', 'a'], segmentDurationMs: 2_000, availabilityStartTime: 5_000 }, 1_000)).toBe(
+          true,
+        );
         expect((await stores.metadata.getEvent(event))?.config).toEqual({ pipelines: ['b', 'a'], segmentDurationMs: 2_000, availabilityStartTime: 5_000 });
         expect(await stores.metadata.putEventConfig(event, { windowSegments: 30 }, 2_000)).toBe(false);
         const state = await stores.metadata.getEvent(event);
@@ -264,7 +266,17 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
 
       it('round-trips candidates without a number (static and mutable objects)', async () => {
         await stores.metadata.ensureEvent(event, 1_000);
-        const init: Candidate = { event, pipeline: 'a', path: 'video/init.mp4', kind: 'static', etag: '"abc"', size: 0, contentType: 'video/mp4', defects: [], publishedAt: 5 };
+        const init: Candidate = {
+          event,
+          pipeline: 'a',
+          path: 'video/init.mp4',
+          kind: 'static',
+          etag: '"abc"',
+          size: 0,
+          contentType: 'video/mp4',
+          defects: [],
+          publishedAt: 5,
+        };
         await stores.metadata.putCandidate(init);
         expect((await stores.metadata.getObject(event, 'video/init.mp4')).candidates).toEqual([init]);
       });
@@ -384,9 +396,18 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
         // A publish as the ingest makes it: candidate, publish record, then the announce.
         const published = candidate(event, 'a', path, { publishedAt: Date.now() });
         await stores.metadata.putCandidate(published);
-        await stores.metadata.recordPublish(event, { pipeline: 'a', at: published.publishedAt, number: 100, rendition: 'video/720p/seg_{n}.m4s', defective: false });
+        await stores.metadata.recordPublish(event, {
+          pipeline: 'a',
+          at: published.publishedAt,
+          number: 100,
+          rendition: 'video/720p/seg_{n}.m4s',
+          defective: false,
+        });
         stores.feed.announce({ event, path });
-        const seen = await Promise.race([released, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), CROSS_INSTANCE_READ_MS + SLACK_MS))]);
+        const seen = await Promise.race([
+          released,
+          new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), CROSS_INSTANCE_READ_MS + SLACK_MS)),
+        ]);
         expect(seen).toEqual([published]);
         other.stores.feed.unwatch({ event, path });
       });
@@ -403,7 +424,10 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
           });
         });
         other.stores.feed.watch({ event, path: watched });
-        for (const [path, number] of [[unwatched, 202], [watched, 201]] as const) {
+        for (const [path, number] of [
+          [unwatched, 202],
+          [watched, 201],
+        ] as const) {
           await stores.metadata.putCandidate(candidate(event, 'a', path, { publishedAt: Date.now() }));
           await stores.metadata.recordPublish(event, { pipeline: 'a', at: Date.now(), number, rendition: 'video/seg_{n}.m4s', defective: false });
         }
@@ -419,8 +443,16 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
         const a = candidate(event, 'a', path);
         await stores.metadata.putCandidate(a);
         await stores.metadata.putEventConfig(event, { holdGraceMs: 250 }, 1_000);
-        const record = await eventually(() => other.stores.metadata.getObject(event, path), (r) => r.candidates.length === 1, CROSS_INSTANCE_READ_MS + SLACK_MS);
-        const state = await eventually(() => other.stores.metadata.getEvent(event), (s) => s?.config.holdGraceMs === 250, CROSS_INSTANCE_READ_MS + SLACK_MS);
+        const record = await eventually(
+          () => other.stores.metadata.getObject(event, path),
+          (r) => r.candidates.length === 1,
+          CROSS_INSTANCE_READ_MS + SLACK_MS,
+        );
+        const state = await eventually(
+          () => other.stores.metadata.getEvent(event),
+          (s) => s?.config.holdGraceMs === 250,
+          CROSS_INSTANCE_READ_MS + SLACK_MS,
+        );
         expect(record.candidates).toEqual([a]);
         expect(state?.config).toEqual({ holdGraceMs: 250 });
       });
@@ -441,7 +473,11 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
         await stores.metadata.swapPin(event, path, undefined, 'a');
         expect((await other.stores.metadata.getObject(event, path)).pinned).toBe('a');
         await stores.metadata.clearPins(event);
-        const record = await eventually(() => other.stores.metadata.getObject(event, path), (r) => r.pinned === undefined, CROSS_INSTANCE_READ_MS + SLACK_MS);
+        const record = await eventually(
+          () => other.stores.metadata.getObject(event, path),
+          (r) => r.pinned === undefined,
+          CROSS_INSTANCE_READ_MS + SLACK_MS,
+        );
         expect(record.pinned).toBeUndefined();
         expect(await other.stores.metadata.swapPin(event, path, undefined, 'b')).toBe('b');
       });

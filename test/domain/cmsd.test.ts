@@ -1,14 +1,6 @@
 import { decodeCmsdDynamic, decodeCmsdStatic } from '@svta/cml-cmsd';
 import { describe, expect, it } from 'vitest';
-import {
-  cmsdDynamic,
-  cmsdStatic,
-  DURESS_LINGER_MS,
-  DuressWindow,
-  nextObjectRequest,
-  objectType,
-  streamingFormat,
-} from '../../runtime/domain/cmsd.js';
+import { cmsdDynamic, cmsdStatic, DURESS_LINGER_MS, DuressWindow, nextObjectRequest, objectType, streamingFormat } from '../../runtime/domain/cmsd.js';
 import { parseObjectPath } from '../../runtime/domain/object-path.js';
 
 const o = (path: string) => parseObjectPath(path);
@@ -78,7 +70,7 @@ describe('cmsdStatic', () => {
 });
 
 describe('cmsdDynamic and duress', () => {
-  it('says du under this origin\'s name while shedding, nothing otherwise', () => {
+  it("says du under this origin's name while shedding, nothing otherwise", () => {
     expect(cmsdDynamic(false)).toBeUndefined();
     expect(decodeCmsdDynamic(cmsdDynamic(true)!)).toEqual([{ value: 'live-origin', params: { du: true } }]);
   });

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { judgeRange, noneMatch } from '../../runtime/domain/conditional.js';
 
 const ETAG = '"abc"';

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  allowedOrigin,
-  CORS_ALLOWED_REQUEST_HEADERS,
-  CORS_MAX_AGE_SECONDS,
-  corsPolicy,
-  corsResponseHeaders,
-  preflight,
-} from '../../runtime/domain/cors.js';
+import { allowedOrigin, CORS_ALLOWED_REQUEST_HEADERS, CORS_MAX_AGE_SECONDS, corsPolicy, corsResponseHeaders, preflight } from '../../runtime/domain/cors.js';
 
 const PAGE = 'https://player.example.com';
 const OTHER = 'https://evil.example.net';
@@ -57,7 +50,7 @@ describe('corsResponseHeaders', () => {
     }
   });
 
-  it('adds the response\'s own Live-Notify-* names', () => {
+  it("adds the response's own Live-Notify-* names", () => {
     const headers = corsResponseHeaders({ kind: 'any' }, PAGE, ['Live-Notify-Alert']);
     expect(headers['Access-Control-Expose-Headers']!.split(', ')).toContain('Live-Notify-Alert');
   });

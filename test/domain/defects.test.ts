@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isKnownDefect, KNOWN_DEFECTS, parseDefects } from '../../runtime/domain/defects.js';
 
 const badRequest = expect.objectContaining({ name: 'OriginError', code: 'bad_request' });

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_WINDOW_SEGMENTS, describeEventConfig, parseEventConfig } from '../../runtime/domain/event-config.js';
 
 const badRequest = expect.objectContaining({ name: 'OriginError', code: 'bad_request' });
@@ -87,9 +87,7 @@ describe('parseEventConfig', () => {
   });
 
   it('accepts 29 February in a leap year', () => {
-    expect(parseEventConfig({ segmentDurationMs: 2_000, availabilityStartTime: '2024-02-29T00:00:00Z' }).availabilityStartTime).toBe(
-      Date.UTC(2024, 1, 29),
-    );
+    expect(parseEventConfig({ segmentDurationMs: 2_000, availabilityStartTime: '2024-02-29T00:00:00Z' }).availabilityStartTime).toBe(Date.UTC(2024, 1, 29));
   });
 
   it('rejects an AST given as a number', () => {

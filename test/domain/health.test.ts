@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pipelineHealth, UNHEALTHY_AFTER_SEGMENTS } from '../../runtime/domain/health.js';
 import type { PipelineState } from '../../runtime/domain/model.js';
 import { timelineFor } from '../../runtime/domain/timing.js';

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_INVALIDATION_RANGE, parseInvalidation } from '../../runtime/domain/invalidation.js';
 
 const badRequest = expect.objectContaining({ name: 'OriginError', code: 'bad_request' });

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   MAX_NOTIFICATIONS_PER_EVENT,
   MAX_NOTIFY_VALUE_BYTES,

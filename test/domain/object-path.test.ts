@@ -1,12 +1,5 @@
-import { describe, it, expect } from 'vitest';
-import {
-  isPipelineId,
-  MAX_PATH_BYTES,
-  parseEventId,
-  parseObjectPath,
-  parsePipelineId,
-  renditionPath,
-} from '../../runtime/domain/object-path.js';
+import { describe, expect, it } from 'vitest';
+import { isPipelineId, MAX_PATH_BYTES, parseEventId, parseObjectPath, parsePipelineId, renditionPath } from '../../runtime/domain/object-path.js';
 
 const invalid = expect.objectContaining({ name: 'OriginError', code: 'invalid_identifier' });
 
@@ -179,13 +172,10 @@ describe('parseObjectPath: kinds and numbers', () => {
     });
   });
 
-  it.each(['index.m3u8', 'video/720p/index_000123.m3u8', 'manifest.mpd', 'live2.MPD'])(
-    'classifies %j as mutable, digits or not',
-    (path) => {
-      const parsed = parseObjectPath(path);
-      expect(parsed).toEqual({ path, kind: 'mutable' });
-    },
-  );
+  it.each(['index.m3u8', 'video/720p/index_000123.m3u8', 'manifest.mpd', 'live2.MPD'])('classifies %j as mutable, digits or not', (path) => {
+    const parsed = parseObjectPath(path);
+    expect(parsed).toEqual({ path, kind: 'mutable' });
+  });
 
   it('keeps a playlist mutable even with Live-Segment', () => {
     expect(parseObjectPath('index.m3u8', 3).kind).toBe('mutable');

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isAtLiveEdge, LIVE_EDGE_RESERVE, LIVE_EDGE_SEGMENTS, RateBudget } from '../../runtime/domain/rate-budget.js';
 
 /** Takes tokens until the first refusal; returns how many were granted. */

@@ -1,7 +1,7 @@
-import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import type { Candidate, Mask } from '../../runtime/domain/model.js';
-import { isMasked, pipelineOrder, selectCandidate, servedChanged, type Selection } from '../../runtime/domain/selection.js';
+import { isMasked, pipelineOrder, type Selection, selectCandidate, servedChanged } from '../../runtime/domain/selection.js';
 
 function candidate(pipeline: string, defects: string[] = [], overrides: Partial<Candidate> = {}): Candidate {
   return {
@@ -79,7 +79,12 @@ describe('isMasked', () => {
   });
 
   it('masks when any one mask matches', () => {
-    expect(isMasked(seg, [{ from: 0, to: 1, createdAt: 0 }, { paths: [seg.path], createdAt: 0 }])).toBe(true);
+    expect(
+      isMasked(seg, [
+        { from: 0, to: 1, createdAt: 0 },
+        { paths: [seg.path], createdAt: 0 },
+      ]),
+    ).toBe(true);
   });
 });
 
@@ -242,7 +247,10 @@ describe('servedChanged', () => {
 describe('selectCandidate over any input (fast-check)', () => {
   /** The rule as written before the allocation-free version: pipelineOrder, then the first of each. */
   function reference(input: Parameters<typeof selectCandidate>[0]): Candidate[] {
-    const order = pipelineOrder(input.order, input.candidates.map((c) => c.pipeline));
+    const order = pipelineOrder(
+      input.order,
+      input.candidates.map((c) => c.pipeline),
+    );
     const byPipeline = new Map(input.candidates.map((c) => [c.pipeline, c]));
     return order.map((p) => byPipeline.get(p)).filter((c): c is Candidate => c !== undefined && !isMasked(c, input.masks));
   }
@@ -252,7 +260,9 @@ describe('selectCandidate over any input (fast-check)', () => {
     const input = fc.record({
       candidates: fc.array(fc.record({ pipeline, defects: fc.subarray(['short', 'tfdt']), number: fc.integer({ min: 8, max: 12 }) }), { maxLength: 6 }),
       order: fc.option(fc.array(pipeline, { maxLength: 4 }), { nil: undefined }),
-      masks: fc.array(fc.record({ pipeline: fc.option(pipeline, { nil: undefined }), from: fc.constant(9), to: fc.constant(10), createdAt: fc.constant(0) }), { maxLength: 2 }),
+      masks: fc.array(fc.record({ pipeline: fc.option(pipeline, { nil: undefined }), from: fc.constant(9), to: fc.constant(10), createdAt: fc.constant(0) }), {
+        maxLength: 2,
+      }),
       pinned: fc.option(pipeline, { nil: undefined }),
     });
     fc.assert(
@@ -270,7 +280,8 @@ describe('selectCandidate over any input (fast-check)', () => {
         const pinned = usable.find((c) => c.pipeline === drawn.pinned);
         const expected = pinned && (pinned.defects.length === 0 || !firstClean) ? pinned : (firstClean ?? usable[0]);
         expect(selection.chosen).toBe(expected);
-        if (selection.chosen!.defects.length > 0) expect(selection.defectPairs).toEqual(usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`)));
+        if (selection.chosen!.defects.length > 0)
+          expect(selection.defectPairs).toEqual(usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`)));
       }),
       { numRuns: 2000 },
     );

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RenditionState } from '../../runtime/domain/model.js';
-import { dueMs, inferDurationMs, judgeMissing, timelineFor, type Timeline } from '../../runtime/domain/timing.js';
+import { dueMs, inferDurationMs, judgeMissing, type Timeline, timelineFor } from '../../runtime/domain/timing.js';
 
 const AST = Date.UTC(2024, 0, 1, 12, 0, 0);
 const D = 2_000;
@@ -42,7 +42,11 @@ describe('timelineFor: template', () => {
   });
 
   it('prefers the template over an observed cadence', () => {
-    const observed = rendition([[1, 10_000], [2, 13_000], [3, 16_000]]);
+    const observed = rendition([
+      [1, 10_000],
+      [2, 13_000],
+      [3, 16_000],
+    ]);
     expect(timelineFor({ availabilityStartTime: AST, segmentDurationMs: D }, observed)?.source).toBe('template');
   });
 });
@@ -57,56 +61,136 @@ describe('timelineFor: cadence', () => {
   });
 
   it('infers a timeline anchored at the newest segment', () => {
-    const timeline = timelineFor({}, rendition([[7, 100_000], [8, 102_000], [9, 104_000]]));
+    const timeline = timelineFor(
+      {},
+      rendition([
+        [7, 100_000],
+        [8, 102_000],
+        [9, 104_000],
+      ]),
+    );
     expect(timeline).toEqual({ anchorMs: 104_000, anchorNumber: 9, durationMs: 2_000, holdGraceMs: 2_000, source: 'cadence' });
   });
 
   it('makes the next segment due one D after the newest publish', () => {
-    const timeline = timelineFor({}, rendition([[7, 100_000], [8, 102_000], [9, 104_000]]))!;
+    const timeline = timelineFor(
+      {},
+      rendition([
+        [7, 100_000],
+        [8, 102_000],
+        [9, 104_000],
+      ]),
+    )!;
     expect(dueMs(timeline, 10)).toBe(106_000);
   });
 
   it('applies a configured hold grace to an inferred timeline', () => {
-    const timeline = timelineFor({ holdGraceMs: 300 }, rendition([[1, 0], [2, 2_000], [3, 4_000]]));
+    const timeline = timelineFor(
+      { holdGraceMs: 300 },
+      rendition([
+        [1, 0],
+        [2, 2_000],
+        [3, 4_000],
+      ]),
+    );
     expect(timeline?.holdGraceMs).toBe(300);
   });
 
   it('returns no timeline with only two consecutive publishes', () => {
-    expect(timelineFor({}, rendition([[1, 0], [2, 2_000]]))).toBeUndefined();
+    expect(
+      timelineFor(
+        {},
+        rendition([
+          [1, 0],
+          [2, 2_000],
+        ]),
+      ),
+    ).toBeUndefined();
   });
 });
 
 describe('inferDurationMs', () => {
   it('needs three consecutive publishes (two intervals)', () => {
-    expect(inferDurationMs([[1, 0], [2, 2_000]])).toBeUndefined();
+    expect(
+      inferDurationMs([
+        [1, 0],
+        [2, 2_000],
+      ]),
+    ).toBeUndefined();
   });
 
   it('infers D from three consecutive publishes', () => {
-    expect(inferDurationMs([[1, 0], [2, 2_000], [3, 4_000]])).toBe(2_000);
+    expect(
+      inferDurationMs([
+        [1, 0],
+        [2, 2_000],
+        [3, 4_000],
+      ]),
+    ).toBe(2_000);
   });
 
   it('takes the median, so one outlier does not move it', () => {
-    expect(inferDurationMs([[1, 0], [2, 2_000], [3, 4_000], [4, 30_000]])).toBe(2_000);
+    expect(
+      inferDurationMs([
+        [1, 0],
+        [2, 2_000],
+        [3, 4_000],
+        [4, 30_000],
+      ]),
+    ).toBe(2_000);
   });
 
   it('averages the two middle intervals of an even count', () => {
-    expect(inferDurationMs([[1, 0], [2, 1_000], [3, 3_000], [4, 6_000], [5, 10_000]])).toBe(2_500);
+    expect(
+      inferDurationMs([
+        [1, 0],
+        [2, 1_000],
+        [3, 3_000],
+        [4, 6_000],
+        [5, 10_000],
+      ]),
+    ).toBe(2_500);
   });
 
   it('rounds the averaged median to whole ms', () => {
-    expect(inferDurationMs([[1, 0], [2, 1_000], [3, 2_001]])).toBe(1_001);
+    expect(
+      inferDurationMs([
+        [1, 0],
+        [2, 1_000],
+        [3, 2_001],
+      ]),
+    ).toBe(1_001);
   });
 
   it('ignores intervals between non-consecutive numbers', () => {
-    expect(inferDurationMs([[1, 0], [3, 4_000], [5, 8_000]])).toBeUndefined();
+    expect(
+      inferDurationMs([
+        [1, 0],
+        [3, 4_000],
+        [5, 8_000],
+      ]),
+    ).toBeUndefined();
   });
 
   it('uses only consecutive pairs across a gap', () => {
-    expect(inferDurationMs([[1, 0], [2, 2_000], [10, 100_000], [11, 102_000]])).toBe(2_000);
+    expect(
+      inferDurationMs([
+        [1, 0],
+        [2, 2_000],
+        [10, 100_000],
+        [11, 102_000],
+      ]),
+    ).toBe(2_000);
   });
 
   it('ignores a pair published out of order', () => {
-    expect(inferDurationMs([[1, 5_000], [2, 4_000], [3, 6_000]])).toBeUndefined();
+    expect(
+      inferDurationMs([
+        [1, 5_000],
+        [2, 4_000],
+        [3, 6_000],
+      ]),
+    ).toBeUndefined();
   });
 });
 

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cacheControl, servedTtlMs, TTL_DEFAULTS, ttlHeaders } from '../../runtime/domain/ttl.js';
 
 describe('servedTtlMs', () => {

@@ -216,9 +216,7 @@ describe('store outages in the middle of publishing', () => {
       // an outage may still meet it: the margins are the same on both sides. Beside other
       // suites a publish took over 500 ms, so `npm test` runs this file alone (`npm run test:solo`).
       const clear = (p: { sentAt: number }) =>
-        p.sentAt < outages.s3.from - 300 ||
-        (p.sentAt > outages.s3.to + 300 && p.sentAt < outages.dynamoDb.from - 300) ||
-        p.sentAt > outages.dynamoDb.to + 300;
+        p.sentAt < outages.s3.from - 300 || (p.sentAt > outages.s3.to + 300 && p.sentAt < outages.dynamoDb.from - 300) || p.sentAt > outages.dynamoDb.to + 300;
       /**
        * A write sent just before a store stops can land there while its answer is lost: the
        * origin cannot tell that from a failed write, so it answers 503 and the packager retries
@@ -263,7 +261,9 @@ describe('store outages in the middle of publishing', () => {
         if (p.outcome === 'unknown' && fromA.status === 200) unknownServed++;
         if (p.outcome === 'refused' && fromA.status === 200) refusedLanded++;
       }
-      console.log(`after recovery: ${acked.length} acked segments served with their bytes by both instances, ${refused.length - refusedLanded} refused ones not served (${refusedLanded} sent as a store stopped had landed, with their bytes), ${unknownServed} of ${unknown.length} unanswered ones committed`);
+      console.log(
+        `after recovery: ${acked.length} acked segments served with their bytes by both instances, ${refused.length - refusedLanded} refused ones not served (${refusedLanded} sent as a store stopped had landed, with their bytes), ${unknownServed} of ${unknown.length} unanswered ones committed`,
+      );
     } finally {
       // Whatever failed, leave nothing running: the stores are back and the watcher stopped.
       watching = false;

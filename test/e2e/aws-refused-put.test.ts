@@ -33,7 +33,11 @@ it('leaves nothing of a PUT visible when its notification write fails (503 with 
   try {
     const auth = { authorization: 'Bearer repro-token-0123456789' };
     expect((await fetch(`${origin.url}/ingest/ev/a/init.mp4`, { method: 'PUT', headers: auth, body: 'init' })).status).toBe(201);
-    const put = await fetch(`${origin.url}/ingest/ev/a/v/seg_1.m4s`, { method: 'PUT', headers: { ...auth, 'live-notify-alert': 'x' }, body: 'not acknowledged' });
+    const put = await fetch(`${origin.url}/ingest/ev/a/v/seg_1.m4s`, {
+      method: 'PUT',
+      headers: { ...auth, 'live-notify-alert': 'x' },
+      body: 'not acknowledged',
+    });
     const get = await fetch(`${origin.url}/live/ev/v/seg_1.m4s`);
     expect(put.status).toBe(503);
     expect(put.headers.get('retry-after')).toBe('1');

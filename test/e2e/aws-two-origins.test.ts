@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { percentile } from '../adapters/recording-observer.js';
 import type { LocalAws } from '../support/local-aws.js';
 import { startLocalAws } from '../support/local-aws.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { startServerProcess } from '../support/server-process.js';
-import { percentile } from '../adapters/recording-observer.js';
 
 /**
  * Two origin processes in aws mode over the same local S3 and DynamoDB, as two instances
@@ -35,7 +35,12 @@ async function liveEvent(event: string): Promise<void> {
   const response = await fetch(`${a.url}/admin/events/${event}`, {
     method: 'PUT',
     headers: { ...AUTH, 'content-type': 'application/json' },
-    body: JSON.stringify({ pipelines: ['a', 'b'], segmentDurationMs: SEGMENT_MS, availabilityStartTime: new Date(Date.now() - 1_000).toISOString(), startNumber: 0 }),
+    body: JSON.stringify({
+      pipelines: ['a', 'b'],
+      segmentDurationMs: SEGMENT_MS,
+      availabilityStartTime: new Date(Date.now() - 1_000).toISOString(),
+      startNumber: 0,
+    }),
   });
   expect(response.status).toBeLessThan(300);
 }
@@ -53,9 +58,18 @@ function md5Etag(body: Buffer): string {
 }
 
 /** One delivery GET: status, the chosen pipeline and entity tag, and the bytes. */
-async function deliver(origin: ServerProcess, event: string, path: string): Promise<{ status: number; pipeline: string | null; etag: string | null; body: Buffer }> {
+async function deliver(
+  origin: ServerProcess,
+  event: string,
+  path: string,
+): Promise<{ status: number; pipeline: string | null; etag: string | null; body: Buffer }> {
   const response = await fetch(`${origin.url}/live/${event}/${path}`);
-  return { status: response.status, pipeline: response.headers.get('live-pipeline'), etag: response.headers.get('etag'), body: Buffer.from(await response.arrayBuffer()) };
+  return {
+    status: response.status,
+    pipeline: response.headers.get('live-pipeline'),
+    etag: response.headers.get('etag'),
+    body: Buffer.from(await response.arrayBuffer()),
+  };
 }
 
 describe('two origin processes on one AWS store', () => {
@@ -66,7 +80,11 @@ describe('two origin processes on one AWS store', () => {
       const event = `e2e-hold-${i}`;
       await liveEvent(event);
       const body = Buffer.from(`segment 0 of ${event}`);
-      const held = fetch(`${b.url}/live/${event}/video/seg_0.m4s`).then(async (response) => ({ response, at: Date.now(), bytes: Buffer.from(await response.arrayBuffer()) }));
+      const held = fetch(`${b.url}/live/${event}/video/seg_0.m4s`).then(async (response) => ({
+        response,
+        at: Date.now(),
+        bytes: Buffer.from(await response.arrayBuffer()),
+      }));
       // Let the request reach the hold before publishing, at a random phase of the poll.
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 50));
       const put = await ingest(a, event, 'video/seg_0.m4s', body);

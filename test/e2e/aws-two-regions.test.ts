@@ -82,7 +82,12 @@ async function futureEvent(origin: ServerProcess, event: string): Promise<void> 
   const response = await fetch(`${origin.url}/admin/events/${event}`, {
     method: 'PUT',
     headers: { ...AUTH, 'content-type': 'application/json' },
-    body: JSON.stringify({ pipelines: ['a', 'b'], segmentDurationMs: 2_000, availabilityStartTime: new Date(Date.now() + 3_600_000).toISOString(), startNumber: 0 }),
+    body: JSON.stringify({
+      pipelines: ['a', 'b'],
+      segmentDurationMs: 2_000,
+      availabilityStartTime: new Date(Date.now() + 3_600_000).toISOString(),
+      startNumber: 0,
+    }),
   });
   expect(response.status).toBeLessThan(300);
 }
@@ -94,9 +99,18 @@ async function publish(origin: ServerProcess, event: string, path: string, body:
   return { status: response.status, ackAt };
 }
 
-async function deliver(origin: ServerProcess, event: string, path: string): Promise<{ status: number; etag: string | null; pipeline: string | null; body: Buffer }> {
+async function deliver(
+  origin: ServerProcess,
+  event: string,
+  path: string,
+): Promise<{ status: number; etag: string | null; pipeline: string | null; body: Buffer }> {
   const response = await fetch(`${origin.url}/live/${event}/${path}`);
-  return { status: response.status, etag: response.headers.get('etag'), pipeline: response.headers.get('live-pipeline'), body: Buffer.from(await response.arrayBuffer()) };
+  return {
+    status: response.status,
+    etag: response.headers.get('etag'),
+    pipeline: response.headers.get('live-pipeline'),
+    body: Buffer.from(await response.arrayBuffer()),
+  };
 }
 
 /** GETs every 20 ms until 200 (or until `giveUpMs`); the time of the 200 and what it carried. */
@@ -124,7 +138,7 @@ async function inRegion2Bucket(event: string, path: string): Promise<{ body: Buf
 }
 
 describe('two regions as one origin (peer bucket copies)', () => {
-  it('serves a segment acknowledged in region 1 from region 2\'s own bucket within 1 s', async () => {
+  it("serves a segment acknowledged in region 1 from region 2's own bucket within 1 s", async () => {
     const event = 'e2e-regions';
     await futureEvent(region1, event);
     const delays: number[] = [];
@@ -159,7 +173,7 @@ describe('two regions as one origin (peer bucket copies)', () => {
     for (const delay of delays) expect(delay).toBeLessThan(READ_BOUND_MS);
   }, 30_000);
 
-  it('copies the other way too: a segment acknowledged in region 2 lands in region 1\'s bucket', async () => {
+  it("copies the other way too: a segment acknowledged in region 2 lands in region 1's bucket", async () => {
     const event = 'e2e-regions-back';
     await futureEvent(region2, event);
     const path = 'video/seg_1.m4s';
@@ -185,7 +199,7 @@ describe('two regions as one origin (peer bucket copies)', () => {
   }, 15_000);
 
   // Last: it kills region 1.
-  it('keeps serving a segment in region 2 after region 1\'s origin is killed right after the ack', async () => {
+  it("keeps serving a segment in region 2 after region 1's origin is killed right after the ack", async () => {
     const event = 'e2e-regions-failover';
     await futureEvent(region1, event);
     const path = 'video/seg_3.m4s';

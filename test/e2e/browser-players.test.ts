@@ -115,7 +115,13 @@ run('browser players through Varnish across a defect, a dead pipeline and a dead
   });
 
   function startPackager(kind: Kind, pipeline: string): void {
-    const options = { ingestBase: `${proxy.url}/ingest/${EVENTS[kind]}/${pipeline}`, token: TOKEN, seconds: PACKAGER_SECONDS, segmentSeconds: SEGMENT_SECONDS, fps: FPS };
+    const options = {
+      ingestBase: `${proxy.url}/ingest/${EVENTS[kind]}/${pipeline}`,
+      token: TOKEN,
+      seconds: PACKAGER_SECONDS,
+      segmentSeconds: SEGMENT_SECONDS,
+      fps: FPS,
+    };
     const child = kind === 'hls' ? startHlsPackager(options) : startDashPackager(options);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -154,7 +160,10 @@ run('browser players through Varnish across a defect, a dead pipeline and a dead
       const now = Date.now();
       if (last.some((status) => status !== 200)) steadySince = now;
       else if (now - steadySince >= steadyMs) return;
-      if (now > until) throw new Error(`regions not steadily ready in ${timeoutMs} ms: /readyz ${last.slice(0, 2).join(', ')}, playlists via Varnish ${last.slice(2).join(', ')}`);
+      if (now > until)
+        throw new Error(
+          `regions not steadily ready in ${timeoutMs} ms: /readyz ${last.slice(0, 2).join(', ')}, playlists via Varnish ${last.slice(2).join(', ')}`,
+        );
       await sleep(250);
     }
   }
@@ -170,7 +179,12 @@ run('browser players through Varnish across a defect, a dead pipeline and a dead
     for (let n = 0; Date.now() < until; n++) {
       const response = await fetch(`${edge.url}/live/${EVENTS.hls}/probe/${letters(n)}`);
       await response.arrayBuffer();
-      const answer = { status: response.status, backend: response.headers.get('x-edge-backend'), retried: response.headers.has('x-edge-retries'), at: Date.now() };
+      const answer = {
+        status: response.status,
+        backend: response.headers.get('x-edge-backend'),
+        retried: response.headers.has('x-edge-retries'),
+        at: Date.now(),
+      };
       answers.push(answer);
       const killed = killedAt();
       if (killed !== undefined && answer.at > killed && answer.backend === 'region2' && !answer.retried) break;
@@ -204,9 +218,7 @@ run('browser players through Varnish across a defect, a dead pipeline and a dead
     }
     try {
       await Promise.all(
-        (['hls', 'dash'] as const).map((kind) =>
-          players[kind].waitForFunction('window.playerReport.playingAt !== null', undefined, { timeout: 30_000 }),
-        ),
+        (['hls', 'dash'] as const).map((kind) => players[kind].waitForFunction('window.playerReport.playingAt !== null', undefined, { timeout: 30_000 })),
       );
     } catch (error) {
       for (const kind of ['hls', 'dash'] as const) {
@@ -215,7 +227,10 @@ run('browser players through Varnish across a defect, a dead pipeline and a dead
       }
       // What the origins said: their warnings and errors, and any 5xx they answered.
       origins.forEach((origin, index) => {
-        const lines = origin.output().split('\n').filter((line) => /"level":(40|50|60)|"statusCode":5\d\d/.test(line));
+        const lines = origin
+          .output()
+          .split('\n')
+          .filter((line) => /"level":(40|50|60)|"statusCode":5\d\d/.test(line));
         console.log(`region ${index + 1} origin, last of ${lines.length} warnings, errors and 5xx:\n${lines.slice(-15).join('\n')}`);
       });
       throw error;

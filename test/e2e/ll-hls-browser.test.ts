@@ -84,10 +84,11 @@ async function startPageServer(edgeUrl: string): Promise<{ url: string; close():
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -144,7 +145,9 @@ run('LL-HLS in a real browser: hls.js (lowLatencyMode) in Chromium through Varni
 
     const tab = await browser.newPage();
     await tab.goto(page.url);
-    await tab.waitForFunction(() => (globalThis as unknown as { samples: Sample[] }).samples.some((s) => s.playing && s.time > 0.5), undefined, { timeout: 15_000 });
+    await tab.waitForFunction(() => (globalThis as unknown as { samples: Sample[] }).samples.some((s) => s.playing && s.time > 0.5), undefined, {
+      timeout: 15_000,
+    });
     const playingSince = Date.now();
     await new Promise((resolve) => setTimeout(resolve, KILL_AFTER_MS));
     const killedAt = Date.now();

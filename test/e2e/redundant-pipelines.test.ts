@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpegInstalled, play, startPackager } from '../support/ffmpeg.js';
 import type { TestOrigin } from '../support/origin.js';
 import { startOrigin, TOKEN } from '../support/origin.js';
-import { ffmpegInstalled, play, startPackager } from '../support/ffmpeg.js';
 
 // CI installs ffmpeg (.ci/run) and must run this; elsewhere it is skipped, never faked.
 const run = process.env.CI === 'true' || ffmpegInstalled() ? describe : describe.skip;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORS_EXPOSED_HEADERS, corsExposeHeaders, corsPolicy } from '../../runtime/domain/cors.js';
 import type { TestOrigin } from '../support/origin.js';
 import { put, startOrigin } from '../support/origin.js';
 import type { Varnish } from '../support/varnish.js';
-import { CORS_EXPOSED_HEADERS, corsExposeHeaders, corsPolicy } from '../../runtime/domain/cors.js';
 import { freePort, startTwoRegionVarnish, startVarnish, varnishInstalled } from '../support/varnish.js';
 
 // CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.

@@ -10,7 +10,14 @@ afterAll(async () => origin.close());
 
 describe('event config', () => {
   it('creates an event with 201, replaces it with 200, and shows it', async () => {
-    const config = { pipelines: ['b', 'a'], segmentDurationMs: 2000, availabilityStartTime: '2026-11-25T10:00:00.000Z', startNumber: 5, holdGraceMs: 500, windowSegments: 60 };
+    const config = {
+      pipelines: ['b', 'a'],
+      segmentDurationMs: 2000,
+      availabilityStartTime: '2026-11-25T10:00:00.000Z',
+      startNumber: 5,
+      holdGraceMs: 500,
+      windowSegments: 60,
+    };
     expect((await configure(origin, 'ad-1', config)).status).toBe(201);
     expect((await configure(origin, 'ad-1', config)).status).toBe(200);
     const status = await (await fetch(`${origin.url}/admin/events/ad-1`, { headers: AUTH })).json();
@@ -30,7 +37,13 @@ describe('event config', () => {
   });
 
   it('rejects unknown fields, bad types and a half template with 400', async () => {
-    for (const body of [{ bogus: 1 }, { segmentDurationMs: -1 }, { pipelines: ['A'] }, { segmentDurationMs: 2000 }, { availabilityStartTime: 'yesterday', segmentDurationMs: 2000 }]) {
+    for (const body of [
+      { bogus: 1 },
+      { segmentDurationMs: -1 },
+      { pipelines: ['A'] },
+      { segmentDurationMs: 2000 },
+      { availabilityStartTime: 'yesterday', segmentDurationMs: 2000 },
+    ]) {
       const res = await configure(origin, 'ad-3', body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect((await res.json()).error).toBe('bad_request');

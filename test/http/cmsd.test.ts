@@ -69,7 +69,7 @@ describe('CMSD-Static on every kind of delivery response', () => {
     expect(staticOf(await live(origin, 'cm-3/audio/seg_10.m4s')).ht).toBeUndefined();
   });
 
-  it('404 for a segment not yet due: when the origin will answer for it (the end of the 404\'s lifetime)', async () => {
+  it("404 for a segment not yet due: when the origin will answer for it (the end of the 404's lifetime)", async () => {
     await liveEvent(origin, 'cm-4', 10);
     const before = Date.now();
     const res = await live(origin, 'cm-4/v/seg_20.m4s');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corsPolicy } from '../../runtime/domain/cors.js';
 import { ConfigError, loadConfig } from '../../runtime/config.js';
+import { corsPolicy } from '../../runtime/domain/cors.js';
 import type { TestOrigin } from '../support/origin.js';
 import { AUTH, configure, put, startOrigin } from '../support/origin.js';
 

@@ -5,7 +5,12 @@ import type { TestOrigin } from '../support/origin.js';
 import { AUTH, startOrigin } from '../support/origin.js';
 
 /** A PUT written in pieces, with a pause between them, so the body reaches the origin as several chunks. */
-function putInPieces(origin: TestOrigin, path: string, pieces: readonly Buffer[], headers: http.OutgoingHttpHeaders): Promise<{ status: number; etag?: string }> {
+function putInPieces(
+  origin: TestOrigin,
+  path: string,
+  pieces: readonly Buffer[],
+  headers: http.OutgoingHttpHeaders,
+): Promise<{ status: number; etag?: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(`${origin.url}${path}`, { method: 'PUT', headers: { ...AUTH, ...headers } }, (res) => {
       res.resume();

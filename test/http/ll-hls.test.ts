@@ -105,7 +105,6 @@ describe('playlists follow the advancing pipeline', () => {
   });
 });
 
-
 /** An LL-HLS media playlist whose last whole segment is `lastMsn` with `trailing` parts of the next. */
 function llPlaylist(lastMsn: number, trailing: number, options: { target?: number; from?: string; block?: boolean; ended?: boolean } = {}): string {
   const { target = 1, from = '', block = true, ended = false } = options;
@@ -116,7 +115,7 @@ function llPlaylist(lastMsn: number, trailing: number, options: { target?: numbe
   for (let k = 0; k < trailing; k++) lines.push(`#EXT-X-PART:DURATION=0.25,URI="filePart${lastMsn + 1}.${k}.mp4"`);
   lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="filePart${lastMsn + 1}.${trailing}.mp4"`);
   if (ended) lines.push('#EXT-X-ENDLIST');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 const M3U8 = { 'content-type': 'application/vnd.apple.mpegurl' };
@@ -173,7 +172,7 @@ describe('blocking playlist reload', () => {
     expect(await res.text()).toContain('fileSequence273.mp4');
   });
 
-  it('waits for the served pipeline\'s playlist, not for another pipeline that got there first', async () => {
+  it("waits for the served pipeline's playlist, not for another pipeline that got there first", async () => {
     await liveEvent('br-4', 10, { pipelines: ['a', 'b'] });
     for (const p of ['a', 'b']) await put(origin, 'br-4', p, 'v/index.m3u8', llPlaylist(272, 2, { from: p }), M3U8);
     expect((await live('br-4/v/index.m3u8')).headers.get('live-pipeline')).toBe('a');
@@ -273,7 +272,12 @@ describe('blocking playlist reload', () => {
 describe('a blocking reload follows the pipeline that advances when the served playlist stalls', () => {
   it('answers from the other pipeline two part targets after the served playlist stopped changing', async () => {
     // Segments of 4 s: the one-segment-duration rule alone would wait 4 s.
-    await configure(origin, 'st-1', { pipelines: ['a', 'b'], segmentDurationMs: 4000, availabilityStartTime: new Date(Date.now() - 40_000).toISOString(), startNumber: 1 });
+    await configure(origin, 'st-1', {
+      pipelines: ['a', 'b'],
+      segmentDurationMs: 4000,
+      availabilityStartTime: new Date(Date.now() - 40_000).toISOString(),
+      startNumber: 1,
+    });
     for (const p of ['a', 'b']) await put(origin, 'st-1', p, 'v/index.m3u8', llPlaylist(272, 1, { target: 4, from: p }), M3U8);
     const started = Date.now();
     const pending = live('st-1/v/index.m3u8?_HLS_msn=273&_HLS_part=3');
@@ -326,7 +330,7 @@ describe('held requests count against the hold limit', () => {
 });
 
 describe('LL-HLS part timing and lifetime', () => {
-  it('holds the hinted first part of the segment after the next one, before that segment\'s own window', async () => {
+  it("holds the hinted first part of the segment after the next one, before that segment's own window", async () => {
     await liveEvent('pt-1', 10);
     // Segment 11 is not in its hold window yet (a whole segment would get 404), but its parts are.
     const whole = await live('pt-1/v/fileSequence11.mp4');

@@ -82,9 +82,12 @@ describe('invalidations', () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ purged: 4 });
     await eventually(() =>
-      expect(edgeA.received.map((r) => r.url).sort()).toEqual(
-        ['/live/pg-5/1080p/seg_002.m4s', '/live/pg-5/1080p/seg_003.m4s', '/live/pg-5/720p/seg_002.m4s', '/live/pg-5/720p/seg_003.m4s'],
-      ),
+      expect(edgeA.received.map((r) => r.url).sort()).toEqual([
+        '/live/pg-5/1080p/seg_002.m4s',
+        '/live/pg-5/1080p/seg_003.m4s',
+        '/live/pg-5/720p/seg_002.m4s',
+        '/live/pg-5/720p/seg_003.m4s',
+      ]),
     );
     expect((await fetch(`${origin.url}/live/pg-5/720p/seg_002.m4s`)).status).toBe(410);
     expect((await fetch(`${origin.url}/live/pg-5/720p/seg_001.m4s`)).status).toBe(200);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Readiness, READINESS_BUDGET_MS, READINESS_PROBE_MS } from '../../runtime/http/readiness.js';
+import { READINESS_BUDGET_MS, READINESS_PROBE_MS, Readiness } from '../../runtime/http/readiness.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -101,7 +101,11 @@ describe('GET /status.json', () => {
   it('lists recent purges, newest first', async () => {
     await put(origin, 'st-purge', 'a', 'v/seg_1.m4s', 'x');
     const invalidate = (body: unknown) =>
-      fetch(`${origin.url}/admin/events/st-purge/invalidations`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${origin.url}/admin/events/st-purge/invalidations`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect((await invalidate({ from: 1, to: 1 })).status).toBe(202);
     expect((await invalidate({ all: true })).status).toBe(202);
     const purges = (await status()).body.purges.filter((p: { event: string }) => p.event === 'st-purge');

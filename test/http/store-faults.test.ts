@@ -15,7 +15,10 @@ function switchableStores(): { stores: Stores; setDown(down: boolean): void } {
     if (down) throw new Error('store down');
   };
   const metadata = Object.create(inner.metadata) as Stores['metadata'];
-  metadata.putCandidate = async (c) => (fail(), inner.metadata.putCandidate(c));
+  metadata.putCandidate = async (c) => {
+    fail();
+    return inner.metadata.putCandidate(c);
+  };
   metadata.ping = async () => fail();
   const segments = Object.create(inner.segments) as Stores['segments'];
   segments.ping = async () => fail();

@@ -81,7 +81,7 @@ describe('template timing', () => {
 describe('cadence timing (no template)', () => {
   it('infers D from publishes and holds the next segment', async () => {
     for (let n = 1; n <= 4; n++) {
-      await put(origin, 'tm-6', 'a', 'v/seg_' + n + '.m4s', 'x' + n);
+      await put(origin, 'tm-6', 'a', `v/seg_${n}.m4s`, `x${n}`);
       if (n < 4) await new Promise((resolve) => setTimeout(resolve, 150));
     }
     const pending = fetch(`${origin.url}/live/tm-6/v/seg_5.m4s`);

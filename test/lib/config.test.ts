@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_DEFAULTS, ConfigError, parseConfig, parseList, readContext, type RawContext } from '../../lib/config.js';
+import { CONFIG_DEFAULTS, ConfigError, parseConfig, parseList, type RawContext, readContext } from '../../lib/config.js';
 
 function problemsOf(raw: RawContext): string {
   try {

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addLiveOriginStacks } from '../../lib/live-origin-app.js';
 import { FAILOVER_DEFAULTS, failoverTimeline, timelineMarkdown } from '../../lib/failover-timeline.js';
+import { addLiveOriginStacks } from '../../lib/live-origin-app.js';
 import { FIXTURE_ENTRY, newApp, REPO_ROOT, resourcesOf, template, twoRegionConfig } from './helpers.js';
 
 const stacks = addLiveOriginStacks(newApp(), twoRegionConfig(), { runtimeEntry: FIXTURE_ENTRY });

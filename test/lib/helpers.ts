@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Template } from 'aws-cdk-lib/assertions';
-import { parseConfig, type LiveOriginConfig, type RawContext } from '../../lib/config.js';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { IConstruct } from 'constructs';
+import { type LiveOriginConfig, parseConfig, type RawContext } from '../../lib/config.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

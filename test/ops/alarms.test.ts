@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALARM_NAME_SUFFIXES, FAILOVER_ALARM_KEYS } from '../../lib/naming.js';
-import { DASHBOARD_FILE, RULES_FILE, dashboardPanels, parseRules, readText } from './ops-files.js';
+import { DASHBOARD_FILE, dashboardPanels, parseRules, RULES_FILE, readText } from './ops-files.js';
 
 const ALARMS_FILE = 'docs/ops/alarms.md';
 const page = readText(ALARMS_FILE);

@@ -39,7 +39,8 @@ const unquote = (value: string): string => {
 /** Every recording and alerting rule of a rule file, in order. */
 export function parseRules(text: string): Rule[] {
   const lines = text.split('\n');
-  const rules: { kind: 'record' | 'alert'; name: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }[] = [];
+  const rules: { kind: 'record' | 'alert'; name: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }[] =
+    [];
   let current: (typeof rules)[number] | undefined;
   let section: 'labels' | 'annotations' | undefined;
   let sectionIndent = 0;

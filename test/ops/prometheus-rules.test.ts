@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
+  alertTestCoverage,
+  headingAnchors,
   PROMTOOL,
+  parseRules,
+  promtoolInstalled,
   RULES_FILE,
   RULES_TEST_FILE,
   RUNBOOK_FILE,
-  alertTestCoverage,
-  headingAnchors,
-  parseRules,
-  promtoolInstalled,
   readText,
 } from './ops-files.js';
 
@@ -113,7 +113,14 @@ describe('the rule readers (checked against a file they must misread if they wer
     );
     expect(parsed).toEqual([
       { kind: 'record', name: 'job:live_origin_x:rate5m', expr: 'sum by (job) (rate(live_origin_x_total[5m]))', labels: {}, annotations: {} },
-      { kind: 'alert', name: 'X', expr: 'job:live_origin_x:rate5m\n> 1', for: '2m', labels: { severity: 'warning' }, annotations: { summary: 'x is {{ $value }}' } },
+      {
+        kind: 'alert',
+        name: 'X',
+        expr: 'job:live_origin_x:rate5m\n> 1',
+        for: '2m',
+        labels: { severity: 'warning' },
+        annotations: { summary: 'x is {{ $value }}' },
+      },
     ]);
   });
 

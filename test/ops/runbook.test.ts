@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestOrigin } from '../support/origin.js';
-import { AUTH, TOKEN, configure, eventually, put, startOrigin, startPurgeReceiver } from '../support/origin.js';
-import { DASHBOARD_FILE, RUNBOOK_FILE, dashboardPanels, headingAnchors, readText } from './ops-files.js';
+import { AUTH, configure, eventually, put, startOrigin, startPurgeReceiver, TOKEN } from '../support/origin.js';
+import { DASHBOARD_FILE, dashboardPanels, headingAnchors, RUNBOOK_FILE, readText } from './ops-files.js';
 
 const runbook = readText(RUNBOOK_FILE);
 
@@ -33,7 +33,14 @@ describe('docs/runbook.md', () => {
     const titles = new Set(dashboardPanels(JSON.parse(readText(DASHBOARD_FILE))).map((p) => p.title));
     const lookFirst = [...runbook.matchAll(/\*\*Look first\.\*\*([\s\S]*?)\n\n/g)].map((m) => m[1]!);
     expect(lookFirst.length).toBeGreaterThanOrEqual(13);
-    const named = lookFirst.flatMap((text) => [...text.replace(/\s+/g, ' ').replace(/`[^`]*`/g, '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!));
+    const named = lookFirst.flatMap((text) =>
+      [
+        ...text
+          .replace(/\s+/g, ' ')
+          .replace(/`[^`]*`/g, '')
+          .matchAll(/"([^"]+)"/g),
+      ].map((m) => m[1]!),
+    );
     expect(named.length).toBeGreaterThan(20);
     expect(named.filter((title) => !titles.has(title))).toEqual([]);
   });

@@ -8,14 +8,14 @@ import { AUTH, configure, eventually, put, startOrigin, startPurgeReceiver } fro
 import type { Family, Json } from './ops-files.js';
 import {
   DASHBOARD_FILE,
-  PROMTOOL,
-  RULES_FILE,
   dashboardPanels,
   dashboardQueries,
   metricReferences,
+  PROMTOOL,
   parseExposition,
   parseRules,
   promtoolInstalled,
+  RULES_FILE,
   readText,
   referenceProblems,
 } from './ops-files.js';
@@ -239,9 +239,7 @@ describe('the name checks themselves (they must catch a misspelt or misused name
   it('reports misspelt names, histograms without a suffix, suffixes on counters, unrecorded names and unknown labels', () => {
     const check = (expr: string): string[] => referenceProblems('x', expr, families, recorded);
     expect(check('rate(live_origin_requets_total[5m])')).toEqual(['x: live_origin_requets_total is not a series the runtime exports']);
-    expect(check('rate(live_origin_request_duration_seconds[5m])')).toEqual([
-      'x: live_origin_request_duration_seconds is not a series the runtime exports',
-    ]);
+    expect(check('rate(live_origin_request_duration_seconds[5m])')).toEqual(['x: live_origin_request_duration_seconds is not a series the runtime exports']);
     expect(check('rate(live_origin_requests_total_bucket[5m])')).toEqual(['x: live_origin_requests_total_bucket is not a series the runtime exports']);
     expect(check('job:live_origin_nothing:rate5m > 1')).toEqual(['x: job:live_origin_nothing:rate5m is recorded by no rule']);
     expect(check('live_origin_pipeline_healthy{pipline="a"}')).toEqual(['x: live_origin_pipeline_healthy has no label pipline']);

@@ -50,7 +50,9 @@ describe.concurrent('a packager 2 s off the origin clock (real time, AST in the 
    */
   async function run(event: string, behindMs: number) {
     const ast = Date.now() + 500;
-    expect((await configure(origin, event, { pipelines: ['a'], segmentDurationMs: D, availabilityStartTime: new Date(ast).toISOString(), startNumber: 0 })).ok).toBe(true);
+    expect(
+      (await configure(origin, event, { pipelines: ['a'], segmentDurationMs: D, availabilityStartTime: new Date(ast).toISOString(), startNumber: 0 })).ok,
+    ).toBe(true);
     const due = (n: number) => ast + (n + 1) * D;
     const n = 1;
     const publisher = (async () => {
@@ -118,7 +120,9 @@ describe('availability start time far from now (injected origin clock)', () => {
 
   it('AST a year ahead: every segment is a 404 cacheable to the millisecond until its hold window opens', async () => {
     const ast = NOW + 365 * 86_400_000 + 123;
-    expect((await configure(origin, 'future', { pipelines: ['a'], segmentDurationMs: D, availabilityStartTime: new Date(ast).toISOString(), startNumber: 10 })).ok).toBe(true);
+    expect(
+      (await configure(origin, 'future', { pipelines: ['a'], segmentDurationMs: D, availabilityStartTime: new Date(ast).toISOString(), startNumber: 10 })).ok,
+    ).toBe(true);
     for (const n of [10, 11, 5_000]) {
       const answer = await get('future', n);
       const windowStart = ast + (n - 10 + 1) * D - D;
@@ -133,7 +137,9 @@ describe('availability start time far from now (injected origin clock)', () => {
 
   it('AST ten years back: the live edge number is large and exact, older numbers are 410, the next is held', async () => {
     const ast = NOW - 10 * 365 * 86_400_000;
-    expect((await configure(origin, 'past', { pipelines: ['a'], segmentDurationMs: D, availabilityStartTime: new Date(ast).toISOString(), startNumber: 0 })).ok).toBe(true);
+    expect(
+      (await configure(origin, 'past', { pipelines: ['a'], segmentDurationMs: D, availabilityStartTime: new Date(ast).toISOString(), startNumber: 0 })).ok,
+    ).toBe(true);
     const live = Math.floor((NOW - ast) / D);
     expect(live).toBeGreaterThan(150_000_000);
     expect((await get('past', 0)).status).toBe(410);

@@ -1,11 +1,11 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemorySegmentStore } from '../../runtime/adapters/memory-segment-store.js';
+import type { MemorySegmentStore } from '../../runtime/adapters/memory-segment-store.js';
 import { judgeRange, noneMatch } from '../../runtime/domain/conditional.js';
 import { parseDefects } from '../../runtime/domain/defects.js';
-import { parseEventConfig } from '../../runtime/domain/event-config.js';
 import { OriginError } from '../../runtime/domain/errors.js';
+import { parseEventConfig } from '../../runtime/domain/event-config.js';
 import { parseInvalidation } from '../../runtime/domain/invalidation.js';
 import { parseNotifications } from '../../runtime/domain/notifications.js';
 import { parseObjectPath } from '../../runtime/domain/object-path.js';
@@ -33,7 +33,16 @@ beforeAll(async () => {
   origin = await startOrigin();
   const segments = origin.stores.segments as MemorySegmentStore;
   stored = { bytes: () => segments.usedBytes };
-  expect((await configure(origin, EVENT, { pipelines: ['a', 'b'], segmentDurationMs: 2000, availabilityStartTime: new Date(Date.now() - 10_000).toISOString(), startNumber: 0 })).status).toBe(201);
+  expect(
+    (
+      await configure(origin, EVENT, {
+        pipelines: ['a', 'b'],
+        segmentDurationMs: 2000,
+        availabilityStartTime: new Date(Date.now() - 10_000).toISOString(),
+        startNumber: 0,
+      })
+    ).status,
+  ).toBe(201);
   expect((await put(origin, EVENT, 'a', SEGMENT, SEGMENT_BYTES)).status).toBe(201);
 });
 
@@ -75,7 +84,15 @@ const identifier = fc.oneof(
   fc.constantFrom('.', '..', '-a', 'A', 'a'.repeat(128), 'a'.repeat(129), 'x'.repeat(33)),
 );
 /** Header values Node's client will put on the wire (anything else never reaches a server). */
-const headerValue = fc.string({ unit: fc.oneof(fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)), fc.constantFrom('\t', ',', '"', '=', ' ')), maxLength: 80 }).filter(isSendable);
+const headerValue = fc
+  .string({
+    unit: fc.oneof(
+      fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)),
+      fc.constantFrom('\t', ',', '"', '=', ' '),
+    ),
+    maxLength: 80,
+  })
+  .filter(isSendable);
 const headerName = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,70}$/);
 
 function isSendable(value: string): boolean {
@@ -119,7 +136,9 @@ describe('hostile input over the socket', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.dictionary(fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}$/), headerName), headerValue, { maxKeys: 4 }),
-        fc.option(fc.oneof(headerValue, fc.constantFrom('none', 'short, tfdt', 'SHORT', ',', 'a'.repeat(40), Array(20).fill('x').join(','))), { nil: undefined }),
+        fc.option(fc.oneof(headerValue, fc.constantFrom('none', 'short, tfdt', 'SHORT', ',', 'a'.repeat(40), Array(20).fill('x').join(','))), {
+          nil: undefined,
+        }),
         fc.option(fc.oneof(headerValue, fc.constantFrom('0', '-1', '1e3', '9'.repeat(16), ' 7 ', '007')), { nil: undefined }),
         async (notify, defect, segment) => {
           const path = `v/seg_${n++}.m4s`;
@@ -147,38 +166,63 @@ describe('hostile input over the socket', () => {
   it('Range, If-Range and If-None-Match on a stored segment: 200, 206, 304 or 416, with consistent bytes', async () => {
     const size = SEGMENT_BYTES.length;
     const rangeValue = fc.oneof(
-      fc.tuple(fc.option(fc.nat({ max: 2 * size }), { nil: undefined }), fc.option(fc.nat({ max: 2 * size }), { nil: undefined })).map(([a, b]) => `bytes=${a ?? ''}-${b ?? ''}`),
+      fc
+        .tuple(fc.option(fc.nat({ max: 2 * size }), { nil: undefined }), fc.option(fc.nat({ max: 2 * size }), { nil: undefined }))
+        .map(([a, b]) => `bytes=${a ?? ''}-${b ?? ''}`),
       fc.constantFrom('bytes=0-0,5-6', 'bytes=-0', 'bytes=--1', 'items=0-1', `bytes=${'9'.repeat(30)}-`, 'bytes=1-0', 'bytes= 1-2'),
       headerValue,
     );
     await fc.assert(
-      fc.asyncProperty(fc.option(rangeValue, { nil: undefined }), fc.option(headerValue, { nil: undefined }), fc.option(fc.oneof(headerValue, fc.constant('*')), { nil: undefined }), async (range, ifRange, ifNoneMatch) => {
-        const headers: Record<string, string> = {};
-        if (range !== undefined) headers.range = range;
-        if (ifRange !== undefined) headers['if-range'] = ifRange;
-        if (ifNoneMatch !== undefined) headers['if-none-match'] = ifNoneMatch;
-        const answer = await send('GET', `/live/${EVENT}/${SEGMENT}`, headers);
-        expect([200, 206, 304, 416]).toContain(answer.status);
-        if (answer.status === 200) expect(answer.body.equals(SEGMENT_BYTES)).toBe(true);
-        if (answer.status === 206) {
-          const [, start, end, total] = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(answer.headers['content-range']))!.map(Number);
-          expect(total).toBe(size);
-          expect(answer.body.equals(SEGMENT_BYTES.subarray(start, end! + 1))).toBe(true);
-        }
-      }),
+      fc.asyncProperty(
+        fc.option(rangeValue, { nil: undefined }),
+        fc.option(headerValue, { nil: undefined }),
+        fc.option(fc.oneof(headerValue, fc.constant('*')), { nil: undefined }),
+        async (range, ifRange, ifNoneMatch) => {
+          const headers: Record<string, string> = {};
+          if (range !== undefined) headers.range = range;
+          if (ifRange !== undefined) headers['if-range'] = ifRange;
+          if (ifNoneMatch !== undefined) headers['if-none-match'] = ifNoneMatch;
+          const answer = await send('GET', `/live/${EVENT}/${SEGMENT}`, headers);
+          expect([200, 206, 304, 416]).toContain(answer.status);
+          if (answer.status === 200) expect(answer.body.equals(SEGMENT_BYTES)).toBe(true);
+          if (answer.status === 206) {
+            const [, start, end, total] = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(answer.headers['content-range']))!.map(Number);
+            expect(total).toBe(size);
+            expect(answer.body.equals(SEGMENT_BYTES.subarray(start, end! + 1))).toBe(true);
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('admin config and invalidation JSON: never a 5xx; a refused config leaves the event as it was', async () => {
-    const field = fc.constantFrom('pipelines', 'segmentDurationMs', 'availabilityStartTime', 'startNumber', 'holdGraceMs', 'windowSegments', 'from', 'to', 'pipeline', 'paths', 'all', '__proto__', 'constructor');
+    const field = fc.constantFrom(
+      'pipelines',
+      'segmentDurationMs',
+      'availabilityStartTime',
+      'startNumber',
+      'holdGraceMs',
+      'windowSegments',
+      'from',
+      'to',
+      'pipeline',
+      'paths',
+      'all',
+      '__proto__',
+      'constructor',
+    );
     const value = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
       fc.integer(),
       fc.constantFrom(-1, 0, 2 ** 53, 1e308, '2026-02-30T00:00:00Z', '+275760-09-13T00:00:00.000Z', '1970-01-01T00:00:00Z', ['a', 'a'], ['A'], [pathText]),
       fc.array(pathText, { maxLength: 3 }),
     );
-    const body = fc.oneof(fc.dictionary(field, value, { maxKeys: 4 }).map((o) => JSON.stringify(o)), fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 60 }));
+    const body = fc.oneof(
+      fc.dictionary(field, value, { maxKeys: 4 }).map((o) => JSON.stringify(o)),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 60 }),
+    );
     const status = async () => JSON.parse((await send('GET', `/admin/events/${EVENT}`, AUTH)).body.toString()).config;
     await fc.assert(
       fc.asyncProperty(body, fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'), async (json, contentType) => {
@@ -188,7 +232,13 @@ describe('hostile input over the socket', () => {
         const refusedOnFuzz = await send('PUT', `/admin/events/${EVENT}`, { ...AUTH, 'content-type': contentType }, json);
         expectNo5xx(refusedOnFuzz, json);
         if (refusedOnFuzz.status >= 400) expect(await status()).toEqual(configBefore);
-        else await configure(origin, EVENT, { pipelines: ['a', 'b'], segmentDurationMs: 2000, availabilityStartTime: new Date(Date.now() - 10_000).toISOString(), startNumber: 0 });
+        else
+          await configure(origin, EVENT, {
+            pipelines: ['a', 'b'],
+            segmentDurationMs: 2000,
+            availabilityStartTime: new Date(Date.now() - 10_000).toISOString(),
+            startNumber: 0,
+          });
         const invalidation = await send('POST', `/admin/events/${EVENT}-cfg/invalidations`, { ...AUTH, 'content-type': contentType }, json);
         expectNo5xx(invalidation, json);
       }),
@@ -203,7 +253,9 @@ describe('hostile input over the socket', () => {
     const net = await import('node:net');
     const lines = fc.oneof(
       fc.string({ maxLength: 200 }).map((s) => `${s}\r\n\r\n`),
-      fc.tuple(fc.constantFrom('GET', 'PUT', 'PATCH', 'BREW', 'get'), pathText, fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/2', 'HTTP/1.1 x')).map(([m, p, v]) => `${m} /live/${EVENT}/${p} ${v}\r\nHost: x\r\n\r\n`),
+      fc
+        .tuple(fc.constantFrom('GET', 'PUT', 'PATCH', 'BREW', 'get'), pathText, fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/2', 'HTTP/1.1 x'))
+        .map(([m, p, v]) => `${m} /live/${EVENT}/${p} ${v}\r\nHost: x\r\n\r\n`),
       fc.tuple(headerName, fc.string({ maxLength: 60 })).map(([n, v]) => `GET /live/${EVENT}/${SEGMENT} HTTP/1.1\r\nHost: x\r\n${n}: ${v}\r\n\r\n`),
       fc.constantFrom(
         `PUT /ingest/${EVENT}/a/${SEGMENT} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
@@ -251,20 +303,26 @@ describe('hostile input to the pure parsers', () => {
 
   it('object paths, defects, notifications, ranges, entity tags, configs and invalidations', () => {
     fc.assert(
-      fc.property(fc.oneof(pathText, fc.string({ maxLength: 600 })), fc.string(), fc.dictionary(fc.string(), fc.string()), fc.jsonValue(), (path, text, headers, json) => {
-        onlyOriginErrors(() => parseObjectPath(path));
-        onlyOriginErrors(() => parseDefects(text));
-        onlyOriginErrors(() => parseNotifications(Object.fromEntries(Object.entries(headers).map(([k, v]) => [`live-notify-${k}`, v]))));
-        onlyOriginErrors(() => parseEventConfig(json));
-        onlyOriginErrors(() => parseInvalidation(json));
-        const verdict = judgeRange(text, 100, undefined, '"e"');
-        if (verdict.kind === 'partial') {
-          expect(verdict.start).toBeGreaterThanOrEqual(0);
-          expect(verdict.end).toBeLessThan(100);
-          expect(verdict.start).toBeLessThanOrEqual(verdict.end);
-        }
-        expect(typeof noneMatch(text, '"e"')).toBe('boolean');
-      }),
+      fc.property(
+        fc.oneof(pathText, fc.string({ maxLength: 600 })),
+        fc.string(),
+        fc.dictionary(fc.string(), fc.string()),
+        fc.jsonValue(),
+        (path, text, headers, json) => {
+          onlyOriginErrors(() => parseObjectPath(path));
+          onlyOriginErrors(() => parseDefects(text));
+          onlyOriginErrors(() => parseNotifications(Object.fromEntries(Object.entries(headers).map(([k, v]) => [`live-notify-${k}`, v]))));
+          onlyOriginErrors(() => parseEventConfig(json));
+          onlyOriginErrors(() => parseInvalidation(json));
+          const verdict = judgeRange(text, 100, undefined, '"e"');
+          if (verdict.kind === 'partial') {
+            expect(verdict.start).toBeGreaterThanOrEqual(0);
+            expect(verdict.end).toBeLessThan(100);
+            expect(verdict.start).toBeLessThanOrEqual(verdict.end);
+          }
+          expect(typeof noneMatch(text, '"e"')).toBe('boolean');
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -85,7 +85,11 @@ describe(`${REQUESTS} held requests and a PUT storm at once`, () => {
     // The storm of other segments runs while the holds pile up.
     const storm = Promise.all(
       Array.from({ length: STORM_PUTS }, async (_, i) => {
-        const response = await fetch(`${origin.url}/ingest/${EVENT}/${i % 2 === 0 ? 'a' : 'b'}/s${i}/seg_0.m4s`, { method: 'PUT', headers: AUTH, body: Buffer.alloc(32 * 1024, i) });
+        const response = await fetch(`${origin.url}/ingest/${EVENT}/${i % 2 === 0 ? 'a' : 'b'}/s${i}/seg_0.m4s`, {
+          method: 'PUT',
+          headers: AUTH,
+          body: Buffer.alloc(32 * 1024, i),
+        });
         await response.arrayBuffer();
         return response.status;
       }),
@@ -107,7 +111,11 @@ describe(`${REQUESTS} held requests and a PUT storm at once`, () => {
     const releaseStarted = performance.now();
     const releases = await Promise.all(
       Array.from({ length: 2 * PATHS }, async (_, i) => {
-        const response = await fetch(`${origin.url}/ingest/${EVENT}/${i < PATHS ? 'a' : 'b'}/r${i % PATHS}/seg_0.m4s`, { method: 'PUT', headers: AUTH, body: Buffer.alloc(32 * 1024, i) });
+        const response = await fetch(`${origin.url}/ingest/${EVENT}/${i < PATHS ? 'a' : 'b'}/r${i % PATHS}/seg_0.m4s`, {
+          method: 'PUT',
+          headers: AUTH,
+          body: Buffer.alloc(32 * 1024, i),
+        });
         await response.arrayBuffer();
         return response.status;
       }),

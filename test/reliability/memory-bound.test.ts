@@ -39,7 +39,9 @@ describe('memory bound of the memory store', () => {
         expect((await served.arrayBuffer()).byteLength).toBe(SEGMENT);
       }
       const after = buffersAfterGc();
-      console.log(`memory bound: buffers ${(before / 1048576).toFixed(1)} -> ${(after / 1048576).toFixed(1)} MiB after 300 PUTs and 150 GETs of 256 KiB, cap ${CAP / 1048576} MiB`);
+      console.log(
+        `memory bound: buffers ${(before / 1048576).toFixed(1)} -> ${(after / 1048576).toFixed(1)} MiB after 300 PUTs and 150 GETs of 256 KiB, cap ${CAP / 1048576} MiB`,
+      );
       expect(after - before).toBeLessThan(CAP + SLACK);
     } finally {
       await origin.close();

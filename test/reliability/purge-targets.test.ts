@@ -1,6 +1,6 @@
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PurgeClient } from '../../runtime/adapters/purge-client.js';
 import type { TestOrigin } from '../support/origin.js';
@@ -30,7 +30,9 @@ async function blackhole(): Promise<string> {
   });
   const url = await listen(server);
   // Closers run in reverse: the sockets go before the server waits for them.
-  closers.push(async () => sockets.forEach((socket) => socket.destroy()));
+  closers.push(async () => {
+    for (const socket of sockets) socket.destroy();
+  });
   return url;
 }
 
@@ -69,7 +71,16 @@ describe('purge targets down or slow, behind a live origin', () => {
 
   it('a 1000-number invalidation (3000 purges) is answered at once, and PUTs and GETs keep their latency', async () => {
     const event = 'purge-down';
-    expect((await configure(origin, event, { pipelines: ['a'], segmentDurationMs: 2000, availabilityStartTime: new Date(Date.now() - 60_000).toISOString(), startNumber: 0 })).ok).toBe(true);
+    expect(
+      (
+        await configure(origin, event, {
+          pipelines: ['a'],
+          segmentDurationMs: 2000,
+          availabilityStartTime: new Date(Date.now() - 60_000).toISOString(),
+          startNumber: 0,
+        })
+      ).ok,
+    ).toBe(true);
     expect((await put(origin, event, 'a', 'v/seg_0.m4s', Buffer.from('zero'))).status).toBe(201);
 
     const started = performance.now();
@@ -145,7 +156,9 @@ describe('the purge backlog is bounded and what it drops is counted', () => {
     const backlog = purger.backlog;
     await purger.flush();
     const drainedMs = performance.now() - started;
-    console.log(`purge backlog bound: enqueue of 1000 took ${enqueueMs.toFixed(1)} ms, backlog ${backlog} (peak ${peak}), outcomes ${JSON.stringify([...outcomes])}, drained in ${drainedMs.toFixed(0)} ms`);
+    console.log(
+      `purge backlog bound: enqueue of 1000 took ${enqueueMs.toFixed(1)} ms, backlog ${backlog} (peak ${peak}), outcomes ${JSON.stringify([...outcomes])}, drained in ${drainedMs.toFixed(0)} ms`,
+    );
     // purge() is synchronous; this only checks it stays cheap (the first ten start their fetches).
     expect(enqueueMs).toBeLessThan(1_000);
     expect(peak).toBeLessThanOrEqual(110);

@@ -41,7 +41,11 @@ interface RawOutcome {
  * one chunk per period after the first `total` bytes until the server closes (a client that
  * never stops).
  */
-async function writeThenRead(headers: Record<string, string>, total: number, options: { chunked?: boolean; trickleMs?: number; path?: string } = {}): Promise<RawOutcome> {
+async function writeThenRead(
+  headers: Record<string, string>,
+  total: number,
+  options: { chunked?: boolean; trickleMs?: number; path?: string } = {},
+): Promise<RawOutcome> {
   const chunked = options.chunked ?? true;
   const { port } = new URL(origin.url);
   // Half-open: the server's FIN (its answer is complete) does not end this client's sending.
@@ -112,7 +116,9 @@ describe('refused uploads: a client that writes its whole body before reading', 
   for (const [name, headers, total, expected] of cases) {
     it(`reads ${expected} ${name}, then the connection closes`, async () => {
       const outcome = await writeThenRead(headers, total);
-      console.log(`refused upload ${name}: status ${outcome.status}, ${outcome.bytesSent} bytes sent, closed ${outcome.closedAfterMs.toFixed(0)} ms after the last byte${outcome.error ? `, ${outcome.error}` : ''}`);
+      console.log(
+        `refused upload ${name}: status ${outcome.status}, ${outcome.bytesSent} bytes sent, closed ${outcome.closedAfterMs.toFixed(0)} ms after the last byte${outcome.error ? `, ${outcome.error}` : ''}`,
+      );
       expect(outcome.status).toBe(expected);
       expect(outcome.head.toLowerCase()).toContain('connection: close');
       expect(outcome.bytesSent).toBe(total);
@@ -198,7 +204,12 @@ describe('refused uploads: Node fetch (undici) with a streamed body', () => {
   }
 
   it('still takes a good upload on a fresh connection right after', async () => {
-    const response = await fetch(`${origin.url}/ingest/ev/a/v/seg_99.m4s`, { method: 'PUT', headers: { ...AUTH, authorization: `Bearer ${TOKEN}` }, body: streamedBody(LIMIT / 2), duplex: 'half' } as RequestInit);
+    const response = await fetch(`${origin.url}/ingest/ev/a/v/seg_99.m4s`, {
+      method: 'PUT',
+      headers: { ...AUTH, authorization: `Bearer ${TOKEN}` },
+      body: streamedBody(LIMIT / 2),
+      duplex: 'half',
+    } as RequestInit);
     expect(response.status).toBe(201);
     expect(await storedCandidates('ev', 'v/seg_99.m4s')).toBe(1);
   });

@@ -41,7 +41,11 @@ describe('200 slow readers of 2 MiB segments', () => {
   it('keeps the origin within the window bytes plus a bound, and every reader gets every byte', async () => {
     const bodies = Array.from({ length: SEGMENTS }, () => randomBytes(SEGMENT_BYTES));
     for (let n = 0; n < SEGMENTS; n++) {
-      const response = await fetch(`${origin.url}/ingest/${EVENT}/a/v/seg_${n}.m4s`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: bodies[n] });
+      const response = await fetch(`${origin.url}/ingest/${EVENT}/a/v/seg_${n}.m4s`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: bodies[n],
+      });
       expect(response.status).toBe(201);
     }
     const before = await rssMiB();
@@ -75,7 +79,13 @@ describe('200 slow readers of 2 MiB segments', () => {
       if (raw.subarray(0, 12).toString() === 'HTTP/1.1 200' && body.equals(bodies[readers[i]!.n]!)) complete++;
     });
     const windowMiB = (SEGMENTS * SEGMENT_BYTES) / 1024 / 1024;
-    const figures = { readers: READERS, windowMiB, rssMiB: { before: before.rss, stalled: stalled.rss, after: after.rss, peak: after.peak }, unsentIfCopiedMiB: (READERS * SEGMENT_BYTES) / 1024 / 1024, complete };
+    const figures = {
+      readers: READERS,
+      windowMiB,
+      rssMiB: { before: before.rss, stalled: stalled.rss, after: after.rss, peak: after.peak },
+      unsentIfCopiedMiB: (READERS * SEGMENT_BYTES) / 1024 / 1024,
+      complete,
+    };
     console.log(`slow readers: ${JSON.stringify(figures)}`);
     expect(complete).toBe(READERS);
     // The window is already in `before`; 200 stalled readers add far less than one copy each.

@@ -56,7 +56,16 @@ beforeAll(async () => {
   stores = createAwsStores(config, metrics.storeObserver());
   origin = await startOrigin({ stores, metrics });
   // A timeline an hour ahead: an absent segment is a plain 404 at once, never held.
-  expect((await configure(origin, EVENT, { pipelines: ['a'], segmentDurationMs: 2000, availabilityStartTime: new Date(Date.now() + 3_600_000).toISOString(), startNumber: 0 })).ok).toBe(true);
+  expect(
+    (
+      await configure(origin, EVENT, {
+        pipelines: ['a'],
+        segmentDurationMs: 2000,
+        availabilityStartTime: new Date(Date.now() + 3_600_000).toISOString(),
+        startNumber: 0,
+      })
+    ).ok,
+  ).toBe(true);
 }, 60_000);
 
 afterAll(async () => {

@@ -19,7 +19,15 @@ const RSS_OVER_CAP_MIB = 300;
 
 describe('soak, time-compressed', () => {
   it('keeps every PUT acknowledged, every live-edge read exact, and memory at its cap for 20 s of 50 ms segments', async () => {
-    const result = await runSoak({ segmentMs: 50, durationMs: 20_000, segmentBytes: 256 * 1024, renditions: 1, memoryBytes: MEMORY_BYTES, readers: 4, store: 'memory' });
+    const result = await runSoak({
+      segmentMs: 50,
+      durationMs: 20_000,
+      segmentBytes: 256 * 1024,
+      renditions: 1,
+      memoryBytes: MEMORY_BYTES,
+      readers: 4,
+      store: 'memory',
+    });
     console.log(`soak (short): ${JSON.stringify(result)}`);
     expect(result.putsAcked).toBe(result.puts);
     expect(result.reads).toBeGreaterThan(100);
@@ -32,8 +40,18 @@ describe('soak, time-compressed', () => {
   it("judges a run as `npm run soak` does: memory over the cap's headroom or still growing fails it", () => {
     // The hour-long run that ended 05:17 UTC (docs/reliability.md), and the same with the faults it guards against.
     const hour: SoakResult = {
-      segments: 1800, publisherMaxLagMs: 29, puts: 10800, putsAcked: 10800, putP99Ms: 128, reads: 28282, readsOk: 28282,
-      wrongBytes: 0, readP99Ms: 59, evictions: 10544, rssMiB: { first: 106, secondQuarter: 374, lastQuarter: 381, peak: 384 }, memoryCapMiB: 256,
+      segments: 1800,
+      publisherMaxLagMs: 29,
+      puts: 10800,
+      putsAcked: 10800,
+      putP99Ms: 128,
+      reads: 28282,
+      readsOk: 28282,
+      wrongBytes: 0,
+      readP99Ms: 59,
+      evictions: 10544,
+      rssMiB: { first: 106, secondQuarter: 374, lastQuarter: 381, peak: 384 },
+      memoryCapMiB: 256,
     };
     expect(soakProblems(hour)).toEqual([]);
     expect(soakProblems({ ...hour, rssMiB: { ...hour.rssMiB, peak: 440 } })).toEqual(['RSS peak 440 MiB over 426 MiB']);

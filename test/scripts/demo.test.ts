@@ -117,7 +117,10 @@ run('npm run demo (ffmpeg, Varnish, two regions)', () => {
     const edges = async (statusUrl: string) => {
       const body = await (await fetch(`${statusUrl}.json`, { headers: auth })).json();
       const event = body.events.find((e: { event: string }) => e.event === 'demo');
-      return Object.fromEntries((event?.pipelines ?? []).map((p: { pipeline: string }) => [p.pipeline, p])) as Record<string, { liveEdge?: number; defectiveIngests: number }>;
+      return Object.fromEntries((event?.pipelines ?? []).map((p: { pipeline: string }) => [p.pipeline, p])) as Record<
+        string,
+        { liveEdge?: number; defectiveIngests: number }
+      >;
     };
     await eventually(async () => {
       const pipelines = await edges(status1);

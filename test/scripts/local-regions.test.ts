@@ -28,9 +28,13 @@ describe('two local regions, each on its own S3 server (scripts/local/local-regi
     for (const origin of origins) expect((await fetch(`${origin.url}/readyz`)).status).toBe(200);
   });
 
-  it('copies region 1\'s segment to region 2\'s server, which serves it after region 1 is killed', async () => {
+  it("copies region 1's segment to region 2's server, which serves it after region 1 is killed", async () => {
     const [region1, region2] = origins as [ServerProcess, ServerProcess];
-    const put = await fetch(`${region1.url}/ingest/twins/a/v/seg_1.m4s`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: 'region one bytes' });
+    const put = await fetch(`${region1.url}/ingest/twins/a/v/seg_1.m4s`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: 'region one bytes',
+    });
     expect(put.status).toBe(201);
     const s3 = new S3Client({ region: local.regions[1].region, endpoint: local.regions[1].s3.endpoint, forcePathStyle: true });
     try {

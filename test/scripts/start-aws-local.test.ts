@@ -26,7 +26,13 @@ describe('npm run start:aws-local', () => {
 
     // With the endpoints given, it starts no servers and only creates what is missing.
     const second = await startServerProcess(
-      { LIVE_ORIGIN_TOKENS: `${TOKEN}=*`, AWS_ENDPOINT_URL_S3: s3!, AWS_ENDPOINT_URL_DYNAMODB: dynamoDb!, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' },
+      {
+        LIVE_ORIGIN_TOKENS: `${TOKEN}=*`,
+        AWS_ENDPOINT_URL_S3: s3!,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoDb!,
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      },
       ENTRY,
     );
     running.push(second);

@@ -22,7 +22,10 @@ describe('ActivityLog', () => {
     const purger = log.recording({ purge: (event, paths) => void sent.push([event, paths]), flush: async () => undefined });
     purger.purge('e', ['v/seg_1.m4s']);
     purger.purge('other', ['*']);
-    expect(sent).toEqual([['e', ['v/seg_1.m4s']], ['other', ['*']]]);
+    expect(sent).toEqual([
+      ['e', ['v/seg_1.m4s']],
+      ['other', ['*']],
+    ]);
     expect(log.recent((event) => event === 'e').purges).toEqual([{ at: 1, event: 'e', paths: ['v/seg_1.m4s'] }]);
   });
 });

@@ -1,7 +1,7 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalPublishFeed } from '../../runtime/adapters/local-publish-feed.js';
-import { HoldRegistry, RELEASE_BATCH, type HoldRegistryOptions, type LeaveWatch, type WaitOutcome } from '../../runtime/service/hold-registry.js';
-import type { PublishFeed, PublishListener, PublishedObject } from '../../runtime/ports/publish-feed.js';
+import type { PublishedObject, PublishFeed, PublishListener } from '../../runtime/ports/publish-feed.js';
+import { HoldRegistry, type HoldRegistryOptions, type LeaveWatch, RELEASE_BATCH, type WaitOutcome } from '../../runtime/service/hold-registry.js';
 
 /** The local feed, recording which objects the registry watches. */
 class RecordingFeed implements PublishFeed {

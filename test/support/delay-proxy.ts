@@ -1,5 +1,5 @@
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 
 /**
  * A TCP proxy on loopback that forwards requests at once and holds back every answer by a

@@ -111,8 +111,7 @@ export function startLlHlsPackager(options: LlHlsPackagerOptions): LlHlsPackager
     const lastMsn = open?.msn ?? whole.at(-1)?.msn ?? first;
     const partLines = (segment: Segment) =>
       segment.parts.map(
-        (p) =>
-          `#EXT-X-PART:DURATION=${p.durationS.toFixed(3)},URI="filePart${p.msn}.${p.index}.mp4"${p.independent ? ',INDEPENDENT=YES' : ''}`,
+        (p) => `#EXT-X-PART:DURATION=${p.durationS.toFixed(3)},URI="filePart${p.msn}.${p.index}.mp4"${p.independent ? ',INDEPENDENT=YES' : ''}`,
       );
     for (const segment of whole) {
       if (segment.msn > lastMsn - PART_SEGMENTS_KEPT) lines.push(...partLines(segment));
@@ -122,7 +121,7 @@ export function startLlHlsPackager(options: LlHlsPackagerOptions): LlHlsPackager
     if (open) lines.push(...partLines(open));
     const next = open ? { msn: open.msn, index: open.parts.length } : { msn: (whole.at(-1)?.msn ?? first - 1) + 1, index: 0 };
     lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="filePart${next.msn}.${next.index}.mp4"`);
-    return lines.join('\n') + '\n';
+    return `${lines.join('\n')}\n`;
   };
 
   const onFragment = (fragment: Buffer, baseTicks: number, samples: number): void => {
@@ -165,14 +164,41 @@ export function startLlHlsPackager(options: LlHlsPackagerOptions): LlHlsPackager
     child = spawn(
       FFMPEG,
       [
-        '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
-        '-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=${options.fps}`,
-        '-t', String(options.seconds),
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-        '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
-        '-video_track_timescale', String(TIMESCALE),
-        '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof',
-        '-frag_duration', String(options.partMs * 1000), '-flush_packets', '1',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=320x180:rate=${options.fps}`,
+        '-t',
+        String(options.seconds),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'zerolatency',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        gop,
+        '-keyint_min',
+        gop,
+        '-sc_threshold',
+        '0',
+        '-video_track_timescale',
+        String(TIMESCALE),
+        '-f',
+        'mp4',
+        '-movflags',
+        'frag_keyframe+empty_moov+default_base_moof',
+        '-frag_duration',
+        String(options.partMs * 1000),
+        '-flush_packets',
+        '1',
         'pipe:1',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },

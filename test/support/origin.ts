@@ -65,7 +65,9 @@ export interface ReceivedPurge {
 }
 
 /** A real HTTP server standing in for a CDN node: records every request it gets. */
-export async function startPurgeReceiver(status = 200): Promise<{ url: string; received: ReceivedPurge[]; setStatus(s: number): void; close(): Promise<void> }> {
+export async function startPurgeReceiver(
+  status = 200,
+): Promise<{ url: string; received: ReceivedPurge[]; setStatus(s: number): void; close(): Promise<void> }> {
   const received: ReceivedPurge[] = [];
   let current = status;
   const server = http.createServer((req, res) => {

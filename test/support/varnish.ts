@@ -45,11 +45,9 @@ async function runVarnish(origins: readonly [URL] | readonly [URL, URL]): Promis
   const dir = mkdtempSync(path.join(os.tmpdir(), 'live-origin-varnish-'));
   const vclFile = writeEdgeVcl(dir, origins);
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    VARNISHD,
-    ['-F', '-j', 'none', '-n', dir, '-a', `127.0.0.1:${port}`, '-f', vclFile, '-s', 'malloc,64m', '-T', 'none'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn(VARNISHD, ['-F', '-j', 'none', '-n', dir, '-a', `127.0.0.1:${port}`, '-f', vclFile, '-s', 'malloc,64m', '-T', 'none'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

@@ -64,7 +64,10 @@ export const errorsPlugin = fp(
       refuseBody(request, reply);
       const allow = allowedMethods(request.url);
       if (allow) {
-        void reply.code(405).header('Allow', allow).send({ error: 'method_not_allowed', message: `${request.method} is not allowed here` });
+        void reply
+          .code(405)
+          .header('Allow', allow)
+          .send({ error: 'method_not_allowed', message: `${request.method} is not allowed here` });
         return;
       }
       void reply.code(404).send({ error: 'not_found', message: 'no such route' });

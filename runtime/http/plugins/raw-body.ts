@@ -44,10 +44,16 @@ export function readBody(stream: Readable | undefined, limit: number, declaredLe
     const onData = (buffer: Buffer): void => {
       const offset = size;
       size += buffer.length;
-      if (size > limit) return fail(tooLarge(limit));
+      if (size > limit) {
+        fail(tooLarge(limit));
+        return;
+      }
       hash.update(buffer);
       if (into) {
-        if (size > into.length) return fail(new OriginError('bad_request', `body longer than its Content-Length of ${into.length} bytes`));
+        if (size > into.length) {
+          fail(new OriginError('bad_request', `body longer than its Content-Length of ${into.length} bytes`));
+          return;
+        }
         if (offset === 0 && size === into.length) first = buffer;
         else buffer.copy(into, offset);
       } else {

@@ -234,8 +234,7 @@ function send(
       const retryAfter = result.reason === 'block_timeout' ? BLOCK_TIMEOUT_RETRY_AFTER_SECONDS : OVERLOAD_RETRY_AFTER_SECONDS;
       raw.push('Retry-After', String(retryAfter));
     }
-    const error =
-      result.status === 410 ? 'gone' : result.status === 404 ? 'not_found' : result.reason === 'block_timeout' ? 'blocking_timeout' : 'overloaded';
+    const error = result.status === 410 ? 'gone' : result.status === 404 ? 'not_found' : result.reason === 'block_timeout' ? 'blocking_timeout' : 'overloaded';
     return json(res, result.status, raw, { error, message: MISS_MESSAGES[result.reason] });
   }
 
@@ -263,10 +262,16 @@ function send(
   if (rangeHeader !== undefined) {
     const range = judgeRange(rangeHeader, size, header(req, 'if-range'), bytes.etag);
     if (range.kind === 'unsatisfiable') {
-      return json(res, 416, withExtra(block.common, [...cors, 'Content-Range', `bytes */${size}`]), {
-        error: 'range_not_satisfiable',
-        message: `object has ${size} bytes`,
-      }, 'application/json');
+      return json(
+        res,
+        416,
+        withExtra(block.common, [...cors, 'Content-Range', `bytes */${size}`]),
+        {
+          error: 'range_not_satisfiable',
+          message: `object has ${size} bytes`,
+        },
+        'application/json',
+      );
     }
     if (range.kind === 'partial') {
       const part = bytes.body.subarray(range.start, range.end + 1);
@@ -339,4 +344,3 @@ function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
-

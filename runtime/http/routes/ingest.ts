@@ -57,10 +57,7 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
     const number = explicitNumber(request.headers['live-segment']);
     // Live-Part (LL-HLS): the part index within that segment, overriding a `<msn>.<part>` name.
     const part = explicitNumber(request.headers['live-part'], 'Live-Part');
-    const object =
-      number === undefined && part === undefined
-        ? request.objectPath!
-        : parseObjectPath(request.params['*'], { segment: number, part });
+    const object = number === undefined && part === undefined ? request.objectPath! : parseObjectPath(request.params['*'], { segment: number, part });
     const defects = parseDefects(header(request, 'live-defect'));
     const notifications = parseNotifications(request.headers);
     const { body, etag } = await readBody(request.body as Readable | undefined, app.origin.limits.maxObjectBytes, contentLength(request));

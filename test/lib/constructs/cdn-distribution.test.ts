@@ -21,7 +21,12 @@ function build(props: Partial<CdnDistributionProps> = {}): { tpl: Template; cdn:
 }
 
 interface DistributionConfig {
-  Origins: { Id: string; DomainName: string; OriginCustomHeaders: { HeaderName: string; HeaderValue: string }[]; CustomOriginConfig: Record<string, unknown> }[];
+  Origins: {
+    Id: string;
+    DomainName: string;
+    OriginCustomHeaders: { HeaderName: string; HeaderValue: string }[];
+    CustomOriginConfig: Record<string, unknown>;
+  }[];
   OriginGroups: { Items: { Id: string; FailoverCriteria: { StatusCodes: { Items: number[] } }; Members: { Items: { OriginId: string }[] } }[] };
   DefaultCacheBehavior: Record<string, unknown>;
   CacheBehaviors: Record<string, unknown>[];
@@ -159,7 +164,7 @@ describe('CdnDistribution: holds and timeouts', () => {
     expect(longer.OriginReadTimeout).toBe(20);
   });
 
-  it('refuses segments whose holds outlast CloudFront\'s 60 s response timeout', () => {
+  it("refuses segments whose holds outlast CloudFront's 60 s response timeout", () => {
     expect(() => build({ segmentDurationMs: 20_000 })).toThrow(/above CloudFront's 60 s/);
   });
 });
@@ -168,9 +173,7 @@ describe('CdnDistribution: only delivery is reachable', () => {
   it('answers everything outside /live/* at the edge with a viewer-request function', () => {
     const { DefaultCacheBehavior } = config(tpl);
     const [[functionId]] = resourcesOf(tpl, 'AWS::CloudFront::Function');
-    expect(DefaultCacheBehavior.FunctionAssociations).toEqual([
-      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId, 'FunctionARN'] } },
-    ]);
+    expect(DefaultCacheBehavior.FunctionAssociations).toEqual([{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId, 'FunctionARN'] } }]);
     expect(DefaultCacheBehavior.AllowedMethods).toEqual(['GET', 'HEAD']);
   });
 
@@ -185,7 +188,7 @@ describe('CdnDistribution: only delivery is reachable', () => {
 });
 
 describe('CdnDistribution: logs', () => {
-  it('writes access logs to its own encrypted, expiring bucket that accepts CloudFront\'s ACL writes', () => {
+  it("writes access logs to its own encrypted, expiring bucket that accepts CloudFront's ACL writes", () => {
     const { Logging } = config(tpl);
     expect(Logging).toMatchObject({ Prefix: 'cloudfront/' });
     tpl.hasResourceProperties('AWS::S3::Bucket', {

@@ -14,7 +14,11 @@ describe('MetadataTables', () => {
 
   it('creates one global table per suffix of the runtime contract', () => {
     const names = resourcesOf(tpl, 'AWS::DynamoDB::GlobalTable').map(([, props]) => props.TableName);
-    expect(names.sort()).toEqual(Object.values(TABLE_SUFFIXES).map((suffix) => `live-origin-${suffix}`).sort());
+    expect(names.sort()).toEqual(
+      Object.values(TABLE_SUFFIXES)
+        .map((suffix) => `live-origin-${suffix}`)
+        .sort(),
+    );
     expect(Object.keys(tables.tables).sort()).toEqual(Object.keys(TABLE_SUFFIXES).sort());
   });
 

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OriginAlarms, type OriginAlarmsProps } from '../../../lib/constructs/origin-alarms.js';
 import { alarmNames, FAILOVER_ALARM_KEYS } from '../../../lib/naming.js';

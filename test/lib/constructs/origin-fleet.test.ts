@@ -1,8 +1,8 @@
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { spawnSync } from 'node:child_process';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { bootScript, CLOUDWATCH_AGENT_CONFIG, OriginFleet, type OriginFleetProps } from '../../../lib/constructs/origin-fleet.js';
 import { RUNTIME_LOG_FILE } from '../../../lib/constructs/origin-image.js';
@@ -174,16 +174,14 @@ describe('OriginFleet', () => {
     });
 
     it('fetches tokens and the CDN secret from Secrets Manager at boot, never from the template', () => {
-      expect(userData()).toContain("aws secretsmanager get-secret-value --region \"$REGION\" --secret-id 'live-origin/runtime'");
+      expect(userData()).toContain('aws secretsmanager get-secret-value --region "$REGION" --secret-id \'live-origin/runtime\'');
       expect(userData()).not.toMatch(/LIVE_ORIGIN_TOKENS=\S/);
       expect(userData()).not.toMatch(/LIVE_ORIGIN_CDN_SECRET=\S/);
     });
 
     it('starts the unit only after the environment file is complete', () => {
       const script = userData();
-      expect(script.indexOf('mv /etc/live-origin/env.new /etc/live-origin/env')).toBeLessThan(
-        script.indexOf('systemctl enable --now live-origin.service'),
-      );
+      expect(script.indexOf('mv /etc/live-origin/env.new /etc/live-origin/env')).toBeLessThan(script.indexOf('systemctl enable --now live-origin.service'));
     });
   });
 

@@ -3,14 +3,7 @@ import { join } from 'node:path';
 import { Duration, Tags } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import {
-  componentDocument,
-  contentVersion,
-  LOGROTATE_CONFIG,
-  OriginImage,
-  RUNTIME_LOG_FILE,
-  systemdUnit,
-} from '../../../lib/constructs/origin-image.js';
+import { componentDocument, contentVersion, LOGROTATE_CONFIG, OriginImage, RUNTIME_LOG_FILE, systemdUnit } from '../../../lib/constructs/origin-image.js';
 import { FIXTURE_ENTRY, importedVpc, newApp, regionalStack, resourcesOf, template } from '../helpers.js';
 
 function build(props: Partial<ConstructorParameters<typeof OriginImage>[2]> = {}) {

@@ -19,9 +19,7 @@ describe('OriginNetwork', () => {
     });
 
     it('keeps same-region S3 and DynamoDB traffic off the NAT gateways', () => {
-      const services = Object.values(tpl.findResources('AWS::EC2::VPCEndpoint')).map((endpoint) =>
-        JSON.stringify(endpoint.Properties.ServiceName),
-      );
+      const services = Object.values(tpl.findResources('AWS::EC2::VPCEndpoint')).map((endpoint) => JSON.stringify(endpoint.Properties.ServiceName));
       expect(services.some((name) => name.includes('.s3'))).toBe(true);
       expect(services.some((name) => name.includes('.dynamodb'))).toBe(true);
     });

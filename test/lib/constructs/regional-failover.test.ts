@@ -36,9 +36,7 @@ type CheckConfig = Record<string, unknown> & { Type: string };
 
 describe('RegionalFailover', () => {
   const { stack, failover, tpl } = build();
-  const checks = Object.fromEntries(
-    resourcesOf(tpl, 'AWS::Route53::HealthCheck').map(([id, props]) => [id, props.HealthCheckConfig as CheckConfig]),
-  );
+  const checks = Object.fromEntries(resourcesOf(tpl, 'AWS::Route53::HealthCheck').map(([id, props]) => [id, props.HealthCheckConfig as CheckConfig]));
   const idOf = (check: route53.HealthCheck): string => (stack.resolve(check.healthCheckId) as { Ref: string }).Ref;
 
   it("routes the region's alias record, as its role, to its own load balancer, evaluating target health", () => {

@@ -33,9 +33,7 @@ describe('SegmentBucket', () => {
     tpl.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: segmentBucketId },
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
   });

@@ -25,7 +25,9 @@ interface Origin {
 }
 
 function originsOf(tpl: Template): Origin[] {
-  const [[, props]] = resourcesOf(tpl, 'AWS::CloudFront::Distribution') as [[string, { DistributionConfig: { Origins: Origin[]; OriginGroups: { Items: { Members: { Items: { OriginId: string }[] } }[] } } }]];
+  const [[, props]] = resourcesOf(tpl, 'AWS::CloudFront::Distribution') as [
+    [string, { DistributionConfig: { Origins: Origin[]; OriginGroups: { Items: { Members: { Items: { OriginId: string }[] } }[] } } }],
+  ];
   const byId = new Map(props.DistributionConfig.Origins.map((origin) => [origin.Id, origin]));
   return props.DistributionConfig.OriginGroups.Items[0]!.Members.Items.map((member) => byId.get(member.OriginId)!);
 }
@@ -42,11 +44,13 @@ describe('CdnStack with a domain', () => {
     expect(cdn.dependencies.map((stack) => stack.stackName).sort()).toEqual([STACK_NAMES.origin(east), STACK_NAMES.origin(west)].sort());
   });
 
-  it("reaches each region by its own name over HTTPS, primary first, with no value crossing regions", () => {
-    expect(originsOf(cdnTpl).map((origin) => [origin.DomainName, origin.CustomOriginConfig.OriginProtocolPolicy, origin.CustomOriginConfig.HTTPSPort])).toEqual([
-      [`${east}.origin.example.com`, 'https-only', CDN_LISTENER_PORTS.https],
-      [`${west}.origin.example.com`, 'https-only', CDN_LISTENER_PORTS.https],
-    ]);
+  it('reaches each region by its own name over HTTPS, primary first, with no value crossing regions', () => {
+    expect(originsOf(cdnTpl).map((origin) => [origin.DomainName, origin.CustomOriginConfig.OriginProtocolPolicy, origin.CustomOriginConfig.HTTPSPort])).toEqual(
+      [
+        [`${east}.origin.example.com`, 'https-only', CDN_LISTENER_PORTS.https],
+        [`${west}.origin.example.com`, 'https-only', CDN_LISTENER_PORTS.https],
+      ],
+    );
     cdnTpl.resourceCountIs('Custom::CrossRegionExportReader', 0);
     originTpl[west].resourceCountIs('Custom::CrossRegionExportWriter', 0);
   });

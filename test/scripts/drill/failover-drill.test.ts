@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkersVerdict,
-  type DrillClock,
-  type DrillRoute53,
-  type FailoverRecord,
-  regionOfAnswer,
-  runDrill,
-} from '../../../scripts/drill/failover-drill.js';
+import { checkersVerdict, type DrillClock, type DrillRoute53, type FailoverRecord, regionOfAnswer, runDrill } from '../../../scripts/drill/failover-drill.js';
 
 const ZONE = 'Z0123456789EXAMPLE';
 const NAME = 'origin.example.com';
@@ -77,7 +70,7 @@ function drill(route53: FakeRoute53, clock: FakeClock, action: 'fail' | 'restore
 }
 
 describe('runDrill', () => {
-  it("fails the primary: inverts its endpoint check, and reports when checkers and DNS show it", async () => {
+  it('fails the primary: inverts its endpoint check, and reports when checkers and DNS show it', async () => {
     const clock = new FakeClock();
     const route53 = new FakeRoute53(clock, { statusMs: 20_000, answerMs: 35_000 });
     const lines: string[] = [];

@@ -27,40 +27,55 @@ class FakeRoute53Endpoint {
 
   handle(method: string, url: URL, body: string): { status: number; xml: string } {
     const path = url.pathname;
-    let match: RegExpExecArray | null;
     if (method === 'GET' && path === '/2013-04-01/healthcheck') {
       // Two pages, so the client has to follow NextMarker.
       const first = !url.searchParams.get('marker');
       const ids = first ? this.healthCheckIds.slice(0, 8) : this.healthCheckIds.slice(8);
-      const checks = ids.map((id) => `<HealthCheck><Id>${id}</Id><CallerReference>${id}</CallerReference><HealthCheckConfig><Type>HTTPS</Type></HealthCheckConfig><HealthCheckVersion>1</HealthCheckVersion></HealthCheck>`);
-      return ok('ListHealthChecksResponse', `<HealthChecks>${checks.join('')}</HealthChecks><Marker>${url.searchParams.get('marker') ?? ''}</Marker><IsTruncated>${first}</IsTruncated>${first ? '<NextMarker>page-2</NextMarker>' : ''}<MaxItems>8</MaxItems>`);
+      const checks = ids.map(
+        (id) =>
+          `<HealthCheck><Id>${id}</Id><CallerReference>${id}</CallerReference><HealthCheckConfig><Type>HTTPS</Type></HealthCheckConfig><HealthCheckVersion>1</HealthCheckVersion></HealthCheck>`,
+      );
+      return ok(
+        'ListHealthChecksResponse',
+        `<HealthChecks>${checks.join('')}</HealthChecks><Marker>${url.searchParams.get('marker') ?? ''}</Marker><IsTruncated>${first}</IsTruncated>${first ? '<NextMarker>page-2</NextMarker>' : ''}<MaxItems>8</MaxItems>`,
+      );
     }
     if (method === 'POST' && path === '/2013-04-01/tags/healthcheck') {
       const ids = [...body.matchAll(/<ResourceId>([^<]+)<\/ResourceId>/g)].map((m) => m[1]!);
       if (ids.length > 10) return { status: 400, xml: errorXml('InvalidInput', 'at most 10 resource ids') };
       const names: Record<string, string> = { 'hc-east': 'live-origin-us-east-1-endpoint', 'hc-west': 'live-origin-eu-west-1-endpoint' };
       const sets = ids.map(
-        (id) => `<ResourceTagSet><ResourceType>healthcheck</ResourceType><ResourceId>${id}</ResourceId><Tags><Tag><Key>Name</Key><Value>${names[id] ?? `other-${id}`}</Value></Tag></Tags></ResourceTagSet>`,
+        (id) =>
+          `<ResourceTagSet><ResourceType>healthcheck</ResourceType><ResourceId>${id}</ResourceId><Tags><Tag><Key>Name</Key><Value>${names[id] ?? `other-${id}`}</Value></Tag></Tags></ResourceTagSet>`,
       );
       return ok('ListTagsForResourcesResponse', `<ResourceTagSets>${sets.join('')}</ResourceTagSets>`);
     }
-    if (method === 'POST' && (match = /^\/2013-04-01\/healthcheck\/([^/]+)$/.exec(path))) {
+    const update = method === 'POST' ? /^\/2013-04-01\/healthcheck\/([^/]+)$/.exec(path) : null;
+    if (update) {
+      const match = update;
       const value = /<Inverted>(true|false)<\/Inverted>/.exec(body)?.[1];
       if (value === undefined || !(match[1]! in this.inverted)) return { status: 400, xml: errorXml('InvalidInput', 'bad update') };
       this.inverted[match[1]!] = value === 'true';
-      return ok('UpdateHealthCheckResponse', `<HealthCheck><Id>${match[1]}</Id><CallerReference>x</CallerReference><HealthCheckConfig><Type>HTTPS</Type><Inverted>${value}</Inverted></HealthCheckConfig><HealthCheckVersion>2</HealthCheckVersion></HealthCheck>`);
+      return ok(
+        'UpdateHealthCheckResponse',
+        `<HealthCheck><Id>${match[1]}</Id><CallerReference>x</CallerReference><HealthCheckConfig><Type>HTTPS</Type><Inverted>${value}</Inverted></HealthCheckConfig><HealthCheckVersion>2</HealthCheckVersion></HealthCheck>`,
+      );
     }
-    if (method === 'GET' && (match = /^\/2013-04-01\/healthcheck\/([^/]+)\/status$/.exec(path))) {
+    const statusPath = method === 'GET' ? /^\/2013-04-01\/healthcheck\/([^/]+)\/status$/.exec(path) : null;
+    if (statusPath) {
+      const match = statusPath;
       const status = this.inverted[match[1]!] ? 'Failure: Inverted' : 'Success: HTTP Status Code 200, OK';
       const observations = ['us-east-1', 'eu-west-1', 'ap-southeast-1'].map(
-        (region, i) => `<HealthCheckObservation><Region>${region}</Region><IPAddress>192.0.2.${i + 1}</IPAddress><StatusReport><Status>${status}</Status><CheckedTime>2026-12-02T00:00:00Z</CheckedTime></StatusReport></HealthCheckObservation>`,
+        (region, i) =>
+          `<HealthCheckObservation><Region>${region}</Region><IPAddress>192.0.2.${i + 1}</IPAddress><StatusReport><Status>${status}</Status><CheckedTime>2026-12-02T00:00:00Z</CheckedTime></StatusReport></HealthCheckObservation>`,
       );
       return ok('GetHealthCheckStatusResponse', `<HealthCheckObservations>${observations.join('')}</HealthCheckObservations>`);
     }
     if (method === 'GET' && path === '/2013-04-01/hostedzone/Z0123456789EXAMPLE/rrset') {
       const record = (region: string, role: string, lb: string) =>
         `<ResourceRecordSet><Name>origin.example.com.</Name><Type>A</Type><SetIdentifier>${region}-${role.toLowerCase()}</SetIdentifier><Failover>${role}</Failover><AliasTarget><HostedZoneId>Z35SXDOTRQ7X7K</HostedZoneId><DNSName>${lb}.</DNSName><EvaluateTargetHealth>true</EvaluateTargetHealth></AliasTarget><HealthCheckId>calc-${region}</HealthCheckId></ResourceRecordSet>`;
-      const other = '<ResourceRecordSet><Name>other.example.com.</Name><Type>A</Type><TTL>300</TTL><ResourceRecords><ResourceRecord><Value>192.0.2.9</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>';
+      const other =
+        '<ResourceRecordSet><Name>other.example.com.</Name><Type>A</Type><TTL>300</TTL><ResourceRecords><ResourceRecord><Value>192.0.2.9</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>';
       return ok(
         'ListResourceRecordSetsResponse',
         `<ResourceRecordSets>${record('us-east-1', 'PRIMARY', 'dualstack.east.elb.amazonaws.com')}${record('eu-west-1', 'SECONDARY', 'dualstack.west.elb.amazonaws.com')}${other}</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>10</MaxItems>`,
@@ -135,7 +150,11 @@ describe('Route53DrillClient on the wire', () => {
     const [request] = fake.seen;
     expect(request!.method).toBe('POST');
     expect(request!.path).toBe('/2013-04-01/healthcheck/hc-east');
-    expect(request!.body).toMatch(new RegExp(`^(<\\?xml[^>]*\\?>)?<UpdateHealthCheckRequest xmlns="${XMLNS.replace(/[./]/g, '\\$&')}"><Inverted>true</Inverted></UpdateHealthCheckRequest>$`));
+    expect(request!.body).toMatch(
+      new RegExp(
+        `^(<\\?xml[^>]*\\?>)?<UpdateHealthCheckRequest xmlns="${XMLNS.replace(/[./]/g, '\\$&')}"><Inverted>true</Inverted></UpdateHealthCheckRequest>$`,
+      ),
+    );
     expect(fake.inverted['hc-east']).toBe(true);
     await client.setInverted('hc-east', false);
     expect(fake.seen[1]!.body).toContain('<Inverted>false</Inverted>');
@@ -176,7 +195,12 @@ describe('Route53DrillClient on the wire', () => {
       'dualstack.west.elb.amazonaws.com': ['203.0.113.7'],
     };
     let now = 0;
-    const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+      },
+    };
     const options = { region: 'us-east-1', hostedZoneId: 'Z0123456789EXAMPLE', recordName: 'origin.example.com' };
     const failed = await runDrill(client, async (host) => addresses[host] ?? [], clock, { ...options, action: 'fail' });
     expect(failed).toMatchObject({ ok: true, healthCheckId: 'hc-east', answeredBy: 'eu-west-1' });
