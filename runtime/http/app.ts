@@ -1,9 +1,11 @@
 import http from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import Fastify, { LogController } from 'fastify';
+import { systemClock } from '../adapters/system-clock.js';
 import type { CorsPolicy } from '../domain/cors.js';
 import type { TokenGrants } from '../domain/tokens.js';
 import type { OriginMetrics } from '../metrics/origin-metrics.js';
+import type { Cancel, Clock } from '../ports/clock.js';
 import type { Purger } from '../ports/purger.js';
 import type { Stores } from '../ports/stores.js';
 import { ActivityLog } from '../service/activity-log.js';
@@ -46,7 +48,8 @@ export interface AppDeps {
   readonly eventRps: number;
   /** A pino logger, or false for none (tests). */
   readonly logger: FastifyBaseLogger | false;
-  readonly now?: () => number;
+  /** Time and timers for every service. @default the system clock */
+  readonly clock?: Clock;
   /** Which pages may read delivery responses (LIVE_ORIGIN_CORS_ORIGINS). @default any origin */
   readonly cors?: CorsPolicy;
 }
@@ -93,24 +96,25 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
-  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? systemClock;
+  const now = (): number => clock.now();
   const activity = new ActivityLog(now);
   const ctx: ServiceContext = {
     stores: deps.stores,
     purger: activity.recording(deps.purger),
     metrics: deps.metrics,
     log: app.log,
-    now,
+    clock,
     activity,
   };
-  const holds = new HoldRegistry(deps.stores.feed, {
+  const holds = new HoldRegistry(deps.stores.feed, clock, {
     maxHeld: deps.maxHeld,
     onHeldChange: (held) => deps.metrics.held.set(held),
     onWaitEnd: (outcome, seconds) => deps.metrics.holdWaitSeconds.observe({ outcome }, seconds),
   });
   const readiness = new Readiness(async () => {
     await Promise.all([deps.stores.segments.ping(), deps.stores.metadata.ping()]);
-  });
+  }, clock);
   const control = new ControlService(ctx);
   const services: OriginServices = {
     stores: deps.stores,
@@ -126,11 +130,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.decorate('origin', services);
 
   // Pipeline health feeds alarms even when nobody scrapes /metrics.
-  let healthTimer: NodeJS.Timeout | undefined;
+  let cancelHealth: Cancel | undefined;
   app.addHook('onReady', async () => {
     await readiness.start();
-    healthTimer = setInterval(() => void services.control.refreshHealth().catch(() => undefined), HEALTH_REFRESH_MS);
-    healthTimer.unref();
+    cancelHealth = clock.every(HEALTH_REFRESH_MS, () => void services.control.refreshHealth().catch(() => undefined));
   });
   app.addHook('preClose', async () => {
     delivery?.close();
@@ -139,7 +142,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   app.addHook('onClose', async () => {
     readiness.stop();
-    clearInterval(healthTimer);
+    cancelHealth?.();
   });
 
   void app.register(errorsPlugin);

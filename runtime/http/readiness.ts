@@ -1,3 +1,5 @@
+import type { Cancel, Clock } from '../ports/clock.js';
+
 /**
  * How often the store is pinged. In aws mode a ping is an S3 HeadBucket and a DynamoDB
  * DescribeTable: 3.3 HEAD requests a second per process, about 8.6 million a month, $3.50 at
@@ -21,12 +23,15 @@ export const READINESS_BUDGET_MS = 900;
  * in the background so `/readyz` costs nothing and never waits on a dead store.
  */
 export class Readiness {
-  /** performance.now() of the store's latest answer; undefined before the first. */
+  /** When the store last answered (the clock's ms); undefined before the first answer. */
   private lastAnswer?: number;
   private draining = false;
-  private timer?: NodeJS.Timeout;
+  private cancelProbes?: Cancel;
 
-  constructor(private readonly ping: () => Promise<void>) {}
+  constructor(
+    private readonly ping: () => Promise<void>,
+    private readonly clock: Clock,
+  ) {}
 
   get ready(): boolean {
     return this.storeUp && !this.draining;
@@ -38,13 +43,12 @@ export class Readiness {
   }
 
   private get storeUp(): boolean {
-    return this.lastAnswer !== undefined && performance.now() - this.lastAnswer < READINESS_BUDGET_MS;
+    return this.lastAnswer !== undefined && this.clock.now() - this.lastAnswer < READINESS_BUDGET_MS;
   }
 
   async start(): Promise<void> {
     await this.probe();
-    this.timer = setInterval(() => void this.probe(), READINESS_PROBE_MS);
-    this.timer.unref();
+    this.cancelProbes = this.clock.every(READINESS_PROBE_MS, () => void this.probe());
   }
 
   drain(): void {
@@ -52,23 +56,23 @@ export class Readiness {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.cancelProbes?.();
   }
 
   private async probe(): Promise<void> {
-    let timeout: NodeJS.Timeout | undefined;
+    let cancelTimeout: Cancel | undefined;
     try {
       await Promise.race([
         this.ping(),
         new Promise((_, reject) => {
-          timeout = setTimeout(() => reject(new Error('ping timeout')), READINESS_BUDGET_MS);
+          cancelTimeout = this.clock.after(READINESS_BUDGET_MS, () => reject(new Error('ping timeout')));
         }),
       ]);
-      this.lastAnswer = performance.now();
+      this.lastAnswer = this.clock.now();
     } catch {
       // A failed ping changes nothing: readiness runs out READINESS_BUDGET_MS after the last answer.
     } finally {
-      clearTimeout(timeout);
+      cancelTimeout?.();
     }
   }
 }

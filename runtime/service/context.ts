@@ -1,15 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { OriginMetrics } from '../metrics/origin-metrics.js';
+import type { Clock } from '../ports/clock.js';
 import type { Purger } from '../ports/purger.js';
 import type { Stores } from '../ports/stores.js';
 import type { ActivityLog } from './activity-log.js';
 
-/** What every use case needs: storage, the CDN purger, metrics, a logger, the clock, and the status page's activity log. */
+/** What every use case needs: storage, the CDN purger, metrics, a logger, the clock (time and timers), and the status page's activity log. */
 export interface ServiceContext {
   readonly stores: Stores;
   readonly purger: Purger;
   readonly metrics: OriginMetrics;
   readonly log: FastifyBaseLogger;
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly activity: ActivityLog;
 }

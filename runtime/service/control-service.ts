@@ -38,7 +38,7 @@ export class ControlService {
 
   async putConfig(event: string, config: EventConfig): Promise<boolean> {
     this.touch(event);
-    return storeCall('config', () => this.ctx.stores.metadata.putEventConfig(event, config, this.ctx.now()));
+    return storeCall('config', () => this.ctx.stores.metadata.putEventConfig(event, config, this.ctx.clock.now()));
   }
 
   async status(event: string): Promise<Record<string, unknown>> {
@@ -53,7 +53,7 @@ export class ControlService {
 
   private describe(state: EventState): Record<string, unknown> {
     const { event } = state;
-    const now = this.ctx.now();
+    const now = this.ctx.clock.now();
     const pipelines = pipelineOrder(state.config.pipelines, Object.keys(state.pipelines)).map((id) => {
       const stats = state.pipelines[id];
       if (!stats) return { pipeline: id, healthy: false, ingests: 0 };
@@ -90,7 +90,7 @@ export class ControlService {
       return { purged: 1 };
     }
     if (state.masks.length >= MAX_MASKS_PER_EVENT) throw badRequest(`an event keeps at most ${MAX_MASKS_PER_EVENT} masks`);
-    const mask = { ...invalidation.mask, createdAt: this.ctx.now() };
+    const mask = { ...invalidation.mask, createdAt: this.ctx.clock.now() };
     await storeCall('invalidate', () => metadata.addMask(event, mask));
     const paths = new Set(mask.paths ?? []);
     if (mask.from !== undefined && mask.to !== undefined) {
@@ -104,7 +104,7 @@ export class ControlService {
 
   /** Recomputes the pipeline health gauges of recently active events (on /metrics scrape). */
   async refreshHealth(): Promise<void> {
-    const now = this.ctx.now();
+    const now = this.ctx.clock.now();
     const entries: { event: string; pipeline: string; healthy: boolean; latenessMs: number }[] = [];
     for (const event of this.active) {
       const state = await this.ctx.stores.metadata.getEvent(event).catch(() => undefined);

@@ -87,7 +87,7 @@ export class DeliveryService {
 
   /** Whether the origin sheds load now, or did a moment ago (CMSD-Dynamic `du`). */
   underDuress(): boolean {
-    return this.duress.active(this.ctx.now());
+    return this.duress.active(this.ctx.clock.now());
   }
 
   /**
@@ -101,14 +101,14 @@ export class DeliveryService {
     if (!state) return this.miss(404, 'unknown_event', TTL_DEFAULTS.unknownEventMs);
     const timeline = object.rendition ? timelineFor(state.config, state.renditions[object.rendition]) : timelineFor(state.config, undefined);
 
-    if (this.eventRps > 0 && !this.budget.take(event, isAtLiveEdge(object.number, liveEdge(state)), this.ctx.now())) {
+    if (this.eventRps > 0 && !this.budget.take(event, isAtLiveEdge(object.number, liveEdge(state)), this.ctx.clock.now())) {
       this.ctx.metrics.shed.inc({ reason: 'event_rate' });
-      this.duress.mark(this.ctx.now());
+      this.duress.mark(this.ctx.clock.now());
       return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, state);
     }
     if (directives && object.kind === 'mutable') return this.reload(state, object, directives, timeline, leaving);
 
-    const startedAt = this.ctx.now();
+    const startedAt = this.ctx.clock.now();
     let heldMs: number | undefined;
     /** Without a timeline, the hold deadline of the next part (fixed at the first look). */
     let nextPartDeadline: number | undefined;
@@ -118,7 +118,7 @@ export class DeliveryService {
       if (found?.allMasked) return this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current);
       if (object.kind !== 'segment' || object.number === undefined) return this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
 
-      const now = this.ctx.now();
+      const now = this.ctx.clock.now();
       let verdict: MissingVerdict;
       if (timeline) {
         // A part belongs to its segment's window, opened one segment earlier for the preload hint.
@@ -136,7 +136,7 @@ export class DeliveryService {
       if (verdict.kind === 'gone') return this.miss(410, 'gone', TTL_DEFAULTS.goneMs, current, { durationMs: timeline?.durationMs });
 
       const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, leaving);
-      heldMs = this.ctx.now() - startedAt;
+      heldMs = this.ctx.clock.now() - startedAt;
       if (outcome === 'published') {
         const look = await this.lookAfterPublish(event, object, current);
         if (look.found && 'candidate' in look.found) {
@@ -174,7 +174,7 @@ export class DeliveryService {
     timeline: Timeline | undefined,
     leaving?: LeaveWatch,
   ): Promise<Delivery> {
-    const startedAt = this.ctx.now();
+    const startedAt = this.ctx.clock.now();
     let deadlineMs: number | undefined;
     let waited = false;
     const passedOver = new Set<string>();
@@ -188,7 +188,7 @@ export class DeliveryService {
       if (!playlist.canBlockReload || targetMs === undefined) return this.found(current, object, found, timeline);
       const verdict = judgeReload(playlist, directives);
       if (verdict.kind === 'too_far') throw badRequest(verdict.reason);
-      const now = this.ctx.now();
+      const now = this.ctx.clock.now();
       const heldMs = waited ? now - startedAt : undefined;
       if (verdict.kind === 'satisfied') {
         const answer = this.found(current, object, found, timeline, heldMs);
@@ -212,7 +212,7 @@ export class DeliveryService {
       waited = true;
       if (outcome === 'aborted') return { kind: 'aborted' };
       if (outcome === 'shed') return this.shedHeld(current);
-      if (outcome === 'drain') return this.miss(503, 'drain', 0, current, { heldMs: this.ctx.now() - startedAt });
+      if (outcome === 'drain') return this.miss(503, 'drain', 0, current, { heldMs: this.ctx.clock.now() - startedAt });
       // Published, or timed out (judged once more, since a publish may have raced the deadline).
       current = (await storeCall('delivery', () => this.ctx.stores.metadata.getEvent(state.event))) ?? current;
     }
@@ -231,7 +231,7 @@ export class DeliveryService {
 
   private shedHeld(state: EventState): Delivery {
     this.ctx.metrics.shed.inc({ reason: 'held_cap' });
-    this.duress.mark(this.ctx.now());
+    this.duress.mark(this.ctx.clock.now());
     return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, state);
   }
 
@@ -265,7 +265,7 @@ export class DeliveryService {
   private async find(state: EventState, object: ObjectPath, passedOver?: ReadonlySet<string>, count = true): Promise<FindResult> {
     const { metadata, segments } = this.ctx.stores;
     const { path } = object;
-    const stale = object.kind === 'mutable' ? stalePipelines(state, this.ctx.now()) : undefined;
+    const stale = object.kind === 'mutable' ? stalePipelines(state, this.ctx.clock.now()) : undefined;
     for (const pipeline of passedOver ?? []) stale?.add(pipeline);
     const gone = new Set<string>();
     for (let round = 0; round < MAX_SELECTION_ROUNDS; round++) {

@@ -1,3 +1,4 @@
+import type { Cancel, Clock } from '../ports/clock.js';
 import type { PublishedObject, PublishFeed } from '../ports/publish-feed.js';
 
 /** Held requests woken per turn of the event loop when their object is published. */
@@ -17,7 +18,7 @@ interface DeadlineGroup {
   readonly entry: Awaited;
   readonly deadlineMs: number;
   readonly waiters: Set<Waiter>;
-  timer: NodeJS.Timeout | undefined;
+  cancelTimer: Cancel | undefined;
 }
 
 interface Awaited {
@@ -54,6 +55,7 @@ export class HoldRegistry {
 
   constructor(
     private readonly feed: PublishFeed,
+    private readonly clock: Clock,
     private readonly options: HoldRegistryOptions,
   ) {
     feed.subscribe((object) => this.release(object));
@@ -74,7 +76,12 @@ export class HoldRegistry {
       return Promise.resolve('shed');
     }
     return new Promise<WaitOutcome>((resolve) => {
-      const waiter: Waiter = { startedAt: Date.now(), group: undefined!, resolve: (outcome) => this.finish(waiter, outcome, resolve), unwatch: undefined };
+      const waiter: Waiter = {
+        startedAt: this.clock.now(),
+        group: undefined!,
+        resolve: (outcome) => this.finish(waiter, outcome, resolve),
+        unwatch: undefined,
+      };
       if (leave) {
         const unwatch = leave(() => waiter.resolve('aborted'));
         if (!unwatch) return resolve('aborted');
@@ -128,13 +135,10 @@ export class HoldRegistry {
   private groupFor(entry: Awaited, deadlineMs: number): DeadlineGroup {
     let group = entry.groups.get(deadlineMs);
     if (!group) {
-      const created: DeadlineGroup = { entry, deadlineMs, waiters: new Set(), timer: undefined };
-      created.timer = setTimeout(
-        () => {
-          for (const waiter of [...created.waiters]) waiter.resolve('timeout');
-        },
-        Math.max(0, deadlineMs - Date.now()),
-      );
+      const created: DeadlineGroup = { entry, deadlineMs, waiters: new Set(), cancelTimer: undefined };
+      created.cancelTimer = this.clock.after(deadlineMs - this.clock.now(), () => {
+        for (const waiter of [...created.waiters]) waiter.resolve('timeout');
+      });
       entry.groups.set(deadlineMs, created);
       group = created;
     }
@@ -147,12 +151,12 @@ export class HoldRegistry {
     waiter.unwatch?.();
     const entry = group.entry;
     if (group.waiters.size === 0) {
-      clearTimeout(group.timer);
+      group.cancelTimer?.();
       entry.groups.delete(group.deadlineMs);
     }
     this.count--;
     this.options.onHeldChange?.(this.count);
-    this.options.onWaitEnd?.(outcome, (Date.now() - waiter.startedAt) / 1000);
+    this.options.onWaitEnd?.(outcome, (this.clock.now() - waiter.startedAt) / 1000);
     if (--entry.size === 0 && this.waiting.get(entry.id) === entry) {
       this.waiting.delete(entry.id);
       this.feed.unwatch(entry.object);

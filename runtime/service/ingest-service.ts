@@ -36,7 +36,7 @@ export class IngestService {
 
   async put(input: IngestPut): Promise<IngestResult> {
     const { stores, metrics } = this.ctx;
-    const now = this.ctx.now();
+    const now = this.ctx.clock.now();
     const { event, pipeline, object } = input;
     let [state, before] = await this.readBefore('ingest', event, object.path);
     if (!state) {

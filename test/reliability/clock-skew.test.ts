@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../support/manual-clock.js';
 import type { ReceivedPurge, TestOrigin } from '../support/origin.js';
 import { configure, eventually, put, startOrigin, startPurgeReceiver } from '../support/origin.js';
 
@@ -105,7 +106,7 @@ describe('availability start time far from now (injected origin clock)', () => {
   let origin: TestOrigin;
 
   beforeAll(async () => {
-    origin = await startOrigin({ now: () => NOW });
+    origin = await startOrigin({ clock: new ManualClock(NOW) });
   });
 
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalPublishFeed } from '../../runtime/adapters/local-publish-feed.js';
 import type { PublishedObject, PublishFeed, PublishListener } from '../../runtime/ports/publish-feed.js';
 import { HoldRegistry, type HoldRegistryOptions, type LeaveWatch, RELEASE_BATCH, type WaitOutcome } from '../../runtime/service/hold-registry.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 /** The local feed, recording which objects the registry watches. */
 class RecordingFeed implements PublishFeed {
@@ -32,14 +33,17 @@ class RecordingFeed implements PublishFeed {
 
 const SEG_1 = { event: 'news', path: 'video/seg_1.m4s' };
 const SEG_2 = { event: 'news', path: 'video/seg_2.m4s' };
+/** Fake time: deadlines pass only when a test advances it. */
+let clock = new ManualClock();
 /** Far enough away that no test reaches it unless it means to. */
-const LATER = (): number => Date.now() + 5_000;
+const LATER = (): number => clock.now() + 5_000;
 
 function setup(options: Partial<HoldRegistryOptions> = {}) {
+  clock = new ManualClock();
   const feed = new RecordingFeed();
   const heldChanges: number[] = [];
   const waitEnds: [WaitOutcome, number][] = [];
-  const registry = new HoldRegistry(feed, {
+  const registry = new HoldRegistry(feed, clock, {
     maxHeld: 100,
     onHeldChange: (held) => heldChanges.push(held),
     onWaitEnd: (outcome, seconds) => waitEnds.push([outcome, seconds]),
@@ -47,8 +51,6 @@ function setup(options: Partial<HoldRegistryOptions> = {}) {
   });
   return { feed, registry, heldChanges, waitEnds };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('HoldRegistry: release', () => {
   it('answers a held request when the object is announced on the feed', async () => {
@@ -110,34 +112,41 @@ describe('HoldRegistry: release', () => {
 
   it('reports a published wait once, even after its deadline passes', async () => {
     const { feed, registry, waitEnds } = setup();
-    const outcome = registry.wait(SEG_1, Date.now() + 20);
+    const outcome = registry.wait(SEG_1, clock.now() + 20);
     feed.announce(SEG_1);
     await outcome;
-    await sleep(40);
+    await clock.advance(40);
     expect(waitEnds.map(([o]) => o)).toEqual(['published']);
+    expect(clock.timers).toBe(0);
   });
 });
 
 describe('HoldRegistry: timeout and abort', () => {
-  it('answers timeout at the deadline', async () => {
+  it('answers timeout at the deadline, not a millisecond before', async () => {
     const { registry } = setup();
-    const started = Date.now();
-    await expect(registry.wait(SEG_1, started + 30)).resolves.toBe('timeout');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    let outcome: WaitOutcome | undefined;
+    void registry.wait(SEG_1, clock.now() + 30).then((o) => {
+      outcome = o;
+    });
+    await clock.advance(29);
+    expect(outcome).toBeUndefined();
+    await clock.advance(1);
+    expect(outcome).toBe('timeout');
   });
 
   it('answers timeout at once for a deadline already past', async () => {
     const { registry } = setup();
-    await expect(registry.wait(SEG_1, Date.now() - 1_000)).resolves.toBe('timeout');
+    const outcome = registry.wait(SEG_1, clock.now() - 1_000);
+    await clock.advance(0);
+    await expect(outcome).resolves.toBe('timeout');
   });
 
   it('reports how long a timed-out wait lasted, in seconds', async () => {
     const { registry, waitEnds } = setup();
-    await registry.wait(SEG_1, Date.now() + 30);
-    expect(waitEnds).toHaveLength(1);
-    expect(waitEnds[0]![0]).toBe('timeout');
-    expect(waitEnds[0]![1]).toBeGreaterThanOrEqual(0.025);
-    expect(waitEnds[0]![1]).toBeLessThan(1);
+    const outcome = registry.wait(SEG_1, clock.now() + 30);
+    await clock.advance(30);
+    await outcome;
+    expect(waitEnds).toEqual([['timeout', 0.03]]);
   });
 
   it('answers aborted when the client leaves', async () => {
@@ -184,15 +193,19 @@ describe('HoldRegistry: timeout and abort', () => {
 
   it('times out every waiter of one object and deadline together, and each deadline on its own', async () => {
     const { registry } = setup();
-    const soon = Date.now() + 20;
-    const started = Date.now();
+    const soon = clock.now() + 20;
     const early = Promise.all([registry.wait(SEG_1, soon), registry.wait(SEG_1, soon)]);
     const later = registry.wait(SEG_1, soon + 60);
+    expect(clock.timers).toBe(2);
+    await clock.advance(20);
     await expect(early).resolves.toEqual(['timeout', 'timeout']);
     expect(registry.held).toBe(1);
+    await clock.advance(59);
+    expect(registry.held).toBe(1);
+    await clock.advance(1);
     await expect(later).resolves.toBe('timeout');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(70);
     expect(registry.held).toBe(0);
+    expect(clock.timers).toBe(0);
   });
 
   it('ignores an abort after the publish', async () => {
@@ -315,7 +328,9 @@ describe('HoldRegistry: watches', () => {
 
   it('unwatches after a timeout', async () => {
     const { feed, registry } = setup();
-    await registry.wait(SEG_1, Date.now() + 10);
+    const outcome = registry.wait(SEG_1, clock.now() + 10);
+    await clock.advance(10);
+    await outcome;
     expect(feed.unwatched).toEqual(['news/video/seg_1.m4s']);
   });
 
