@@ -284,6 +284,27 @@ export class DynamoDbMetadataStore implements MetadataStore, WatchedObjectSource
     throw new Error(`pin of ${event}/${path} keeps changing`);
   }
 
+  async dropPin(event: string, path: string, expected: string): Promise<void> {
+    const { pinEpoch } = await this.eventRecord(event);
+    await this.call('dropPin', true, async (abortSignal) => {
+      try {
+        await this.client.send(
+          new DeleteItemCommand({
+            TableName: this.candidates,
+            Key: { [PK]: s(objectPartition(event, path)), [SK]: s(PIN_SORT_KEY) },
+            ConditionExpression: 'pipeline = :expected AND epoch = :epoch',
+            ExpressionAttributeValues: { ':expected': s(expected), ':epoch': n(pinEpoch) },
+          }),
+          { abortSignal },
+        );
+      } catch (error) {
+        // Another pin is in force (or none): nothing of ours to drop.
+        if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+      }
+    });
+    this.patchObject(event, path, (object) => (object.pin?.pipeline === expected ? { ...object, pin: undefined } : object));
+  }
+
   async clearPins(event: string): Promise<void> {
     await this.call('clearPins', true, async (abortSignal) => {
       try {

@@ -135,6 +135,11 @@ export class MemoryMetadataStore implements MetadataStore {
     return object.pinned!;
   }
 
+  async dropPin(event: string, path: string, expected: string): Promise<void> {
+    const object = this.objects.get(objectId(event, path));
+    if (object?.pinned === expected) object.pinned = undefined;
+  }
+
   async clearPins(event: string): Promise<void> {
     const prefix = `${event}#`;
     for (const [id, object] of this.objects) {

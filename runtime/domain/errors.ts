@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
+  /** The target is in a state that does not allow the request yet (a PATCH while its PUT streams). */
+  | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'range_not_satisfiable'

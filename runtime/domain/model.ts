@@ -22,6 +22,27 @@ export interface Candidate {
   readonly publishedAt: number;
 }
 
+/**
+ * One pipeline's version of an object whose PUT is still arriving (contract v3: a segment is
+ * served from its first byte). It has no entity tag yet: the bytes are hashed as they come.
+ */
+export interface InProgressCandidate {
+  readonly event: string;
+  readonly pipeline: string;
+  readonly path: string;
+  readonly kind: ObjectKind;
+  readonly number?: number;
+  readonly rendition?: string;
+  readonly contentType: string;
+  /** The PUT's Content-Length, when it declared one. */
+  readonly declaredSize?: number;
+  /** Defect kinds the PUT declared (empty: clean). */
+  readonly defects: readonly string[];
+  /** Epoch ms when the PUT's headers were accepted. */
+  readonly startedAt: number;
+  readonly inProgress: true;
+}
+
 /** Operator configuration of an event (`PUT /admin/events/{event}`); all optional. */
 export interface EventConfig {
   /** Pipeline selection order; pipelines not listed follow, sorted by id. */

@@ -1,4 +1,7 @@
-import type { Candidate, Mask } from './model.js';
+import type { Candidate, InProgressCandidate as InProgress, Mask } from './model.js';
+
+/** What selection reads of a candidate, complete or still arriving (`inProgress`). */
+export type Selectable = Pick<Candidate, 'pipeline' | 'path' | 'number' | 'defects'> & { readonly inProgress?: boolean };
 
 /**
  * Deterministic candidate selection: the rules every instance applies, so every CDN fill of a
@@ -33,8 +36,8 @@ export function isMasked(candidate: Pick<Candidate, 'pipeline' | 'path' | 'numbe
 
 export type SelectionOutcome = 'clean' | 'pinned' | 'defective' | 'none';
 
-export interface Selection {
-  readonly chosen?: Candidate;
+export interface Selection<C extends Selectable = Candidate> {
+  readonly chosen?: C;
   readonly outcome: SelectionOutcome;
   /** `pipeline=kind` pairs of every usable defective candidate in order, when the chosen one is defective. */
   readonly defectPairs: readonly string[];
@@ -42,8 +45,9 @@ export interface Selection {
   readonly allMasked: boolean;
 }
 
-export interface SelectionInput {
-  readonly candidates: readonly Candidate[];
+export interface SelectionInput<C extends Selectable = Candidate> {
+  /** Complete candidates and in-progress ones (`inProgress`), in any order. */
+  readonly candidates: readonly C[];
   readonly order: readonly string[] | undefined;
   readonly masks: readonly Mask[];
   /** Pipeline served first for this path (pinned selection), if any. */
@@ -58,18 +62,20 @@ export interface SelectionInput {
 /**
  * Picks the candidate to serve. A pinned candidate keeps being served while it is present,
  * unmasked, and either clean or no better than the rest (all defective); otherwise the first
- * clean candidate in order wins, else the first present one, with its defects forwarded.
+ * clean complete candidate in order wins, then the first clean one still arriving, else the
+ * first present one (complete before arriving), with its defects forwarded. A pipeline whose
+ * object is complete is judged by that version, not by a replacement still arriving.
  */
-export function selectCandidate(input: SelectionInput): Selection {
+export function selectCandidate<C extends Selectable>(input: SelectionInput<C>): Selection<C> {
   const usable = usableInOrder(input.candidates, input.order, input.masks);
   if (usable.length === 0) {
     return { outcome: 'none', defectPairs: [], allMasked: input.candidates.length > 0 };
   }
   const preferred = input.demoted ? usable.filter((c) => !input.demoted!.has(c.pipeline)) : usable;
   const pool = preferred.length > 0 ? preferred : usable;
-  const firstClean = pool.find((c) => c.defects.length === 0);
+  const firstClean = pool.find((c) => c.defects.length === 0 && !c.inProgress) ?? pool.find((c) => c.defects.length === 0);
   const pinned = pool.find((c) => c.pipeline === input.pinned);
-  let chosen: Candidate;
+  let chosen: C;
   let outcome: SelectionOutcome;
   if (pinned && (pinned.defects.length === 0 || !firstClean)) {
     chosen = pinned;
@@ -78,7 +84,7 @@ export function selectCandidate(input: SelectionInput): Selection {
     chosen = firstClean;
     outcome = 'clean';
   } else {
-    chosen = pool[0]!;
+    chosen = pool.find((c) => !c.inProgress) ?? pool[0]!;
     outcome = 'defective';
   }
   const defectPairs = chosen.defects.length === 0 ? [] : usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`));
@@ -87,20 +93,25 @@ export function selectCandidate(input: SelectionInput): Selection {
 
 /**
  * Whether what the CDN may hold for a path is now wrong: the served candidate changed (other
- * pipeline or other bytes) or its forwarded defects changed.
+ * pipeline or other bytes) or its forwarded defects changed. A candidate served while it arrived
+ * and its own completion are the same bytes.
  */
-export function servedChanged(before: Selection, after: Selection): boolean {
-  if (before.chosen?.pipeline !== after.chosen?.pipeline) return true;
-  if (before.chosen?.etag !== after.chosen?.etag) return true;
+export function servedChanged(before: Selection<Candidate | InProgress>, after: Selection<Candidate | InProgress>): boolean {
+  const was = before.chosen;
+  const is = after.chosen;
+  if (was?.pipeline !== is?.pipeline) return true;
+  const sameBytes = (was && 'inProgress' in was) || (is && 'inProgress' in is) ? true : was?.etag === is?.etag;
+  if (!sameBytes) return true;
   return before.defectPairs.join(',') !== after.defectPairs.join(',');
 }
 
 /**
- * The unmasked candidates in pipelineOrder's order (for each pipeline its last candidate),
- * sorted in place: this runs on every delivery GET, usually over one or two candidates.
+ * The unmasked candidates in pipelineOrder's order, one per pipeline (its last complete one, else
+ * its last one still arriving), sorted in place: this runs on every delivery GET, usually over
+ * one or two candidates.
  */
-function usableInOrder(candidates: readonly Candidate[], configured: readonly string[] | undefined, masks: readonly Mask[]): Candidate[] {
-  const usable = candidates.filter((c) => lastOf(candidates, c.pipeline) === c && (masks.length === 0 || !isMasked(c, masks)));
+function usableInOrder<C extends Selectable>(candidates: readonly C[], configured: readonly string[] | undefined, masks: readonly Mask[]): C[] {
+  const usable = candidates.filter((c) => representative(candidates, c.pipeline) === c && (masks.length === 0 || !isMasked(c, masks)));
   if (usable.length > 1) {
     const compare = byPipelineOrder(configured);
     usable.sort((a, b) => compare(a.pipeline, b.pipeline));
@@ -108,7 +119,13 @@ function usableInOrder(candidates: readonly Candidate[], configured: readonly st
   return usable;
 }
 
-function lastOf(candidates: readonly Candidate[], pipeline: string): Candidate | undefined {
-  for (let i = candidates.length - 1; i >= 0; i--) if (candidates[i]!.pipeline === pipeline) return candidates[i];
-  return undefined;
+function representative<C extends Selectable>(candidates: readonly C[], pipeline: string): C | undefined {
+  let last: C | undefined;
+  for (let i = candidates.length - 1; i >= 0; i--) {
+    const candidate = candidates[i]!;
+    if (candidate.pipeline !== pipeline) continue;
+    if (!candidate.inProgress) return candidate;
+    last ??= candidate;
+  }
+  return last;
 }

@@ -14,6 +14,7 @@ import { ControlService } from '../service/control-service.js';
 import { DeliveryService } from '../service/delivery-service.js';
 import { HoldRegistry } from '../service/hold-registry.js';
 import { IngestService } from '../service/ingest-service.js';
+import { StreamRegistry } from '../service/ingest-stream.js';
 import { StatusService } from '../service/status-service.js';
 import { authPlugin } from './plugins/auth.js';
 import { corsPlugin } from './plugins/cors.js';
@@ -25,13 +26,19 @@ import { deliveryDispatcher, deliveryRoutes } from './routes/delivery.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { opsRoutes } from './routes/ops.js';
 import { statusRoutes } from './routes/status.js';
+import { READER_STALL_MS } from './stream-answer.js';
 
-/** Server timeouts: ingest of a large object on a slow link, and CDN keep-alive reuse. */
+/**
+ * Server timeouts: ingest of a large object on a slow link, and CDN keep-alive reuse. The
+ * connection timeout is the socket's inactivity bound: it also ends a PUT whose body stops
+ * arriving (a chunked PUT that never ends), which cuts every answer streaming it.
+ */
 export const HTTP_TIMEOUTS = {
   connectionTimeoutMs: 10_000,
   keepAliveTimeoutMs: 65_000,
   requestTimeoutMs: 120_000,
 } as const;
+export type HttpTimeouts = { readonly [K in keyof typeof HTTP_TIMEOUTS]: number };
 /** How often pipeline health gauges (and the UnhealthyPipelines alarm signal) are recomputed. */
 const HEALTH_REFRESH_MS = 5_000;
 /** JSON bodies on the control plane; object bodies have their own limit. */
@@ -50,6 +57,10 @@ export interface AppDeps {
   readonly logger: FastifyBaseLogger | false;
   /** Time and timers for every service. @default the system clock */
   readonly clock?: Clock;
+  /** @default HTTP_TIMEOUTS */
+  readonly httpTimeouts?: Partial<HttpTimeouts>;
+  /** A streaming reader that takes no bytes this long is dropped. @default READER_STALL_MS */
+  readonly readerStallMs?: number;
   /** Which pages may read delivery responses (LIVE_ORIGIN_CORS_ORIGINS). @default any origin */
   readonly cors?: CorsPolicy;
 }
@@ -62,8 +73,11 @@ export interface OriginServices {
   readonly control: ControlService;
   readonly status: StatusService;
   readonly holds: HoldRegistry;
+  /** PUTs whose bytes are arriving here, served while ingesting. */
+  readonly streams: StreamRegistry;
   readonly readiness: Readiness;
-  readonly limits: { readonly maxObjectBytes: number };
+  readonly limits: { readonly maxObjectBytes: number; readonly readerStallMs: number };
+  readonly clock: Clock;
 }
 
 declare module 'fastify' {
@@ -82,9 +96,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const server = http.createServer((req, res) => {
         if (!delivery?.handle(req, res)) handler(req, res);
       });
-      server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveTimeoutMs;
-      server.requestTimeout = HTTP_TIMEOUTS.requestTimeoutMs;
-      server.setTimeout(HTTP_TIMEOUTS.connectionTimeoutMs);
+      const timeouts = { ...HTTP_TIMEOUTS, ...deps.httpTimeouts };
+      server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+      server.requestTimeout = timeouts.requestTimeoutMs;
+      server.setTimeout(timeouts.connectionTimeoutMs);
       return server;
     },
     loggerInstance: deps.logger === false ? undefined : deps.logger,
@@ -99,6 +114,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const clock = deps.clock ?? systemClock;
   const now = (): number => clock.now();
   const activity = new ActivityLog(now);
+  const holds = new HoldRegistry(deps.stores.feed, clock, {
+    maxHeld: deps.maxHeld,
+    onHeldChange: (held) => deps.metrics.held.set(held),
+    onWaitEnd: (outcome, seconds) => deps.metrics.holdWaitSeconds.observe({ outcome }, seconds),
+  });
+  // Held requests wake when a PUT of their object starts, as when one is published.
+  const streams = new StreamRegistry((event, path) => holds.release({ event, path }));
   const ctx: ServiceContext = {
     stores: deps.stores,
     purger: activity.recording(deps.purger),
@@ -106,12 +128,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     log: app.log,
     clock,
     activity,
+    streams,
   };
-  const holds = new HoldRegistry(deps.stores.feed, clock, {
-    maxHeld: deps.maxHeld,
-    onHeldChange: (held) => deps.metrics.held.set(held),
-    onWaitEnd: (outcome, seconds) => deps.metrics.holdWaitSeconds.observe({ outcome }, seconds),
-  });
   const readiness = new Readiness(async () => {
     await Promise.all([deps.stores.segments.ping(), deps.stores.metadata.ping()]);
   }, clock);
@@ -124,8 +142,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     control,
     status: new StatusService({ control, activity, held: () => holds.held, readiness: () => readiness.reason, now }),
     holds,
+    streams,
     readiness,
-    limits: { maxObjectBytes: deps.maxObjectBytes },
+    limits: { maxObjectBytes: deps.maxObjectBytes, readerStallMs: deps.readerStallMs ?? READER_STALL_MS },
+    clock,
   };
   app.decorate('origin', services);
 

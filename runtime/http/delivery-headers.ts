@@ -1,6 +1,6 @@
 import { CMSD_STATIC_HEADER, cmsdStatic } from '../domain/cmsd.js';
 import { corsExposeHeaders } from '../domain/cors.js';
-import type { Candidate } from '../domain/model.js';
+import type { Candidate, InProgressCandidate } from '../domain/model.js';
 import type { Notifications } from '../domain/notifications.js';
 import { notificationHeaders } from '../domain/notifications.js';
 import type { ObjectPath } from '../domain/object-path.js';
@@ -82,6 +82,29 @@ export class DeliveryHeaders {
     const block = { inputs: { ...rest, etag: bytes.etag, contentType: bytes.contentType, size: bytes.body.length }, common, full };
     this.blocks.set(candidate, block);
     return block;
+  }
+
+  /**
+   * The headers of an answer streaming an object still being ingested: as a served object's,
+   * without what is not known before its last byte (ETag; Content-Length unless the PUT
+   * declared it, added by the writer), and without Accept-Ranges (ranges of it are not served).
+   */
+  forStream(candidate: InProgressCandidate, inputs: Omit<BlockInputs, 'bytes'>, cmsd: string): string[] {
+    const raw = [
+      ...this.fixed,
+      ...this.eventHeaders(inputs.notifications),
+      ...record(ttlHeaders(inputs.ttlMs, inputs.immutable)),
+      'Last-Modified',
+      new Date(candidate.startedAt).toUTCString(),
+      'Live-Pipeline',
+      candidate.pipeline,
+      CMSD_STATIC_HEADER,
+      cmsd,
+      'Content-Type',
+      candidate.contentType,
+    ];
+    if (inputs.defects !== '') raw.push('Live-Defect', inputs.defects);
+    return raw;
   }
 
   /**

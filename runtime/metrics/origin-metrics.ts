@@ -129,6 +129,19 @@ export class OriginMetrics implements AlarmSignals {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** Serving while ingesting: PUTs delivery could stream, by how they ended. */
+  readonly ingestStreams = new Counter({
+    name: 'live_origin_ingest_streams_total',
+    help: 'PUTs served while their bytes arrived, by how they ended (complete: acknowledged; failed: broke off or refused, never visible)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly streamedAnswers = new Counter({
+    name: 'live_origin_streamed_answers_total',
+    help: 'Delivery answers streamed while their object was ingested, by how they ended (complete, cut: the PUT failed, stalled: the reader stopped reading, left: the client went away)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly purges = new Counter({
     name: 'live_origin_purges_total',
     help: 'PURGE requests to the CDN tier by outcome (ok, retried, failed, dropped)',
@@ -272,6 +285,10 @@ export class OriginMetrics implements AlarmSignals {
   defect(pipeline: string, kinds: readonly string[]): void {
     for (const kind of kinds) this.defects.inc({ pipeline, kind });
     this.defectCount += kinds.length;
+  }
+
+  streamEnded(outcome: 'complete' | 'failed'): void {
+    this.ingestStreams.inc({ outcome });
   }
 
   holdTimeout(): void {

@@ -49,6 +49,11 @@ export interface MetadataStore {
    * instances converge on one winner.
    */
   swapPin(event: string, path: string, expected: string | undefined, next: string): Promise<string>;
+  /**
+   * Removes the path's pin only if it is `expected` (compare-and-delete): a streamed candidate
+   * whose PUT failed before its ack gives up the pin it took at its first byte.
+   */
+  dropPin(event: string, path: string, expected: string): Promise<void>;
   /** Drops every pin of the event (whole-event flush: selection starts afresh). */
   clearPins(event: string): Promise<void>;
 

@@ -4,6 +4,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Purger } from '../ports/purger.js';
 import type { Stores } from '../ports/stores.js';
 import type { ActivityLog } from './activity-log.js';
+import type { StreamRegistry } from './ingest-stream.js';
 
 /** What every use case needs: storage, the CDN purger, metrics, a logger, the clock (time and timers), and the status page's activity log. */
 export interface ServiceContext {
@@ -13,4 +14,6 @@ export interface ServiceContext {
   readonly log: FastifyBaseLogger;
   readonly clock: Clock;
   readonly activity: ActivityLog;
+  /** PUTs whose bytes are arriving on this instance (served while ingesting). */
+  readonly streams: StreamRegistry;
 }

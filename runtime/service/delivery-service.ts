@@ -4,7 +4,7 @@ import { DuressWindow } from '../domain/cmsd.js';
 import { badRequest } from '../domain/errors.js';
 import { judgeMissingPart, PART_HOLD_WITHOUT_TIMELINE_MS, partTtlMs, precedingPartPath } from '../domain/ll-hls-parts.js';
 import { readMediaPlaylist } from '../domain/ll-hls-playlist.js';
-import type { Candidate, EventState } from '../domain/model.js';
+import type { Candidate, EventState, InProgressCandidate } from '../domain/model.js';
 import type { ObjectPath } from '../domain/object-path.js';
 import { isAtLiveEdge, RateBudget } from '../domain/rate-budget.js';
 import type { Selection } from '../domain/selection.js';
@@ -14,6 +14,7 @@ import { servedTtlMs, TTL_DEFAULTS } from '../domain/ttl.js';
 import type { StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
+import type { IngestStream } from './ingest-stream.js';
 import { currentSelection, stalePipelines } from './object-view.js';
 import { storeCall } from './store-call.js';
 
@@ -39,7 +40,7 @@ export type Delivery =
       readonly state: EventState;
       readonly candidate: Candidate;
       readonly bytes: StoredBytes;
-      readonly selection: Selection;
+      readonly selection: Selection<Candidate | InProgressCandidate>;
       readonly ttlMs: number;
       readonly immutable: boolean;
       /** Segment duration of the object's timeline, when known (CMSD `d`). */
@@ -61,9 +62,22 @@ export type Delivery =
       /** How long this request was held before the answer (CMSD `ht`). */
       readonly heldMs?: number;
     }
+  | {
+      /** An object still being ingested: streamed from its first byte (contract v3). */
+      readonly kind: 'stream';
+      readonly state: EventState;
+      readonly stream: IngestStream;
+      readonly selection: Selection<Candidate | InProgressCandidate>;
+      readonly ttlMs: number;
+      readonly immutable: boolean;
+      readonly durationMs?: number;
+      readonly heldMs?: number;
+    }
   | { readonly kind: 'aborted' };
 
-type Found = { readonly candidate: Candidate; readonly bytes: StoredBytes; readonly selection: Selection };
+type Found =
+  | { readonly candidate: Candidate; readonly bytes: StoredBytes; readonly selection: Selection<Candidate | InProgressCandidate> }
+  | { readonly stream: IngestStream; readonly selection: Selection<Candidate | InProgressCandidate> };
 type FindResult = Found | { allMasked: boolean } | undefined;
 
 /**
@@ -114,7 +128,7 @@ export class DeliveryService {
     let nextPartDeadline: number | undefined;
     for (let current = state; ; ) {
       const found = await this.find(current, object);
-      if (found && 'candidate' in found) return this.found(current, object, found, timeline, heldMs);
+      if (isFound(found)) return this.found(current, object, found, timeline, heldMs);
       if (found?.allMasked) return this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current);
       if (object.kind !== 'segment' || object.number === undefined) return this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
 
@@ -139,7 +153,7 @@ export class DeliveryService {
       heldMs = this.ctx.clock.now() - startedAt;
       if (outcome === 'published') {
         const look = await this.lookAfterPublish(event, object, current);
-        if (look.found && 'candidate' in look.found) {
+        if (isFound(look.found)) {
           this.ctx.metrics.selectionCounted(look.found.selection.outcome);
           return this.found(look.state, object, look.found, timeline, heldMs);
         }
@@ -150,7 +164,7 @@ export class DeliveryService {
       if (outcome === 'shed') return this.shedHeld(current);
       // Timeout or drain: one last look, since a publish may have raced the deadline.
       const last = await this.find(current, object);
-      if (last && 'candidate' in last) return this.found(current, object, last, timeline, heldMs);
+      if (isFound(last)) return this.found(current, object, last, timeline, heldMs);
       if (outcome === 'timeout') this.ctx.metrics.holdTimeout();
       return this.miss(404, outcome === 'timeout' ? 'hold_timeout' : 'drain', TTL_DEFAULTS.shortMs, current, {
         durationMs: timeline?.durationMs,
@@ -181,7 +195,9 @@ export class DeliveryService {
     for (let current = state; ; ) {
       const found = await this.find(current, object, passedOver);
       if (!found || !('candidate' in found)) {
-        return found?.allMasked ? this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current) : this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
+        return found && 'allMasked' in found && found.allMasked
+          ? this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current)
+          : this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
       }
       const playlist = readMediaPlaylist(found.bytes.body.toString('utf8'));
       const targetMs = playlist.targetDurationMs;
@@ -270,7 +286,9 @@ export class DeliveryService {
     const gone = new Set<string>();
     for (let round = 0; round < MAX_SELECTION_ROUNDS; round++) {
       const record = await storeCall('delivery', () => metadata.getObject(state.event, path));
-      const candidates = record.candidates.filter((c) => !gone.has(c.pipeline));
+      const streams = this.ctx.streams.of(state.event, path);
+      const complete = gone.size === 0 ? record.candidates : record.candidates.filter((c) => !gone.has(c.pipeline));
+      const candidates: readonly (Candidate | InProgressCandidate)[] = streams.length === 0 ? complete : [...complete, ...streams.map((s) => s.candidate)];
       const selection = currentSelection(state, { candidates, pinned: record.pinned }, stale);
       const chosen = selection.chosen;
       if (!chosen) return candidates.length > 0 || gone.size > 0 ? { allMasked: selection.allMasked } : undefined;
@@ -279,6 +297,17 @@ export class DeliveryService {
         if (winner !== chosen.pipeline) continue;
         // Only pin changes reach the status page's log: a GET served by the pin in force costs nothing.
         this.ctx.activity.selected(state.event, path, chosen.pipeline, selection.outcome, record.pinned);
+      }
+      if ('inProgress' in chosen) {
+        const stream = streams.find((s) => s.candidate === chosen)!;
+        // The pin was taken for its first byte: a failure before the ack gives it up (IngestService.abandon).
+        stream.served = true;
+        if (stream.state === 'failed') {
+          gone.add(chosen.pipeline);
+          continue;
+        }
+        if (count) this.ctx.metrics.selectionCounted(selection.outcome);
+        return { stream, selection };
       }
       const bytes = await storeCall('delivery', () => segments.get({ event: state.event, pipeline: chosen.pipeline, path }, chosen.etag));
       if (!bytes) {
@@ -292,14 +321,16 @@ export class DeliveryService {
   }
 
   private found(state: EventState, object: ObjectPath, found: Found, timeline: Timeline | undefined, heldMs?: number): Delivery {
-    const defective = found.candidate.defects.length > 0;
+    const defective = found.selection.chosen!.defects.length > 0;
     const durationMs = timeline?.durationMs;
     // A clean LL-HLS part lives as long as playlists list it; a defective one like a segment.
     const ttlMs =
       object.part !== undefined && !defective
         ? partTtlMs(durationMs ?? TTL_DEFAULTS.fallbackSegmentMs)
         : servedTtlMs({ kind: object.kind, defective }, durationMs);
-    return { kind: 'object', state, ...found, ttlMs, immutable: object.kind !== 'mutable' && !defective, durationMs, heldMs };
+    const immutable = object.kind !== 'mutable' && !defective;
+    if ('stream' in found) return { kind: 'stream', state, stream: found.stream, selection: found.selection, ttlMs, immutable, durationMs, heldMs };
+    return { kind: 'object', state, ...found, ttlMs, immutable, durationMs, heldMs };
   }
 
   private miss(
@@ -313,6 +344,10 @@ export class DeliveryService {
     if (!state) return { kind: 'miss', status, reason, ttlMs };
     return { kind: 'miss', status, reason, ttlMs, state, ...cmsd };
   }
+}
+
+function isFound(result: FindResult): result is Found {
+  return result !== undefined && !('allMasked' in result);
 }
 
 /** Newest segment number any pipeline published for the event. */

@@ -1,12 +1,13 @@
 import { parseDefects } from '../domain/defects.js';
 import { OriginError } from '../domain/errors.js';
-import type { Candidate, EventState } from '../domain/model.js';
+import type { Candidate, EventState, InProgressCandidate } from '../domain/model.js';
 import type { ObjectPath } from '../domain/object-path.js';
 import { servedChanged } from '../domain/selection.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
 import type { ObjectRecord } from '../ports/metadata-store.js';
 import type { SegmentKey, StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
+import type { IngestStream } from './ingest-stream.js';
 import { currentSelection } from './object-view.js';
 import { storeCall } from './store-call.js';
 
@@ -26,6 +27,9 @@ export interface IngestResult {
   readonly etag: string;
 }
 
+/** What a PUT declares before its body: enough to serve it while the body arrives. */
+export type IngestStart = Pick<InProgressCandidate, 'event' | 'pipeline' | 'contentType' | 'declaredSize' | 'defects'> & { readonly object: ObjectPath };
+
 /**
  * Publishing: bytes first, then notifications, then the candidate record, so metadata never
  * names bytes that are not durable and a refused PUT leaves no candidate; then stats,
@@ -34,7 +38,65 @@ export interface IngestResult {
 export class IngestService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  async put(input: IngestPut): Promise<IngestResult> {
+  /**
+   * Opens the PUT's stream once its headers are accepted: delivery may serve its bytes from the
+   * first one. Segments, parts and static objects stream; a playlist or manifest is served whole
+   * (a partial one is no playlist, and the previous version is a good answer meanwhile).
+   */
+  begin(start: IngestStart): IngestStream | undefined {
+    const { object } = start;
+    if (object.kind === 'mutable') return undefined;
+    return this.ctx.streams.start({
+      event: start.event,
+      pipeline: start.pipeline,
+      path: object.path,
+      kind: object.kind,
+      number: object.number,
+      rendition: object.rendition,
+      contentType: start.contentType,
+      declaredSize: start.declaredSize,
+      defects: start.defects,
+      startedAt: this.ctx.clock.now(),
+      inProgress: true,
+    });
+  }
+
+  /**
+   * A PUT that failed before its ack (its body broke off, or the store refused it): every answer
+   * streaming it is cut, and the pin it took at its first byte is given up, so waiting and later
+   * requests get the next candidate from byte 0.
+   */
+  abandon(stream: IngestStream): void {
+    if (stream.state === 'complete' || stream.state === 'failed') return;
+    stream.markFailed();
+    this.ctx.metrics.streamEnded('failed');
+    if (!stream.served) return;
+    const { event, pipeline, path } = stream.candidate;
+    const { metadata } = this.ctx.stores;
+    void (async () => {
+      // The pipeline's pin stands if it has a complete version (an earlier PUT of the object).
+      const record = await metadata.getObject(event, path);
+      if (!record.candidates.some((c) => c.pipeline === pipeline)) await metadata.dropPin(event, path, pipeline);
+    })().catch((error: unknown) => this.ctx.log.warn({ err: error, event, pipeline, path }, 'could not drop the pin of a failed stream'));
+  }
+
+  /** Publishes the object; with its stream, completes it on the ack or abandons it on failure. */
+  async put(input: IngestPut, stream?: IngestStream): Promise<IngestResult> {
+    stream?.markReceived();
+    try {
+      const { result, candidate } = await this.publish(input, stream);
+      if (stream) {
+        stream.markComplete(candidate);
+        this.ctx.metrics.streamEnded('complete');
+      }
+      return result;
+    } catch (error) {
+      if (stream) this.abandon(stream);
+      throw error;
+    }
+  }
+
+  private async publish(input: IngestPut, stream?: IngestStream): Promise<{ result: IngestResult; candidate: Candidate }> {
     const { stores, metrics } = this.ctx;
     const now = this.ctx.clock.now();
     const { event, pipeline, object } = input;
@@ -52,7 +114,7 @@ export class IngestService {
       }
       await this.notify(event, input.notifications);
       metrics.ingest(pipeline, 'identical', input.body.length, []);
-      return { status: 200, etag: input.etag };
+      return { result: { status: 200, etag: input.etag }, candidate: previous };
     }
 
     const candidate: Candidate = {
@@ -101,8 +163,8 @@ export class IngestService {
     // numbered or static object replaced with other bytes is a conflict.
     if (previous && object.kind !== 'mutable') metrics.conflicts.inc({ pipeline });
     metrics.ingest(pipeline, previous ? 'replaced' : 'created', input.body.length, input.defects);
-    if (state) this.purgeIfServedChanged(state, before, candidate, now);
-    return { status: previous ? 200 : 201, etag: input.etag };
+    if (state) this.purgeIfServedChanged(state, before, candidate, now, stream?.served ? stream.candidate : undefined);
+    return { result: { status: previous ? 200 : 201, etag: input.etag }, candidate };
   }
 
   private async restore(key: SegmentKey, bytes: StoredBytes): Promise<void> {
@@ -117,8 +179,12 @@ export class IngestService {
   async patchDefects(event: string, pipeline: string, path: string, header: string | undefined): Promise<Candidate> {
     if (header === undefined) throw new OriginError('bad_request', 'PATCH needs a Live-Defect header (kinds, or none)');
     const updated = await this.applyDefects(event, pipeline, path, parseDefects(header));
-    if (!updated) throw new OriginError('not_found', 'no such candidate');
-    return updated;
+    if (updated) return updated;
+    // Its PUT is still arriving: the defects it declared stand until the ack, and a PATCH after it applies.
+    if (this.ctx.streams.of(event, path).some((s) => s.candidate.pipeline === pipeline)) {
+      throw new OriginError('conflict', 'the candidate is still being ingested; PATCH it once its PUT is acknowledged', { 'Retry-After': '1' });
+    }
+    throw new OriginError('not_found', 'no such candidate');
   }
 
   /** Operator `DELETE` of one pipeline's candidate. */
@@ -167,8 +233,10 @@ export class IngestService {
   /**
    * A new candidate only matters to the CDN if something was served for the path (pinned)
    * and the answer changes, or if it arrives after the segment was declared gone (410 cached).
+   * `streamed`: this PUT's own bytes, when they were served while arriving (the CDN may hold
+   * exactly them: not a change).
    */
-  private purgeIfServedChanged(state: EventState, before: ObjectRecord, candidate: Candidate, now: number): void {
+  private purgeIfServedChanged(state: EventState, before: ObjectRecord, candidate: Candidate, now: number, streamed?: InProgressCandidate): void {
     // Playlists change with every segment and live half a segment duration in caches: purging each
     // update would send a purge per rendition every segment to every CDN node (with CloudFront, a
     // billed invalidation path each). Defects, masks and deletes still purge them.
@@ -181,10 +249,17 @@ export class IngestService {
         return;
       }
     }
-    this.purgeAfter(state, before, after, candidate.event, candidate.path);
+    const served = streamed ? { candidates: [...before.candidates, streamed], pinned: before.pinned } : before;
+    this.purgeAfter(state, served, after, candidate.event, candidate.path);
   }
 
-  private purgeAfter(state: EventState, before: ObjectRecord, after: ObjectRecord, event: string, path: string): void {
+  private purgeAfter(
+    state: EventState,
+    before: { readonly candidates: readonly (Candidate | InProgressCandidate)[]; readonly pinned?: string },
+    after: ObjectRecord,
+    event: string,
+    path: string,
+  ): void {
     if (before.pinned === undefined) return;
     if (servedChanged(currentSelection(state, before), currentSelection(state, after))) {
       this.ctx.purger.purge(event, [path]);

@@ -1,11 +1,10 @@
 import { pipelineHealth } from '../domain/health.js';
-import type { EventState } from '../domain/model.js';
-import type { Selection } from '../domain/selection.js';
+import type { Candidate, EventState } from '../domain/model.js';
+import type { Selectable, Selection } from '../domain/selection.js';
 import { selectCandidate } from '../domain/selection.js';
 import type { Timeline } from '../domain/timing.js';
 import { timelineFor } from '../domain/timing.js';
 import { TTL_DEFAULTS } from '../domain/ttl.js';
-import type { ObjectRecord } from '../ports/metadata-store.js';
 
 /** The event's timeline for pipeline health: its template, else the cadence of its first rendition. */
 export function eventTimeline(state: EventState): Timeline | undefined {
@@ -47,7 +46,11 @@ export function stalePipelines(state: EventState, nowMs: number): Set<string> {
  * The selection currently in force for a path, honouring its pin. For playlists and manifests
  * (`stale` given), pipelines that stopped publishing are passed over while another one lives.
  */
-export function currentSelection(state: EventState, record: ObjectRecord, stale?: ReadonlySet<string>): Selection {
+export function currentSelection<C extends Selectable = Candidate>(
+  state: EventState,
+  record: { readonly candidates: readonly C[]; readonly pinned?: string },
+  stale?: ReadonlySet<string>,
+): Selection<C> {
   return selectCandidate({
     candidates: record.candidates,
     order: state.config.pipelines,

@@ -325,6 +325,17 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
         expect((await stores.metadata.getObject(event, path)).pinned).toBe('b');
       });
 
+      it('drops the pin only when it is the expected one (compare-and-delete)', async () => {
+        await stores.metadata.ensureEvent(event, 1_000);
+        await stores.metadata.dropPin(event, path, 'a');
+        expect(await stores.metadata.swapPin(event, path, undefined, 'a')).toBe('a');
+        await stores.metadata.dropPin(event, path, 'b');
+        expect((await stores.metadata.getObject(event, path)).pinned).toBe('a');
+        await stores.metadata.dropPin(event, path, 'a');
+        expect((await stores.metadata.getObject(event, path)).pinned).toBeUndefined();
+        expect(await stores.metadata.swapPin(event, path, undefined, 'b')).toBe('b');
+      });
+
       it('gives concurrent first pins exactly one winner, and every caller the same answer', async () => {
         await stores.metadata.ensureEvent(event, 1_000);
         const pipelines = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Candidate, Mask } from '../../runtime/domain/model.js';
+import type { Candidate, InProgressCandidate, Mask } from '../../runtime/domain/model.js';
 import { isMasked, pipelineOrder, type Selection, selectCandidate, servedChanged } from '../../runtime/domain/selection.js';
 
 function candidate(pipeline: string, defects: string[] = [], overrides: Partial<Candidate> = {}): Candidate {
@@ -284,6 +284,78 @@ describe('selectCandidate over any input (fast-check)', () => {
           expect(selection.defectPairs).toEqual(usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`)));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('selectCandidate with PUTs still arriving (contract v3)', () => {
+  const arriving = (pipeline: string, defects: string[] = []): InProgressCandidate => ({
+    event: 'news',
+    pipeline,
+    path: 'video/seg_10.m4s',
+    kind: 'segment',
+    number: 10,
+    rendition: 'video/seg_{n}.m4s',
+    contentType: 'video/mp4',
+    defects,
+    startedAt: 0,
+    inProgress: true,
+  });
+  const select = (candidates: (Candidate | InProgressCandidate)[], pinned?: string) =>
+    selectCandidate({ candidates, order: ['a', 'b', 'c'], masks: [], pinned });
+
+  it('a complete clean candidate beats one still arriving, whatever the order', () => {
+    expect(select([arriving('a'), candidate('b')]).chosen?.pipeline).toBe('b');
+  });
+
+  it('among candidates still arriving, the first clean one in pipeline order', () => {
+    expect(select([arriving('b'), arriving('c'), arriving('a', ['short'])]).chosen?.pipeline).toBe('b');
+  });
+
+  it('a clean candidate still arriving beats complete defective ones', () => {
+    const selection = select([candidate('a', ['tfdt']), arriving('b')]);
+    expect([selection.chosen?.pipeline, selection.outcome, selection.defectPairs]).toEqual(['b', 'clean', []]);
+  });
+
+  it('when everything is defective, a complete candidate is served before one still arriving', () => {
+    const selection = select([arriving('a', ['short']), candidate('b', ['tfdt'])]);
+    expect([selection.chosen?.pipeline, selection.defectPairs]).toEqual(['b', ['a=short', 'b=tfdt']]);
+  });
+
+  it('keeps a pinned clean candidate still arriving over a complete clean one (every fill gets the same bytes)', () => {
+    expect(select([arriving('b'), candidate('a')], 'b').chosen?.pipeline).toBe('b');
+  });
+
+  it('judges a pipeline by its complete version, not by a replacement still arriving', () => {
+    const complete = candidate('a', ['corrupt']);
+    const selection = select([complete, arriving('a'), candidate('b')]);
+    expect(selection.chosen?.pipeline).toBe('b');
+    expect(select([complete, arriving('a')]).chosen).toBe(complete);
+  });
+
+  it('a candidate served while it arrived and its completion are the same answer (no purge); another pipeline is not', () => {
+    const streamed = select([arriving('a')], 'a');
+    expect(servedChanged(streamed, select([candidate('a')], 'a'))).toBe(false);
+    expect(servedChanged(streamed, select([candidate('b')], 'b'))).toBe(true);
+  });
+
+  it('property: with PUTs still arriving, the choice does not depend on arrival order', () => {
+    const pipelines = ['a', 'b', 'c'];
+    const entry = fc.record({
+      pipeline: fc.constantFrom(...pipelines),
+      complete: fc.boolean(),
+      defective: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(entry, { selector: (e) => `${e.pipeline}${e.complete}`, maxLength: 6 }), fc.nat(), (entries, seed) => {
+        const make = (e: (typeof entries)[number]) =>
+          e.complete ? candidate(e.pipeline, e.defective ? ['short'] : []) : arriving(e.pipeline, e.defective ? ['short'] : []);
+        const forward = entries.map(make);
+        const shuffled = [...forward].sort((x, y) => ((x.pipeline.charCodeAt(0) * 31 + seed) % 7) - ((y.pipeline.charCodeAt(0) * 31 + seed) % 7));
+        const one = select(forward).chosen;
+        const two = select(shuffled).chosen;
+        expect([one?.pipeline, one && 'inProgress' in one]).toEqual([two?.pipeline, two && 'inProgress' in two]);
+      }),
     );
   });
 });

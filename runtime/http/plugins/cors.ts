@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { CorsPolicy } from '../../domain/cors.js';
 import { preflight } from '../../domain/cors.js';
@@ -25,7 +25,12 @@ export const corsPlugin = fp<CorsOptions>(
     app.decorate('corsPolicy', { getter: () => policy });
 
     // No CDN secret is asked for: a preflight reveals nothing, and caches pass OPTIONS through.
-    app.options<{ Params: EventObjectParams }>('/live/:event/*', { schema: { params: eventObjectParams } }, async (request, reply) => {
+    app.options('/time', async (request, reply) => answerPreflight(request, reply));
+    app.options<{ Params: EventObjectParams }>('/live/:event/*', { schema: { params: eventObjectParams } }, async (request, reply) =>
+      answerPreflight(request, reply),
+    );
+
+    async function answerPreflight(request: FastifyRequest, reply: FastifyReply) {
       const answer = preflight(policy, header(request, 'origin'), header(request, 'access-control-request-method'));
       void reply.headers(answer.headers);
       if (answer.kind === 'refused') {
@@ -35,7 +40,7 @@ export const corsPlugin = fp<CorsOptions>(
       }
       void reply.code(204);
       return reply.send();
-    });
+    }
   },
   { name: 'live-origin-cors' },
 );

@@ -12,6 +12,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
@@ -27,6 +28,7 @@ const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
   403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
+  409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   416: 'range_not_satisfiable',
@@ -93,7 +95,7 @@ const METHODS_BY_PREFIX: readonly (readonly [RegExp, string])[] = [
   [/^\/live\/[^/]+\/.+/, 'GET, HEAD'],
   [/^\/admin\/events\/[^/]+\/invalidations\/?$/, 'POST'],
   [/^\/admin\/events\/[^/]+\/?$/, 'PUT, GET, HEAD'],
-  [/^\/(metrics|healthz|readyz)$/, 'GET, HEAD'],
+  [/^\/(metrics|healthz|readyz|time)$/, 'GET, HEAD'],
 ];
 
 function allowedMethods(url: string): string | undefined {

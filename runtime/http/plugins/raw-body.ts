@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { OriginError } from '../../domain/errors.js';
+import { BodyBuffer } from '../../service/body-buffer.js';
 
 export interface ReadBody {
   readonly body: Buffer;
@@ -8,24 +9,28 @@ export interface ReadBody {
   readonly etag: string;
 }
 
-function tooLarge(limit: number): OriginError {
+export function tooLarge(limit: number): OriginError {
   return new OriginError('payload_too_large', `object larger than ${limit} bytes`);
 }
 
+/** Where a body's bytes go as they arrive: a BodyBuffer, or an IngestStream that also serves them. */
+export interface BodySink {
+  append(chunk: Buffer): void;
+  /** The whole body, once its last byte arrived. */
+  body(): Buffer;
+}
+
 /**
- * Reads one object from the request stream: hashed and copied as it arrives, never more than
- * `limit` bytes kept, and rejected at once if Content-Length already says it is too large.
- * With a Content-Length the object's buffer is allocated once and each chunk is copied in while
- * the next is on the wire, so the ack waits only for the last chunk's hash, not for a copy of
- * the whole object; a body that arrives as one chunk is kept as it is.
+ * Reads one object from the request stream: hashed and kept as it arrives (see BodyBuffer),
+ * never more than `limit` bytes, and rejected at once if Content-Length already says it is too
+ * large. The bytes go to `sink` (an IngestStream serves them to readers as they come), else to
+ * a buffer of its own.
  */
-export function readBody(stream: Readable | undefined, limit: number, declaredLength: number | undefined): Promise<ReadBody> {
+export function readBody(stream: Readable | undefined, limit: number, declaredLength: number | undefined, sink?: BodySink): Promise<ReadBody> {
   if (declaredLength !== undefined && declaredLength > limit) return Promise.reject(tooLarge(limit));
-  if (!stream || stream.readableEnded) return Promise.resolve(finish(Buffer.alloc(0), createHash('md5'), declaredLength));
+  const bytes = sink ?? new BodyBuffer(declaredLength);
+  if (!stream || stream.readableEnded) return Promise.resolve(finish(bytes.body(), createHash('md5'), declaredLength));
   const hash = createHash('md5');
-  const into = declaredLength !== undefined && declaredLength > 0 ? Buffer.allocUnsafe(declaredLength) : undefined;
-  const chunks: Buffer[] = [];
-  let first: Buffer | undefined;
   let size = 0;
   return new Promise<ReadBody>((resolve, reject) => {
     const stop = (): void => {
@@ -42,29 +47,22 @@ export function readBody(stream: Readable | undefined, limit: number, declaredLe
       reject(error);
     };
     const onData = (buffer: Buffer): void => {
-      const offset = size;
       size += buffer.length;
       if (size > limit) {
         fail(tooLarge(limit));
         return;
       }
-      hash.update(buffer);
-      if (into) {
-        if (size > into.length) {
-          fail(new OriginError('bad_request', `body longer than its Content-Length of ${into.length} bytes`));
-          return;
-        }
-        if (offset === 0 && size === into.length) first = buffer;
-        else buffer.copy(into, offset);
-      } else {
-        chunks.push(buffer);
+      if (declaredLength !== undefined && size > declaredLength) {
+        fail(new OriginError('bad_request', `body longer than its Content-Length of ${declaredLength} bytes`));
+        return;
       }
+      hash.update(buffer);
+      bytes.append(buffer);
     };
     const onEnd = (): void => {
       stop();
-      const body = first ?? into?.subarray(0, size) ?? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       try {
-        resolve(finish(body, hash, declaredLength));
+        resolve(finish(bytes.body(), hash, declaredLength));
       } catch (error) {
         reject(error);
       }

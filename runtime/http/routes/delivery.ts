@@ -42,11 +42,13 @@ import type { ObjectPath } from '../../domain/object-path.js';
 import { parseEventId, parseObjectPath } from '../../domain/object-path.js';
 import type { Delivery, DeliveryService } from '../../service/delivery-service.js';
 import type { LeaveWatch } from '../../service/hold-registry.js';
+import type { OriginServices } from '../app.js';
 import type { HeaderBlock, RawHeaders } from '../delivery-headers.js';
 import { DeliveryHeaders, JSON_CONTENT_TYPE } from '../delivery-headers.js';
 import { STATUS_OF, toOriginError } from '../plugins/errors.js';
 import type { EventObjectParams } from '../schemas.js';
 import { eventObjectParams } from '../schemas.js';
+import { streamAnswer } from '../stream-answer.js';
 
 /** The delivery route as metrics label it. */
 export const DELIVERY_ROUTE = '/live/:event/*';
@@ -152,7 +154,10 @@ function serveFor(app: FastifyInstance): Serve {
       // Only a playlist's `_HLS_*` directives mean anything; every other parameter is ignored.
       const directives = object.kind === 'mutable' ? parseReloadQuery(query) : undefined;
       const result = await app.origin.delivery.deliver(event, object, leaveWatch(res), directives);
-      status = send(req, res, result, headers, object, app.origin.delivery, cors);
+      status =
+        result.kind === 'stream'
+          ? sendStream(req, res, result, headers, object, app.origin, cors)
+          : send(req, res, result, headers, object, app.origin.delivery, cors);
     } catch (error) {
       status = sendError(res, error as Error, log, withExtra(headers.forError(), cors));
     }
@@ -214,7 +219,7 @@ const NOTHING: readonly string[] = [];
 function send(
   req: IncomingMessage,
   res: ServerResponse,
-  result: Delivery,
+  result: Exclude<Delivery, { kind: 'stream' }>,
   headers: DeliveryHeaders,
   object: ObjectPath,
   delivery: DeliveryService,
@@ -282,6 +287,42 @@ function send(
   }
   res.writeHead(200, withExtra(block.full, cors));
   res.end(bytes.body);
+  return 200;
+}
+
+/** A 200 streaming an object still being ingested (contract v3), with this answer's CMSD. */
+function sendStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  result: Delivery & { kind: 'stream' },
+  headers: DeliveryHeaders,
+  object: ObjectPath,
+  origin: OriginServices,
+  cors: readonly string[],
+): number {
+  const { candidate } = result.stream;
+  const { selection } = result;
+  const cmsd = cmsdStatic({ object, segmentDurationMs: result.durationMs, availableAt: candidate.startedAt, heldMs: result.heldMs });
+  const raw = headers.forStream(
+    candidate,
+    {
+      notifications: result.state.notifications,
+      ttlMs: result.ttlMs,
+      immutable: result.immutable,
+      defects: selection.defectPairs.length > 0 ? selection.defectPairs.join(', ') : '',
+      object,
+      durationMs: result.durationMs,
+    },
+    cmsd,
+  );
+  raw.push(...cors);
+  if (origin.delivery.underDuress()) raw.push(CMSD_DYNAMIC_HEADER, cmsdDynamic(true)!);
+  streamAnswer(res, result.stream, raw, {
+    headOnly: req.method === 'HEAD',
+    clock: origin.clock,
+    stallMs: origin.limits.readerStallMs,
+    onEnd: (outcome) => origin.metrics.streamedAnswers.inc({ outcome }),
+  });
   return 200;
 }
 

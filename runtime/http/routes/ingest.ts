@@ -6,7 +6,8 @@ import { parseNotifications } from '../../domain/notifications.js';
 import type { ObjectPath } from '../../domain/object-path.js';
 import { parseObjectPath } from '../../domain/object-path.js';
 import { storeCall } from '../../service/store-call.js';
-import { readBody } from '../plugins/raw-body.js';
+import type { ReadBody } from '../plugins/raw-body.js';
+import { readBody, tooLarge } from '../plugins/raw-body.js';
 import type { IngestParams } from '../schemas.js';
 import { ingestParams } from '../schemas.js';
 
@@ -60,17 +61,20 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
     const object = number === undefined && part === undefined ? request.objectPath! : parseObjectPath(request.params['*'], { segment: number, part });
     const defects = parseDefects(header(request, 'live-defect'));
     const notifications = parseNotifications(request.headers);
-    const { body, etag } = await readBody(request.body as Readable | undefined, app.origin.limits.maxObjectBytes, contentLength(request));
-    const result = await app.origin.ingest.put({
-      event,
-      pipeline,
-      object,
-      body,
-      etag,
-      contentType: header(request, 'content-type') ?? DEFAULT_CONTENT_TYPE,
-      defects,
-      notifications,
-    });
+    const contentType = header(request, 'content-type') ?? DEFAULT_CONTENT_TYPE;
+    const declaredSize = contentLength(request);
+    const { limits, ingest } = app.origin;
+    if (declaredSize !== undefined && declaredSize > limits.maxObjectBytes) throw tooLarge(limits.maxObjectBytes);
+    // Headers accepted: delivery may serve the object from its first byte (contract v3).
+    const stream = ingest.begin({ event, pipeline, object, contentType, declaredSize, defects });
+    let body: ReadBody;
+    try {
+      body = await readBody(request.body as Readable | undefined, limits.maxObjectBytes, declaredSize, stream);
+    } catch (error) {
+      if (stream) ingest.abandon(stream);
+      throw error;
+    }
+    const result = await ingest.put({ event, pipeline, object, body: body.body, etag: body.etag, contentType, defects, notifications }, stream);
     app.origin.control.touch(event);
     void reply.code(result.status).header('ETag', result.etag);
     return { status: result.status === 201 ? 'created' : 'replaced', etag: result.etag };
