@@ -79,7 +79,7 @@ export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver
     writeFaultMs: config.writeFaultMs,
     cacheMs: config.metadataCacheMs,
   });
-  const feed = new DynamoDbPublishFeed({ source: metadata, observer, pollMs: config.feedPollMs });
+  const feed = new DynamoDbPublishFeed({ source: metadata.feedSource, observer, pollMs: config.feedPollMs });
   return {
     segments,
     metadata,
