@@ -4,7 +4,7 @@ import { corsPolicy } from './domain/cors.js';
 import type { TokenGrants } from './domain/tokens.js';
 import { parseTokenGrants } from './domain/tokens.js';
 
-/** Defaults of the environment contract (DESIGN.md, "Configuration"). */
+/** Defaults of the environment contract (docs/contract.md, "Configuration"; the README's table lists them). */
 export const CONFIG_DEFAULTS = {
   port: 8080,
   host: '127.0.0.1',
