@@ -27,7 +27,8 @@ const server = createServer((req, res) => {
   res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code><Message>none</Message></Error>');
 });
 let endpoint: string;
-const saved = { ...process.env };
+const VARIABLES = { ...LOCAL_CREDENTIALS, AWS_ENDPOINT_URL_S3: '' };
+const saved = Object.fromEntries(Object.keys(VARIABLES).map((name) => [name, process.env[name]]));
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -37,7 +38,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.env = saved;
+  // Restored in place: other test files may share this process.
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
   await new Promise((resolve) => server.close(resolve));
 });
 
