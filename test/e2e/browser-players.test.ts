@@ -11,6 +11,7 @@ import { startIngestProxy } from '../support/ingest-proxy.js';
 import { startDashPackager, startHlsPackager } from '../support/live-packagers.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { startServerProcess } from '../support/server-process.js';
+import { describeWithTools } from '../support/tools.js';
 import type { Varnish } from '../support/varnish.js';
 import { freePort, startTwoRegionVarnish, varnishInstalled } from '../support/varnish.js';
 
@@ -22,11 +23,11 @@ import { freePort, startTwoRegionVarnish, varnishInstalled } from '../support/va
  * pipeline a dies, region 1's origin dies.
  */
 
-const missing = [
+const needs = [
   !chromiumInstalled() && 'chromium (apt-get install chromium)',
   !ffmpegInstalled() && 'ffmpeg (apt-get install ffmpeg)',
   !varnishInstalled() && 'varnish (apt-get install varnish)',
-].filter(Boolean);
+];
 /**
  * Runs alone, after the main suite (`npm test` ends with `npm run test:solo`, which runs it with
  * LIVE_ORIGIN_BROWSER_E2E=1; `npm run test:browser` runs it by itself): two regions, Varnish,
@@ -40,9 +41,8 @@ const missing = [
  */
 const optedIn = process.env.LIVE_ORIGIN_BROWSER_E2E === '1';
 // With the opt-in, CI (which installs all three, .ci/run) must run it; elsewhere missing tools skip it, never faked.
-const run = optedIn && (process.env.CI === 'true' || missing.length === 0) ? describe : describe.skip;
+const run = optedIn ? describeWithTools(needs) : describe.skip;
 if (!optedIn) console.warn('browser-players: skipped here (npm run test:solo runs it alone, after the main suite)');
-else if (missing.length > 0 && process.env.CI !== 'true') console.warn(`browser-players: skipped, missing ${missing.join(', ')}`);
 
 const TOKEN = 'browser-e2e-token-0123456789';
 const SEGMENT_SECONDS = 1;
