@@ -4,7 +4,7 @@ import { corsPolicy } from './domain/cors.js';
 import type { TokenGrants } from './domain/tokens.js';
 import { parseTokenGrants } from './domain/tokens.js';
 
-/** Defaults of the environment contract (DESIGN.md, "Configuration"). */
+/** Defaults of the environment contract (docs/contract.md, "Configuration"; the README's table lists them). */
 export const CONFIG_DEFAULTS = {
   port: 8080,
   host: '127.0.0.1',
@@ -34,6 +34,11 @@ export interface RuntimeConfig {
    * region's bucket is reached through the SDK's regional endpoint and this stays empty.
    */
   readonly peerEndpoints: Readonly<Record<string, string>>;
+  /**
+   * AWS_ENDPOINT_URL_S3 is set (the SDK's own variable, which it reads for the endpoint): a local
+   * or S3-compatible server, which has no per-bucket host names, so buckets are addressed by path.
+   */
+  readonly s3PathStyle: boolean;
   readonly tokens: TokenGrants;
   /** Set when no LIVE_ORIGIN_TOKENS was given: the token generated for this run. */
   readonly generatedToken?: string;
@@ -144,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     bucket: env.LIVE_ORIGIN_BUCKET || undefined,
     tablePrefix: env.LIVE_ORIGIN_TABLE_PREFIX || CONFIG_DEFAULTS.tablePrefix,
     region: env.AWS_REGION || undefined,
+    s3PathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined,
     peerBuckets: peerBuckets.buckets,
     peerEndpoints: peerBuckets.endpoints,
     tokens,

@@ -24,6 +24,7 @@ async function openStores(config: RuntimeConfig, observer: StoreObserver): Promi
       region: config.region!,
       peerBuckets: { ...config.peerBuckets },
       peerEndpoints: { ...config.peerEndpoints },
+      s3PathStyle: config.s3PathStyle,
       memoryBytes: config.memoryBytes,
     },
     observer,

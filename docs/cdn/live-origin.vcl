@@ -7,7 +7,7 @@ vcl 4.1;
 # misses into one origin request (so one held request per segment reaches the origin), and
 # honours the origin's PURGE fan-out. Backends are chosen by the including file.
 #
-# CORS is the origin's (DESIGN.md, contract v2): its Access-Control-* headers are cached and
+# CORS is the origin's (docs/contract.md, contract v2): its Access-Control-* headers are cached and
 # delivered untouched, a `Vary: Origin` (sent when only listed pages may play) keeps one copy
 # per page, and OPTIONS preflights pass to the origin, which answers them. Answers Varnish makes
 # itself (a 503 when no region answers, synth) carry the origin's default CORS (`*` and the same

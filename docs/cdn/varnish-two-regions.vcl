@@ -1,7 +1,7 @@
 vcl 4.1;
 
 # A Varnish edge for Live Origin in front of two regions: the CDN tier's fast path of regional
-# failover (DESIGN.md, "Failover on AWS"; Route 53 is the backstop). A fallback director sends
+# failover (docs/contract.md, "Failover on AWS"; Route 53 is the backstop). A fallback director sends
 # every miss to region 1 while its /readyz answers 200, else to region 2; a fetch that fails
 # outright (connection refused or reset, timeout) is retried once on the other region, so
 # viewers see no error in the second or so before the probes notice.

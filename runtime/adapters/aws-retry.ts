@@ -1,8 +1,8 @@
 import type { StoreObserver } from '../ports/store-observer.js';
 
 /**
- * Timeouts and retries sized for live video (DESIGN.md: a write slower than 500 ms is a fault,
- * retries end within 2 s). The SDK retries transient failures itself (`maxAttempts`); every
+ * Timeouts and retries sized for live video (docs/contract.md: a write slower than 500 ms is a
+ * fault, retries end within 2 s). The SDK retries transient failures itself (`maxAttempts`); every
  * call also carries an abort signal for the whole budget, so retries never outlast it.
  */
 

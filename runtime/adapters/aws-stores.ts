@@ -22,6 +22,12 @@ export interface AwsStoresConfig {
   readonly peerBuckets: Readonly<Record<string, string>>;
   /** Peer regions whose bucket is on its own S3 endpoint (local twins of regions); others use the SDK's. */
   readonly peerEndpoints?: Readonly<Record<string, string>>;
+  /**
+   * Address buckets by path on the SDK's S3 endpoint: it is a custom one (AWS_ENDPOINT_URL_S3, a
+   * local or S3-compatible server without per-bucket host names). Peers on their own endpoint
+   * always are. @default false
+   */
+  readonly s3PathStyle?: boolean;
   /** LIVE_ORIGIN_MEMORY_BYTES: the hot cache's bound. */
   readonly memoryBytes: number;
   /** Writes slower than this are reported as faults. @default 500 */
@@ -36,7 +42,7 @@ export interface AwsStoresConfig {
  * Clients for one region. Endpoints and credentials come from the SDK's own configuration
  * (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, the credential chain).
  */
-function s3Client(region: string, endpoint?: string): S3Client {
+function s3Client(region: string, endpoint: string | undefined, pathStyle: boolean): S3Client {
   return new S3Client({
     region,
     ...(endpoint === undefined ? {} : { endpoint }),
@@ -46,8 +52,8 @@ function s3Client(region: string, endpoint?: string): S3Client {
     // S3-compatible test servers store verbatim; Content-MD5 still protects the bytes.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // The SDK's own variable: a custom S3 endpoint (a local server) has no per-bucket host names.
-    forcePathStyle: endpoint !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined,
+    // A custom S3 endpoint (a local server) has no per-bucket host names.
+    forcePathStyle: endpoint !== undefined || pathStyle,
   });
 }
 
@@ -55,10 +61,10 @@ function dynamoDbClient(region: string): DynamoDBClient {
   return new DynamoDBClient({ region, maxAttempts: MAX_ATTEMPTS, requestHandler: DYNAMODB_HTTP });
 }
 
-function peerLocations(config: Pick<AwsStoresConfig, 'region' | 'peerBuckets' | 'peerEndpoints'>): BucketLocation[] {
+function peerLocations(config: Pick<AwsStoresConfig, 'region' | 'peerBuckets' | 'peerEndpoints' | 's3PathStyle'>): BucketLocation[] {
   return Object.entries(config.peerBuckets)
     .filter(([region]) => region !== config.region)
-    .map(([region, bucket]) => ({ region, bucket, client: s3Client(region, config.peerEndpoints?.[region]) }));
+    .map(([region, bucket]) => ({ region, bucket, client: s3Client(region, config.peerEndpoints?.[region], config.s3PathStyle ?? false) }));
 }
 
 /**
@@ -66,7 +72,7 @@ function peerLocations(config: Pick<AwsStoresConfig, 'region' | 'peerBuckets' | 
  * fallback reads), DynamoDB metadata, and a publish feed that polls DynamoDB for watched objects.
  */
 export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver): Stores {
-  const local: BucketLocation = { region: config.region, bucket: config.bucket, client: s3Client(config.region) };
+  const local: BucketLocation = { region: config.region, bucket: config.bucket, client: s3Client(config.region, undefined, config.s3PathStyle ?? false) };
   const peers = peerLocations(config);
   const replicator = peers.length > 0 ? new PeerReplicator({ peers, observer }) : undefined;
   const s3 = new S3SegmentStore({ local, peers, afterPut: replicator, observer, writeFaultMs: config.writeFaultMs });
@@ -79,7 +85,7 @@ export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver
     writeFaultMs: config.writeFaultMs,
     cacheMs: config.metadataCacheMs,
   });
-  const feed = new DynamoDbPublishFeed({ source: metadata, observer, pollMs: config.feedPollMs });
+  const feed = new DynamoDbPublishFeed({ source: metadata.feedSource, observer, pollMs: config.feedPollMs });
   return {
     segments,
     metadata,
@@ -117,7 +123,8 @@ export async function ensureAwsResources(resources: AwsResources): Promise<void>
 }
 
 async function ensureBucket(region: string, bucket: string): Promise<void> {
-  const client = s3Client(region);
+  // Only local and S3-compatible servers get their buckets from here (see above): path-style.
+  const client = s3Client(region, undefined, true);
   try {
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (error) {

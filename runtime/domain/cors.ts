@@ -1,5 +1,5 @@
 /**
- * CORS for delivery (DESIGN.md, contract v2): a web player on another origin reads segments,
+ * CORS for delivery (contract v2, docs/contract.md): a web player on another origin reads segments,
  * playlists and the origin's `Live-*` / `CMSD-*` headers. Ingest and admin never answer CORS:
  * no browser page should drive them with a viewer's credentials.
  */

@@ -7,8 +7,8 @@ import type { Cancel, Clock } from '../ports/clock.js';
  */
 export const READINESS_PROBE_MS = 300;
 /**
- * How long readiness outlives the store's latest answer. Under DESIGN.md's rule (/readyz
- * reflects the store within one second) with room for the caller's sampling.
+ * How long readiness outlives the store's latest answer: the contract has /readyz follow the
+ * store's state within one second; this leaves room for the caller's sampling.
  */
 export const READINESS_BUDGET_MS = 900;
 

@@ -226,13 +226,13 @@ describe('DynamoDbPublishFeed across instances (dynalite)', () => {
     const metadata = new DynamoDbMetadataStore({ client, tablePrefix: local.tablePrefix, observer: new RecordingObserver() });
     let polls = 0;
     const source: WatchedObjectSource = {
-      lastSeen: (object) => metadata.lastSeen(object),
-      invalidateObject: (object) => metadata.invalidateObject(object),
+      lastSeen: (object) => metadata.feedSource.lastSeen(object),
+      invalidateObject: (object) => metadata.feedSource.invalidateObject(object),
       pollEvent: (event) => {
         polls++;
-        return metadata.pollEvent(event);
+        return metadata.feedSource.pollEvent(event);
       },
-      pollObjects: (objects) => metadata.pollObjects(objects),
+      pollObjects: (objects) => metadata.feedSource.pollObjects(objects),
     };
     const feed = new DynamoDbPublishFeed({ source, observer: new RecordingObserver() });
     const released = new Set<string>();

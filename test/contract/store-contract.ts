@@ -7,8 +7,9 @@ import type { SegmentKey } from '../../runtime/ports/segment-store.js';
 import type { Stores } from '../../runtime/ports/stores.js';
 
 /**
- * The one contract every store implementation passes (STYLE.md: one suite, run against each
- * adapter). It states the port documentation as executable checks.
+ * The one contract every store implementation passes: one suite, run against each adapter, so a
+ * new store is held to the same checks as the others. It states the port documentation as
+ * executable checks.
  */
 
 export interface StoreInstance {
@@ -25,7 +26,7 @@ export interface StoreContractOptions {
   readonly singleInstance?: string;
 }
 
-/** The contract's read bound across instances (DESIGN.md), plus room for a slow test machine. */
+/** The contract's read bound across instances (1 s, docs/contract.md), plus room for a slow test machine. */
 const CROSS_INSTANCE_READ_MS = 1_000;
 const SLACK_MS = 1_000;
 

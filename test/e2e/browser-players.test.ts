@@ -11,6 +11,7 @@ import { startIngestProxy } from '../support/ingest-proxy.js';
 import { startDashPackager, startHlsPackager } from '../support/live-packagers.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { startServerProcess } from '../support/server-process.js';
+import { describeWithTools } from '../support/tools.js';
 import type { Varnish } from '../support/varnish.js';
 import { freePort, startTwoRegionVarnish, varnishInstalled } from '../support/varnish.js';
 
@@ -22,30 +23,26 @@ import { freePort, startTwoRegionVarnish, varnishInstalled } from '../support/va
  * pipeline a dies, region 1's origin dies.
  */
 
-const missing = [
+const needs = [
   !chromiumInstalled() && 'chromium (apt-get install chromium)',
   !ffmpegInstalled() && 'ffmpeg (apt-get install ffmpeg)',
   !varnishInstalled() && 'varnish (apt-get install varnish)',
-].filter(Boolean);
+];
 /**
  * Runs alone, after the main suite (`npm test` ends with `npm run test:solo`, which runs it with
  * LIVE_ORIGIN_BROWSER_E2E=1; `npm run test:browser` runs it by itself): two regions, Varnish,
  * four encoders and two players need the whole of a 2-core host. The main suite skips it.
- * What keeps it steady on such a host (Dec 2): each local store server in its own process,
- * Chromium below the origins while the players start (its page loads take both cores for
- * seconds), encoders at normal priority (lowered, they fell behind real time and dash.js
- * stalled once a second), dash.js 5 s behind live. Before those, 5 of 8 runs passed alone; after,
- * 12 of 13 (16:31-17:31 UTC, two in clean-clone CI runs). The one failure, dash.js "manifest
- * parsing failed" after pipeline a died, matched a read race of the local S3 stand-in (a GET
- * while a key was replaced got one file's length and another's bytes), fixed in
- * scripts/local/local-aws.ts; three runs since passed. On failure it prints the player reports, the
- * origins' warnings, the media answers around each stall and the last manifests the player got.
+ * What keeps it steady on such a host: each local store server in its own process, Chromium
+ * below the origins while the players start (its page loads take both cores for seconds),
+ * encoders at normal priority (lowered, they fell behind real time and dash.js stalled once a
+ * second), dash.js 5 s behind live. Its runs and their figures: docs/reliability.md, "Browser
+ * players, end to end". On failure it prints the player reports, the origins' warnings, the
+ * media answers around each stall and the last manifests the player got.
  */
 const optedIn = process.env.LIVE_ORIGIN_BROWSER_E2E === '1';
 // With the opt-in, CI (which installs all three, .ci/run) must run it; elsewhere missing tools skip it, never faked.
-const run = optedIn && (process.env.CI === 'true' || missing.length === 0) ? describe : describe.skip;
+const run = optedIn ? describeWithTools(needs) : describe.skip;
 if (!optedIn) console.warn('browser-players: skipped here (npm run test:solo runs it alone, after the main suite)');
-else if (missing.length > 0 && process.env.CI !== 'true') console.warn(`browser-players: skipped, missing ${missing.join(', ')}`);
 
 const TOKEN = 'browser-e2e-token-0123456789';
 const SEGMENT_SECONDS = 1;

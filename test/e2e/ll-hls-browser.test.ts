@@ -2,20 +2,24 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromiumInstalled, launchChromium } from '../support/browser.js';
 import { ffmpegInstalled } from '../support/ffmpeg.js';
 import type { LlHlsPackager } from '../support/ll-hls-packager.js';
 import { startLlHlsPackager } from '../support/ll-hls-packager.js';
 import type { TestOrigin } from '../support/origin.js';
 import { configure, startOrigin, TOKEN } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 import type { Varnish } from '../support/varnish.js';
 import { freePort, startVarnish, varnishInstalled } from '../support/varnish.js';
 
 const HLS_JS = 'node_modules/hls.js/dist/hls.min.js';
 
-const ready = chromiumInstalled() && ffmpegInstalled() && varnishInstalled();
-const run = ready ? describe : describe.skip;
+const run = describeWithTools([
+  !chromiumInstalled() && 'chromium (apt-get install chromium)',
+  !ffmpegInstalled() && 'ffmpeg (apt-get install ffmpeg)',
+  !varnishInstalled() && 'varnish (apt-get install varnish)',
+]);
 
 const SEGMENT_MS = 2000;
 const PART_MS = 500;

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/demo-screenshots.js';
 import type { TestOrigin } from '../support/origin.js';
 import { configure, put, startOrigin, TOKEN } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 
 /**
  * The status page in a real browser (Debian's Chromium through playwright-core): the operator
@@ -16,7 +17,7 @@ import { configure, put, startOrigin, TOKEN } from '../support/origin.js';
  */
 
 const chromiumInstalled = spawnSync(CHROMIUM, ['--version'], { stdio: 'ignore' }).status === 0;
-const run = process.env.CI === 'true' || chromiumInstalled ? describe : describe.skip;
+const run = describeWithTools([!chromiumInstalled && 'chromium (apt-get install chromium)']);
 
 let origin: TestOrigin;
 let browser: Browser;

@@ -1,11 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithTools } from '../support/tools.js';
 import type { Varnish } from '../support/varnish.js';
 import { startVarnish, varnishInstalled } from '../support/varnish.js';
 
 // CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.
-const run = process.env.CI === 'true' || varnishInstalled() ? describe : describe.skip;
+const run = describeWithTools([!varnishInstalled() && 'varnish (apt-get install varnish)']);
 
 /**
  * The shipped VCL's query and CMSD rules, in front of a loopback server standing in for an

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CORS_EXPOSED_HEADERS, corsExposeHeaders, corsPolicy } from '../../runtime/domain/cors.js';
 import type { TestOrigin } from '../support/origin.js';
 import { put, startOrigin } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 import type { Varnish } from '../support/varnish.js';
 import { freePort, startTwoRegionVarnish, startVarnish, varnishInstalled } from '../support/varnish.js';
 
 // CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.
-const run = process.env.CI === 'true' || varnishInstalled() ? describe : describe.skip;
+const run = describeWithTools([!varnishInstalled() && 'varnish (apt-get install varnish)']);
 
 const PAGE = 'http://player.example.test';
 const OTHER = 'http://elsewhere.example.test';

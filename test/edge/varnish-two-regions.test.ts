@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestOrigin } from '../support/origin.js';
 import { put, startOrigin } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 import type { Varnish } from '../support/varnish.js';
 import { startTwoRegionVarnish, varnishInstalled } from '../support/varnish.js';
 
 // CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.
-const run = process.env.CI === 'true' || varnishInstalled() ? describe : describe.skip;
+const run = describeWithTools([!varnishInstalled() && 'varnish (apt-get install varnish)']);
 
 /** The probe (docs/cdn/varnish-two-regions.vcl): 500 ms interval, sick after 3 bad in a row; with slack for a busy machine. */
 const PROBE_NOTICE_MS = 3_000;

@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestOrigin } from '../support/origin.js';
 import { AUTH, configure, eventually, put, startOrigin } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 import type { Varnish } from '../support/varnish.js';
 import { freePort, startVarnish, varnishInstalled } from '../support/varnish.js';
 
 // CI installs Varnish (.ci/run) and must run these; elsewhere they are skipped, never faked.
-const run = process.env.CI === 'true' || varnishInstalled() ? describe : describe.skip;
+const run = describeWithTools([!varnishInstalled() && 'varnish (apt-get install varnish)']);
 
 run('a real Varnish edge in front of the origin (docs/cdn/varnish.vcl)', () => {
   let origin: TestOrigin;

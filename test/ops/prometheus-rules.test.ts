@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { describeWithTools } from '../support/tools.js';
 import {
   alertTestCoverage,
   headingAnchors,
@@ -14,9 +15,7 @@ import {
 
 // CI installs promtool (Debian's prometheus package, .ci/run) and must run these; elsewhere
 // they are skipped with a note, never faked.
-const hasPromtool = process.env.CI === 'true' || promtoolInstalled();
-if (!hasPromtool) console.warn(`${PROMTOOL} not found: skipping the promtool checks (apt-get install prometheus)`);
-const withPromtool = hasPromtool ? describe : describe.skip;
+const withPromtool = describeWithTools([!promtoolInstalled() && `${PROMTOOL} (apt-get install prometheus)`]);
 
 const rules = parseRules(readText(RULES_FILE));
 const alerts = rules.filter((r) => r.kind === 'alert');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestOrigin } from '../support/origin.js';
 import { AUTH, configure, eventually, put, startOrigin, startPurgeReceiver, TOKEN } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 import { DASHBOARD_FILE, dashboardPanels, headingAnchors, RUNBOOK_FILE, readText } from './ops-files.js';
 
 const runbook = readText(RUNBOOK_FILE);
@@ -17,9 +18,9 @@ function procedureCommands(markdown: string): string[] {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((block) => block.includes('$ORIGIN'));
 }
 
-const tools = ['curl', 'jq'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-if (tools.length > 0) console.warn(`${tools.join(', ')} not found: skipping the run of the runbook's commands`);
-const withTools = process.env.CI === 'true' || tools.length === 0 ? describe : describe.skip;
+const withTools = describeWithTools(
+  ['curl', 'jq'].map((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0 && `${tool} (apt-get install ${tool})`),
+);
 
 describe('docs/runbook.md', () => {
   it('links only to sections it has', () => {

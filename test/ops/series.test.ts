@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestOrigin } from '../support/origin.js';
 import { AUTH, configure, eventually, put, startOrigin, startPurgeReceiver } from '../support/origin.js';
+import { itWithTools } from '../support/tools.js';
 import type { Family, Json } from './ops-files.js';
 import {
   DASHBOARD_FILE,
@@ -207,7 +208,7 @@ describe('the Grafana dashboard (docs/ops/grafana/live-origin.json)', () => {
     for (const q of perEvent) expect(q.expr, q.where).toContain('event=~"$event"');
   });
 
-  const withPromtool = process.env.CI === 'true' || promtoolInstalled() ? it : it.skip;
+  const withPromtool = itWithTools([!promtoolInstalled() && `${PROMTOOL} (apt-get install prometheus)`]);
   withPromtool('has queries that parse as PromQL (promtool checks each as a recording rule)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'live-origin-dashboard-'));
     try {

@@ -146,7 +146,16 @@ describe('availability start time far from now (injected origin clock)', () => {
     expect((await get('past', 0)).status).toBe(410);
     expect((await get('past', live - 5)).status).toBe(410);
     expect(await get('past', live + 10)).toMatchObject({ status: 404, ttlMs: ast + (live + 10) * D - NOW });
+    // Segment live - 1 is due now, so `live` is the next: its hold window opens now and its
+    // deadline is two D away on the origin's clock. A request for it waits for the publish.
+    let answered = false;
+    const next = get('past', live).finally(() => {
+      answered = true;
+    });
+    await eventually(() => expect(origin.app.origin.holds.held).toBe(1));
+    expect(answered).toBe(false);
     expect((await put(origin, 'past', 'a', `v/seg_${live}.m4s`, Buffer.from('edge'))).status).toBe(201);
-    expect((await get('past', live)).status).toBe(200);
+    expect((await next).status).toBe(200);
+    expect(origin.app.origin.holds.held).toBe(0);
   });
 });

@@ -38,7 +38,7 @@ describe('soak, time-compressed', () => {
   }, 60_000);
 
   it("judges a run as `npm run soak` does: memory over the cap's headroom or still growing fails it", () => {
-    // The hour-long run that ended 05:17 UTC (docs/reliability.md), and the same with the faults it guards against.
+    // The hour-long soak recorded in docs/reliability.md, and the same with the faults it guards against.
     const hour: SoakResult = {
       segments: 1800,
       publisherMaxLagMs: 29,

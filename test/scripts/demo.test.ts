@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ffmpegInstalled } from '../support/ffmpeg.js';
 import { eventually } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 import { varnishInstalled } from '../support/varnish.js';
 
 /**
@@ -15,7 +16,7 @@ import { varnishInstalled } from '../support/varnish.js';
  */
 
 const ENTRY = 'scripts/demo.ts';
-const run = process.env.CI === 'true' || (varnishInstalled() && ffmpegInstalled()) ? describe : describe.skip;
+const run = describeWithTools([!varnishInstalled() && 'varnish (apt-get install varnish)', !ffmpegInstalled() && 'ffmpeg (apt-get install ffmpeg)']);
 
 let demo: { child: ChildProcess; exited: Promise<number | null> } | undefined;
 /** Processes the demo started, killed here if a failed test left them (SIGKILL cannot be caught by the demo). */

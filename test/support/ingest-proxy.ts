@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
  * media segments while asked to), the region each pipeline publishes to, and retrying a write
  * the origin refused (503) as a packager would.
  *
- * It also epoch-locks DASH packagers, as redundant encoders are (DESIGN.md: both pipelines
- * publish the same timeline): ffmpeg's dash muxer takes its MPD's availabilityStartTime from its
+ * It also epoch-locks DASH packagers, as redundant encoders are (the contract has both
+ * pipelines publish the same timeline): ffmpeg's dash muxer takes its MPD's availabilityStartTime from its
  * own start, so two packagers started half a second apart publish manifests that place the same
  * segment half a second apart, and a player whose manifest moves from one pipeline to the other
  * sees its live timeline jump. The proxy writes the first availabilityStartTime it saw for an
@@ -30,7 +30,7 @@ export interface IngestProxy {
   close(): Promise<void>;
 }
 
-/** A live packager retries a refused write (DESIGN.md: "retry within 2 s"); so does this proxy, for ffmpeg. */
+/** A live packager retries a refused write within 2 s (docs/contract.md); so does this proxy, for ffmpeg. */
 const ATTEMPTS = 5;
 const RETRY_DELAY_MS = 200;
 
