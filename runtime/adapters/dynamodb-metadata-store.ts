@@ -273,23 +273,21 @@ export class DynamoDbMetadataStore implements MetadataStore {
 
   async dropPin(event: string, path: string, expected: string): Promise<void> {
     const { pinEpoch } = await this.eventRecord(event);
-    await this.call('dropPin', true, async (abortSignal) => {
-      try {
-        await this.client.send(
+    // A failed condition: another pin is in force (or none), nothing of ours to drop.
+    await this.tables.call('dropPin', true, (abortSignal) =>
+      unlessConditionFails(() =>
+        this.tables.client.send(
           new DeleteItemCommand({
-            TableName: this.candidates,
+            TableName: this.tables.candidates,
             Key: { [PK]: s(objectPartition(event, path)), [SK]: s(PIN_SORT_KEY) },
             ConditionExpression: 'pipeline = :expected AND epoch = :epoch',
             ExpressionAttributeValues: { ':expected': s(expected), ':epoch': n(pinEpoch) },
           }),
           { abortSignal },
-        );
-      } catch (error) {
-        // Another pin is in force (or none): nothing of ours to drop.
-        if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
-      }
-    });
-    this.patchObject(event, path, (object) => (object.pin?.pipeline === expected ? { ...object, pin: undefined } : object));
+        ),
+      ),
+    );
+    this.cache.patchObject(event, path, (object) => (object.pin?.pipeline === expected ? { ...object, pin: undefined } : object));
   }
 
   async clearPins(event: string): Promise<void> {
