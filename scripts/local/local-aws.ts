@@ -231,9 +231,78 @@ export async function startLocalS3(directory: string, port = 0): Promise<LocalS3
   };
 }
 
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface DynaliteRequests {
+  /**
+   * Cuts every connection, turns new requests away, and resolves once dynalite has answered
+   * (into the cut connections) every request it had started on.
+   */
+  quiesce(): Promise<void>;
+  /** Takes requests again. */
+  resume(): void;
+}
+
+/**
+ * dynalite closes its LevelDB when its server closes, without waiting for the requests it is
+ * still working on: their next read or write fails ("Database is closed", "Iterator is not
+ * open"), and dynalite throws any such error out of its request handler, an uncaught exception
+ * in whatever process hosts it (the test runner's, in tests). It throws the same way when a
+ * client goes away in the middle of a request body. So the local server keeps track of the
+ * requests dynalite is working on, and a stop lets dynalite close only once it has answered
+ * them all; a request whose client went away simply ends.
+ */
+function trackDynaliteRequests(server: Server): DynaliteRequests {
+  const [dynaliteHandler] = server.listeners('request') as RequestListener[];
+  if (!dynaliteHandler) throw new Error('dynalite registered no request handler');
+  server.removeListener('request', dynaliteHandler);
+  const working = new Set<Promise<void>>();
+  let turningAway = false;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (turningAway) {
+      req.socket.destroy();
+      return;
+    }
+    const answered = new Promise<void>((resolve) => {
+      const end = res.end;
+      res.end = function endAndCount(this: ServerResponse, ...args: unknown[]) {
+        resolve();
+        return (end as (...args: unknown[]) => ServerResponse).apply(this, args);
+      } as ServerResponse['end'];
+      // dynalite starts on a request when its body has been read; one closed before that is never started.
+      let bodyRead = false;
+      req.once('end', () => {
+        bodyRead = true;
+      });
+      req.once('close', () => {
+        if (!bodyRead) resolve();
+      });
+    });
+    working.add(answered);
+    void answered.then(() => working.delete(answered));
+    dynaliteHandler(req, res);
+    // In place of dynalite's listener, which rethrows: a client gone mid-request ends that request.
+    req.removeAllListeners('error');
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET') throw error;
+    });
+  });
+  return {
+    async quiesce() {
+      turningAway = true;
+      server.closeAllConnections();
+      await Promise.all(working);
+    },
+    resume() {
+      turningAway = false;
+    },
+  };
+}
+
 /** Starts dynalite on a free loopback port, its LevelDB under `directory`. */
 export async function startLocalDynamoDb(directory: string): Promise<LocalDynamoDb> {
   const server = dynalite({ path: directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const requests = trackDynaliteRequests(server);
   await listen(server, 0);
   const port = (server.address() as AddressInfo).port;
   let running = true;
@@ -242,12 +311,19 @@ export async function startLocalDynamoDb(directory: string): Promise<LocalDynamo
     async stop() {
       if (!running) return;
       running = false;
-      // Like a crash: open keep-alive connections go too.
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      // Like a crash, as clients see it: open keep-alive connections go too, and a write already
+      // under way may land without its answer. Then dynalite closes its server and its LevelDB.
+      await requests.quiesce();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Connections accepted while the last requests were answered (each turned away).
+        server.closeAllConnections();
+      });
     },
     async start() {
       if (running) return;
+      requests.resume();
+      // dynalite reopens its LevelDB as it listens again.
       await listen(server, port);
       running = true;
     },
