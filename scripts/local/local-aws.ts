@@ -369,6 +369,18 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const directory = await mkdtemp(join(tmpdir(), 'live-origin-aws-'));
   const s3 = await startLocalS3(join(directory, 's3'));
   const dynamoDb = await startLocalDynamoDb(join(directory, 'dynamodb'));
+  return useLocalServers(s3, dynamoDb, options, async () => {
+    await Promise.allSettled([s3.stop(), dynamoDb.stop()]);
+    await rm(directory, { recursive: true, force: true });
+  });
+}
+
+/**
+ * Points this process's SDK at two running servers (process.env) and creates the bucket(s) and
+ * tables on them; `end` ends the servers and removes their data when the result is stopped
+ * (and at once if the set-up fails).
+ */
+export async function useLocalServers(s3: LocalS3, dynamoDb: LocalDynamoDb, options: LocalAwsOptions, end: () => Promise<void>): Promise<LocalAws> {
   const region = options.region ?? LOCAL_REGION;
   const env = {
     ...LOCAL_CREDENTIALS,
@@ -379,7 +391,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   Object.assign(process.env, env);
   const bucket = options.bucket ?? 'live-origin-test';
   const tablePrefix = options.tablePrefix ?? 'live-origin-test-';
-  await ensureAwsResources({ bucket, tablePrefix, region, peerBuckets: options.peerBuckets });
+  try {
+    await ensureAwsResources({ bucket, tablePrefix, region, peerBuckets: options.peerBuckets });
+  } catch (error) {
+    await end();
+    throw error;
+  }
   return {
     s3,
     dynamoDb,
@@ -394,9 +411,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       LIVE_ORIGIN_TABLE_PREFIX: tablePrefix,
       LIVE_ORIGIN_TOKENS: `${token}=*`,
     }),
-    async stop() {
-      await Promise.allSettled([s3.stop(), dynamoDb.stop()]);
-      await rm(directory, { recursive: true, force: true });
-    },
+    stop: end,
   };
 }
