@@ -171,17 +171,21 @@ consistentReads();
 export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
 export const LOCAL_REGION = 'us-east-1';
 
+/** A local store server that can go away and come back on the same port with the same data. */
 export interface LocalS3 {
   readonly endpoint: string;
+  /** Goes away: refuses connections and cuts the open ones. */
   stop(): Promise<void>;
+  /** Listens again. */
   start(): Promise<void>;
+  /**
+   * When it last stopped answering or listened again (Date.now(), the host's clock): exact even
+   * when the server runs in another process and the command took a while to reach it.
+   */
+  readonly changedAt: number;
 }
 
-export interface LocalDynamoDb {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
+export type LocalDynamoDb = LocalS3;
 
 /** A bucket URL in path style, no query: what HeadBucket (the origin's readiness ping) asks for. */
 const BUCKET_ONLY = /^\/([^/?]+)\/?$/;
@@ -213,11 +217,16 @@ export async function startLocalS3(directory: string, port = 0): Promise<LocalS3
   const address = await server.run();
   fastHeadBucket(server, directory);
   let running = true;
+  let changedAt = Date.now();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
+    get changedAt() {
+      return changedAt;
+    },
     async stop() {
       if (!running) return;
       running = false;
+      changedAt = Date.now();
       server.httpServer?.closeAllConnections();
       await server.close();
     },
@@ -227,6 +236,7 @@ export async function startLocalS3(directory: string, port = 0): Promise<LocalS3
       await server.run();
       fastHeadBucket(server, directory);
       running = true;
+      changedAt = Date.now();
     },
   };
 }
@@ -306,11 +316,16 @@ export async function startLocalDynamoDb(directory: string): Promise<LocalDynamo
   await listen(server, 0);
   const port = (server.address() as AddressInfo).port;
   let running = true;
+  let changedAt = Date.now();
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    get changedAt() {
+      return changedAt;
+    },
     async stop() {
       if (!running) return;
       running = false;
+      changedAt = Date.now();
       // Like a crash, as clients see it: open keep-alive connections go too, and a write already
       // under way may land without its answer. Then dynalite closes its server and its LevelDB.
       await requests.quiesce();
@@ -326,6 +341,7 @@ export async function startLocalDynamoDb(directory: string): Promise<LocalDynamo
       // dynalite reopens its LevelDB as it listens again.
       await listen(server, port);
       running = true;
+      changedAt = Date.now();
     },
   };
 }

@@ -3,7 +3,8 @@
  * makes it) or `dynamodb <directory>` (dynalite). Prints one JSON line (`{"endpoint": ...}`) on
  * stdout, then serves until SIGTERM/SIGINT. Its data directory belongs to whoever started it.
  * Started with an IPC channel (store-processes.ts), it takes the commands `stop` and `start`
- * (an outage and the return from it) and answers each once carried out.
+ * (an outage and the return from it) and answers each once carried out, with when it took
+ * effect (Date.now()).
  */
 import { startLocalDynamoDb, startLocalS3 } from './local-aws.js';
 
@@ -23,7 +24,7 @@ process.on('message', (message: { command: string; id: number }) => {
   const run =
     message.command === 'stop' ? server.stop() : message.command === 'start' ? server.start() : Promise.reject(new Error(`unknown command ${message.command}`));
   run.then(
-    () => process.send?.({ id: message.id }),
+    () => process.send?.({ id: message.id, at: server.changedAt }),
     (error: unknown) => process.send?.({ id: message.id, error: String(error) }),
   );
 });

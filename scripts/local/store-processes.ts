@@ -15,13 +15,15 @@ import { useLocalServers } from './local-aws.js';
 /** A child process started by spawnReporting: what it printed first, commands, and how to end it. */
 export interface ReportingChild<T> {
   readonly report: T;
-  /** Sends a command over the IPC channel and resolves when the child has carried it out. */
-  command(name: string): Promise<void>;
+  /** Sends a command over the IPC channel and resolves with the child's answer once it has carried it out. */
+  command(name: string): Promise<number>;
   stop(): Promise<void>;
 }
 
 interface CommandAnswer {
   readonly id: number;
+  /** What the command resolved with (run-local-server.ts: when it took effect). */
+  readonly at?: number;
   readonly error?: string;
 }
 
@@ -41,12 +43,12 @@ export async function spawnReporting<T>(entryFile: string, args: readonly string
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  const waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  const waiting = new Map<number, { resolve(at: number): void; reject(error: Error): void }>();
   let nextId = 0;
   child.on('message', (answer: CommandAnswer) => {
     const waiter = waiting.get(answer.id);
     waiting.delete(answer.id);
-    if (answer.error === undefined) waiter?.resolve();
+    if (answer.error === undefined) waiter?.resolve(answer.at ?? Number.NaN);
     else waiter?.reject(new Error(`${what}: ${answer.error}`));
   });
   void exited.then(() => {
@@ -54,7 +56,7 @@ export async function spawnReporting<T>(entryFile: string, args: readonly string
     waiting.clear();
   });
   const command = (name: string) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<number>((resolve, reject) => {
       if (child.exitCode !== null || child.signalCode !== null) {
         reject(new Error(`${what} has exited: ${stderr}`));
         return;
@@ -97,10 +99,17 @@ export interface StoreServerProcess extends LocalS3 {
 
 export async function spawnStoreServer(kind: 's3' | 'dynamodb', directory: string, timeoutMs: number): Promise<StoreServerProcess> {
   const child = await spawnReporting<{ endpoint: string }>('./run-local-server.ts', [kind, directory], `local ${kind} server`, timeoutMs);
+  let changedAt = Date.now();
+  const command = async (name: 'stop' | 'start') => {
+    changedAt = await child.command(name);
+  };
   return {
     endpoint: child.report.endpoint,
-    stop: () => child.command('stop'),
-    start: () => child.command('start'),
+    get changedAt() {
+      return changedAt;
+    },
+    stop: () => command('stop'),
+    start: () => command('start'),
     end: child.stop,
   };
 }

@@ -100,8 +100,12 @@ interface Publish extends Exchange {
 /** A store's outage: from just before it was stopped until it was listening again (ms into the run). */
 interface Outage {
   readonly store: 'S3' | 'DynamoDB';
+  /** Just before the stop was asked for, and once the start was answered: the outage lies within. */
   readonly from: number;
   to: number;
+  /** When the server itself stopped answering and listened again (it runs in another process). */
+  wentDown: number;
+  cameBack: number;
 }
 
 /** Readiness of both instances (status, or 0 without an answer), and when it was asked. */
@@ -119,7 +123,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Any part of the exchange fell within the outage: a store call of it may have met the dead store. */
 const overlaps = (exchange: Exchange, outage: Outage) => exchange.sentAt < outage.to && exchange.answeredAt > outage.from;
 /** Under way as the store went down: a write of it may have landed there, its answer lost. */
-const inFlightAtStop = (exchange: Exchange, outage: Outage) => exchange.sentAt < outage.from && exchange.answeredAt > outage.from;
+const inFlightAtStop = (exchange: Exchange, outage: Outage) => exchange.sentAt <= outage.wentDown && exchange.answeredAt >= outage.wentDown;
 
 /**
  * What a mid-traffic read may have waited on. An instance loads a segment's record and bytes
@@ -212,12 +216,14 @@ describe('store outages in the middle of publishing', () => {
         let upSince = 0;
         for (const { store, server, earliest } of stores) {
           await Promise.all([sleep(earliest - at()), until(answeredSince(upSince))]);
-          const outage: Outage = { store, from: at(), to: Infinity };
+          const outage: Outage = { store, from: at(), to: Infinity, wentDown: Infinity, cameBack: Infinity };
           outages.push(outage);
           await server.stop();
+          outage.wentDown = server.changedAt - started;
           await Promise.all([sleep(outage.from + OUTAGE_MS - at()), until(seenBoth(503, outage.from))]);
           await server.start();
           outage.to = at();
+          outage.cameBack = server.changedAt - started;
           upSince = outage.to;
           await until(seenBoth(200, outage.to));
         }
@@ -313,8 +319,8 @@ describe('store outages in the middle of publishing', () => {
       };
       const readinessLags = outages.map((outage, i) => ({
         store: outage.store,
-        notReady: followed(outage.from, outage.to, 503),
-        readyAgain: followed(outage.to, outages[i + 1]?.from ?? Infinity, 200),
+        notReady: followed(outage.wentDown, outage.cameBack, 503),
+        readyAgain: followed(outage.cameBack, outages[i + 1]?.wentDown ?? Infinity, 200),
       }));
       const [s3, dynamoDb] = outages as [Outage, Outage];
       const clearOnes = publishes.filter(clear);
@@ -324,7 +330,7 @@ describe('store outages in the middle of publishing', () => {
           `${publishes.length} publishes: ${acked.length} acked, ${refused.length} refused (${[...refusals].map(([k, v]) => `${v} x ${k}`).join(', ')}), ${unknown.length} without an answer (${unknown.map((p) => p.error).join(', ')})`,
           ...outages.map(
             (outage) =>
-              `${outage.store} down ${outage.from}-${outage.to} ms: ${publishes.filter((p) => overlaps(p, outage)).length} publishes overlapped it (${refused.filter((p) => overlaps(p, outage)).length} refused), ${publishes.filter((p) => inFlightAtStop(p, outage)).length} in flight as it stopped`,
+              `${outage.store} down ${outage.wentDown}-${outage.cameBack} ms (asked for at ${outage.from}, back as answered at ${outage.to}): ${publishes.filter((p) => overlaps(p, outage)).length} publishes overlapped it (${refused.filter((p) => overlaps(p, outage)).length} refused), ${publishes.filter((p) => inFlightAtStop(p, outage)).length} in flight as it stopped`,
           ),
           `${clearOnes.length} publishes sent and answered while both stores were up (${clearOnes.filter((p) => p.outcome === 'acked').length} acked); longest of them ${Math.max(...clearOnes.map((p) => p.answeredAt - p.sentAt))} ms`,
           `timeline (one mark per publish, 50 ms apart; + acked, x refused, ? no answer): ${publishes.map((p) => (p.outcome === 'acked' ? '+' : p.outcome === 'refused' ? 'x' : '?')).join('')}`,
