@@ -171,17 +171,21 @@ consistentReads();
 export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
 export const LOCAL_REGION = 'us-east-1';
 
+/** A local store server that can go away and come back on the same port with the same data. */
 export interface LocalS3 {
   readonly endpoint: string;
+  /** Goes away: refuses connections and cuts the open ones. */
   stop(): Promise<void>;
+  /** Listens again. */
   start(): Promise<void>;
+  /**
+   * When it last stopped answering or listened again (Date.now(), the host's clock): exact even
+   * when the server runs in another process and the command took a while to reach it.
+   */
+  readonly changedAt: number;
 }
 
-export interface LocalDynamoDb {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
+export type LocalDynamoDb = LocalS3;
 
 /** A bucket URL in path style, no query: what HeadBucket (the origin's readiness ping) asks for. */
 const BUCKET_ONLY = /^\/([^/?]+)\/?$/;
@@ -213,11 +217,16 @@ export async function startLocalS3(directory: string, port = 0): Promise<LocalS3
   const address = await server.run();
   fastHeadBucket(server, directory);
   let running = true;
+  let changedAt = Date.now();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
+    get changedAt() {
+      return changedAt;
+    },
     async stop() {
       if (!running) return;
       running = false;
+      changedAt = Date.now();
       server.httpServer?.closeAllConnections();
       await server.close();
     },
@@ -227,6 +236,75 @@ export async function startLocalS3(directory: string, port = 0): Promise<LocalS3
       await server.run();
       fastHeadBucket(server, directory);
       running = true;
+      changedAt = Date.now();
+    },
+  };
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface DynaliteRequests {
+  /**
+   * Cuts every connection, turns new requests away, and resolves once dynalite has answered
+   * (into the cut connections) every request it had started on.
+   */
+  quiesce(): Promise<void>;
+  /** Takes requests again. */
+  resume(): void;
+}
+
+/**
+ * dynalite closes its LevelDB when its server closes, without waiting for the requests it is
+ * still working on: their next read or write fails ("Database is closed", "Iterator is not
+ * open"), and dynalite throws any such error out of its request handler, an uncaught exception
+ * in whatever process hosts it (the test runner's, in tests). It throws the same way when a
+ * client goes away in the middle of a request body. So the local server keeps track of the
+ * requests dynalite is working on, and a stop lets dynalite close only once it has answered
+ * them all; a request whose client went away simply ends.
+ */
+function trackDynaliteRequests(server: Server): DynaliteRequests {
+  const [dynaliteHandler] = server.listeners('request') as RequestListener[];
+  if (!dynaliteHandler) throw new Error('dynalite registered no request handler');
+  server.removeListener('request', dynaliteHandler);
+  const working = new Set<Promise<void>>();
+  let turningAway = false;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (turningAway) {
+      req.socket.destroy();
+      return;
+    }
+    const answered = new Promise<void>((resolve) => {
+      const end = res.end;
+      res.end = function endAndCount(this: ServerResponse, ...args: unknown[]) {
+        resolve();
+        return (end as (...args: unknown[]) => ServerResponse).apply(this, args);
+      } as ServerResponse['end'];
+      // dynalite starts on a request when its body has been read; one closed before that is never started.
+      let bodyRead = false;
+      req.once('end', () => {
+        bodyRead = true;
+      });
+      req.once('close', () => {
+        if (!bodyRead) resolve();
+      });
+    });
+    working.add(answered);
+    void answered.then(() => working.delete(answered));
+    dynaliteHandler(req, res);
+    // In place of dynalite's listener, which rethrows: a client gone mid-request ends that request.
+    req.removeAllListeners('error');
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET') throw error;
+    });
+  });
+  return {
+    async quiesce() {
+      turningAway = true;
+      server.closeAllConnections();
+      await Promise.all(working);
+    },
+    resume() {
+      turningAway = false;
     },
   };
 }
@@ -234,22 +312,36 @@ export async function startLocalS3(directory: string, port = 0): Promise<LocalS3
 /** Starts dynalite on a free loopback port, its LevelDB under `directory`. */
 export async function startLocalDynamoDb(directory: string): Promise<LocalDynamoDb> {
   const server = dynalite({ path: directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const requests = trackDynaliteRequests(server);
   await listen(server, 0);
   const port = (server.address() as AddressInfo).port;
   let running = true;
+  let changedAt = Date.now();
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    get changedAt() {
+      return changedAt;
+    },
     async stop() {
       if (!running) return;
       running = false;
-      // Like a crash: open keep-alive connections go too.
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      changedAt = Date.now();
+      // Like a crash, as clients see it: open keep-alive connections go too, and a write already
+      // under way may land without its answer. Then dynalite closes its server and its LevelDB.
+      await requests.quiesce();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Connections accepted while the last requests were answered (each turned away).
+        server.closeAllConnections();
+      });
     },
     async start() {
       if (running) return;
+      requests.resume();
+      // dynalite reopens its LevelDB as it listens again.
       await listen(server, port);
       running = true;
+      changedAt = Date.now();
     },
   };
 }
@@ -293,6 +385,18 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const directory = await mkdtemp(join(tmpdir(), 'live-origin-aws-'));
   const s3 = await startLocalS3(join(directory, 's3'));
   const dynamoDb = await startLocalDynamoDb(join(directory, 'dynamodb'));
+  return useLocalServers(s3, dynamoDb, options, async () => {
+    await Promise.allSettled([s3.stop(), dynamoDb.stop()]);
+    await rm(directory, { recursive: true, force: true });
+  });
+}
+
+/**
+ * Points this process's SDK at two running servers (process.env) and creates the bucket(s) and
+ * tables on them; `end` ends the servers and removes their data when the result is stopped
+ * (and at once if the set-up fails).
+ */
+export async function useLocalServers(s3: LocalS3, dynamoDb: LocalDynamoDb, options: LocalAwsOptions, end: () => Promise<void>): Promise<LocalAws> {
   const region = options.region ?? LOCAL_REGION;
   const env = {
     ...LOCAL_CREDENTIALS,
@@ -303,7 +407,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   Object.assign(process.env, env);
   const bucket = options.bucket ?? 'live-origin-test';
   const tablePrefix = options.tablePrefix ?? 'live-origin-test-';
-  await ensureAwsResources({ bucket, tablePrefix, region, peerBuckets: options.peerBuckets });
+  try {
+    await ensureAwsResources({ bucket, tablePrefix, region, peerBuckets: options.peerBuckets });
+  } catch (error) {
+    await end();
+    throw error;
+  }
   return {
     s3,
     dynamoDb,
@@ -318,9 +427,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       LIVE_ORIGIN_TABLE_PREFIX: tablePrefix,
       LIVE_ORIGIN_TOKENS: `${token}=*`,
     }),
-    async stop() {
-      await Promise.allSettled([s3.stop(), dynamoDb.stop()]);
-      await rm(directory, { recursive: true, force: true });
-    },
+    stop: end,
   };
 }

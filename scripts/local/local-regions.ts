@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { ensureAwsResources } from '../../runtime/adapters/aws-stores.js';
 import type { LocalDynamoDb, LocalS3 } from './local-aws.js';
 import { LOCAL_CREDENTIALS, startLocalAws, startLocalS3 } from './local-aws.js';
+import type { StoreServerProcess } from './store-processes.js';
+import { spawnReporting, spawnStoreServer } from './store-processes.js';
 
 /**
  * The local twin of two AWS regions: each region has its own S3 server (s3rver) and bucket,
@@ -112,63 +114,6 @@ export async function startLocalRegions(): Promise<LocalRegions> {
   };
 }
 
-/** A process started by spawnReporting: what it printed first, and how to stop it. */
-interface ReportingChild<T> {
-  readonly report: T;
-  stop(): Promise<void>;
-}
-
-/**
- * Runs a TypeScript entry of this folder in a child process and resolves with the first JSON
- * line it prints (how run-local-server.ts and run-local-regions.ts say where they listen);
- * rejects, with the child stopped, if it exits first or says nothing within `timeoutMs`.
- */
-async function spawnReporting<T>(entryFile: string, args: readonly string[], what: string, timeoutMs: number): Promise<ReportingChild<T>> {
-  const { spawn } = await import('node:child_process');
-  const entry = new URL(entryFile, import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    const report = await new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${what} did not start: ${stderr}`)), timeoutMs);
-      child.stdout!.on('data', (chunk) => {
-        stdout += chunk;
-        const line = stdout.split('\n').find((candidate) => candidate.startsWith('{'));
-        if (line && stdout.includes('\n')) {
-          clearTimeout(timer);
-          resolve(JSON.parse(line) as T);
-        }
-      });
-      void exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`${what} exited: ${stderr}`));
-      });
-    });
-    return { report, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
-/** One store server in a child process (run-local-server.ts). */
-interface ServerChild {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
-
-async function spawnServer(kind: 's3' | 'dynamodb', directory: string, timeoutMs: number): Promise<ServerChild> {
-  const child = await spawnReporting<{ endpoint: string }>('./run-local-server.ts', [kind, directory], `local ${kind} server`, timeoutMs);
-  return { endpoint: child.report.endpoint, stop: child.stop };
-}
-
 /**
  * The same servers as startLocalRegions, each in a process of its own (two S3 servers and the
  * shared DynamoDB server): on a small host one event loop serving all three was the bottleneck
@@ -178,21 +123,21 @@ async function spawnServer(kind: 's3' | 'dynamodb', directory: string, timeoutMs
 export async function startLocalRegionsInProcesses(timeoutMs = 60_000): Promise<{ address: LocalRegionsAddress; stop(): Promise<void> }> {
   const [name1, name2] = LOCAL_REGION_NAMES;
   const directory = await mkdtemp(join(tmpdir(), 'live-origin-regions-'));
-  const servers: ServerChild[] = [];
+  const servers: StoreServerProcess[] = [];
   const stop = async (): Promise<void> => {
-    await Promise.allSettled(servers.map((server) => server.stop()));
+    await Promise.allSettled(servers.map((server) => server.end()));
     await rm(directory, { recursive: true, force: true });
   };
   try {
     const started = await Promise.allSettled([
-      spawnServer('s3', join(directory, 's3-1'), timeoutMs),
-      spawnServer('s3', join(directory, 's3-2'), timeoutMs),
-      spawnServer('dynamodb', join(directory, 'dynamodb'), timeoutMs),
+      spawnStoreServer('s3', join(directory, 's3-1'), timeoutMs),
+      spawnStoreServer('s3', join(directory, 's3-2'), timeoutMs),
+      spawnStoreServer('dynamodb', join(directory, 'dynamodb'), timeoutMs),
     ]);
     for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    const [s3Region1, s3Region2, dynamoDb] = servers as [ServerChild, ServerChild, ServerChild];
+    const [s3Region1, s3Region2, dynamoDb] = servers as [StoreServerProcess, StoreServerProcess, StoreServerProcess];
     const address: LocalRegionsAddress = {
       regions: [
         { region: name1, bucket: `live-origin-${name1}`, s3: s3Region1.endpoint },

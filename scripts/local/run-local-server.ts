@@ -2,6 +2,9 @@
  * One local store server in a process of its own: `s3 <directory>` (s3rver, as startLocalS3
  * makes it) or `dynamodb <directory>` (dynalite). Prints one JSON line (`{"endpoint": ...}`) on
  * stdout, then serves until SIGTERM/SIGINT. Its data directory belongs to whoever started it.
+ * Started with an IPC channel (store-processes.ts), it takes the commands `stop` and `start`
+ * (an outage and the return from it) and answers each once carried out, with when it took
+ * effect (Date.now()).
  */
 import { startLocalDynamoDb, startLocalS3 } from './local-aws.js';
 
@@ -17,6 +20,14 @@ const starter = process.ppid;
 setInterval(() => {
   if (process.ppid !== starter) void server.stop().finally(() => process.exit(0));
 }, 1_000).unref();
+process.on('message', (message: { command: string; id: number }) => {
+  const run =
+    message.command === 'stop' ? server.stop() : message.command === 'start' ? server.start() : Promise.reject(new Error(`unknown command ${message.command}`));
+  run.then(
+    () => process.send?.({ id: message.id, at: server.changedAt }),
+    (error: unknown) => process.send?.({ id: message.id, error: String(error) }),
+  );
+});
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => void server.stop().finally(() => process.exit(0)));
 }

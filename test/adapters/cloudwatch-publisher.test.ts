@@ -178,13 +178,17 @@ describe('CloudWatchPublisher', () => {
       50,
     );
     cloudwatch.start();
-    await new Promise((resolve) => setTimeout(resolve, 130));
+    // The interval's first send, waited for as it happens (not for a time it should take).
+    for (const giveUpAt = Date.now() + 10_000; received.length === 0 && Date.now() < giveUpAt; ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const periodic = received.length;
     expect(periodic).toBeGreaterThanOrEqual(1);
     await cloudwatch.close();
-    expect(received).toHaveLength(periodic + 1);
+    // Close sends the last period (an interval's send may still have been under way as well).
+    expect(received.length).toBeGreaterThan(periodic);
     // Increases telescope: together they add up to the last counter value read.
     const total = received.reduce((sum, request) => sum + values(request).Ingests!, 0);
-    expect(total).toBe([1, 2, 3, 9][received.length - 1]);
+    expect(total).toBe([1, 2, 3, 9][Math.min(received.length, 4) - 1]);
   });
 });

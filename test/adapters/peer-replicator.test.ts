@@ -119,7 +119,9 @@ describe('PeerReplicator', () => {
     replicator.afterPut({ ...key, path: 'first.m4s' }, Buffer.from('occupies the only slot'), { contentType: 'x', etag: '"0"' });
     for (const version of ['v1', 'v2', 'v3']) replicator.afterPut(key, Buffer.from(version), { contentType: 'x', etag: `"${version}"` });
     await until(() => observer.copies.length === 2, 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Nothing left to copy (rather than nothing more within some time): the older versions are gone.
+    await until(() => replicator.pending === 0, 5_000);
+    expect(replicator.pending).toBe(0);
     expect(observer.copies).toHaveLength(2);
     expect((await peerCopy('ev-versions/a/index.m3u8'))?.toString()).toBe('v3');
     await replicator.close();

@@ -53,12 +53,21 @@ run('the shipped VCL: blocking-reload cache keys and CMSD (docs/cdn/live-origin.
   });
 
   it('caches a 404 until its CMSD availability time when the origin sends no Live-TTL-Ms', async () => {
-    const at = Date.now() + 1500;
-    answer = () => ({ status: 404, headers: { 'CMSD-Static': `ot=v,st=l,at=${at}` } });
-    expect((await fetch(`${edge.url}/live/q/v/seg_9.m4s`)).status).toBe(404);
-    expect((await fetch(`${edge.url}/live/q/v/seg_9.m4s`)).headers.get('x-cache')).toBe('HIT');
-    await new Promise((resolve) => setTimeout(resolve, at - Date.now() + 200));
-    expect((await fetch(`${edge.url}/live/q/v/seg_9.m4s`)).headers.get('x-cache')).toBe('MISS');
+    // A HIT is only owed to a request answered before `at`: on a host that stalled past it
+    // between the two requests, the check starts again on a fresh path.
+    let judged = 0;
+    for (let n = 9; n <= 11 && judged === 0; n++) {
+      const at = Date.now() + 1500;
+      answer = () => ({ status: 404, headers: { 'CMSD-Static': `ot=v,st=l,at=${at}` } });
+      expect((await fetch(`${edge.url}/live/q/v/seg_${n}.m4s`)).status).toBe(404);
+      const again = await fetch(`${edge.url}/live/q/v/seg_${n}.m4s`);
+      if (Date.now() >= at) continue;
+      expect(again.headers.get('x-cache')).toBe('HIT');
+      await new Promise((resolve) => setTimeout(resolve, at - Date.now() + 200));
+      expect((await fetch(`${edge.url}/live/q/v/seg_${n}.m4s`)).headers.get('x-cache')).toBe('MISS');
+      judged = n;
+    }
+    expect(judged).toBeGreaterThan(0);
   });
 
   it('passes CMSD-Dynamic on with the fill, and never replays it from cache', async () => {

@@ -42,13 +42,27 @@ run('a real Varnish edge in front of the origin (docs/cdn/varnish.vcl)', () => {
   });
 
   it('honours millisecond lifetimes: a defective copy expires after one segment duration', async () => {
-    await configure(origin, 've-3', { segmentDurationMs: 1000, availabilityStartTime: '2026-01-01T00:00:00Z' });
-    await put(origin, 've-3', 'a', 'v/seg_1.m4s', 'from-a', { 'live-defect': 'short' });
-    const served = await viaEdge('ve-3/v/seg_1.m4s');
-    expect(served.headers.get('live-defect')).toBe('a=short');
-    expect((await viaEdge('ve-3/v/seg_1.m4s')).headers.get('x-cache')).toBe('HIT');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await viaEdge('ve-3/v/seg_1.m4s')).headers.get('x-cache')).toBe('MISS');
+    const D = 1000;
+    await configure(origin, 've-3', { segmentDurationMs: D, availabilityStartTime: '2026-01-01T00:00:00Z' });
+    // A HIT is only owed to a request answered within D of the fill being sent: on a host that
+    // stalled longer between the two, the check starts again on a fresh segment.
+    let judged = 0;
+    for (let n = 1; n <= 3 && judged === 0; n++) {
+      await put(origin, 've-3', 'a', `v/seg_${n}.m4s`, 'from-a', { 'live-defect': 'short' });
+      // The segment's number is long past, so its first publish also purges the edge (a 410 may
+      // be cached there): once that purge has arrived, it cannot remove the fill below.
+      await origin.purger.flush();
+      const filledAt = Date.now();
+      const served = await viaEdge(`ve-3/v/seg_${n}.m4s`);
+      expect(served.headers.get('live-defect')).toBe('a=short');
+      const again = await viaEdge(`ve-3/v/seg_${n}.m4s`);
+      if (Date.now() - filledAt >= D) continue;
+      expect(again.headers.get('x-cache')).toBe('HIT');
+      await new Promise((resolve) => setTimeout(resolve, D + 100));
+      expect((await viaEdge(`ve-3/v/seg_${n}.m4s`)).headers.get('x-cache')).toBe('MISS');
+      judged = n;
+    }
+    expect(judged).toBeGreaterThan(0);
   });
 
   it('coalesces viewers waiting for the next segment into one held origin request', async () => {

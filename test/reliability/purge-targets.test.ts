@@ -14,6 +14,12 @@ import { AUTH, configure, put, startOrigin } from '../support/origin.js';
  */
 
 const closers: (() => Promise<unknown>)[] = [];
+/**
+ * PurgeClient's default per-attempt timeout: a request that waited for one purge attempt to a
+ * node that never answers took at least this long (timers never fire early), however quiet or
+ * busy the host. The checks below use it as their bound rather than a latency margin.
+ */
+const PURGE_ATTEMPT_MS = 2_000;
 
 async function listen(server: net.Server | http.Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -120,14 +126,14 @@ describe('purge targets down or slow, behind a live origin', () => {
       backlogGauge,
     };
     console.log(`purge targets down: ${JSON.stringify(figures)}`);
-    expect(invalidationMs).toBeLessThan(1_000);
+    expect(invalidationMs).toBeLessThan(PURGE_ATTEMPT_MS);
     expect(backlogAfter).toBeGreaterThan(2_000);
     expect(backlogAfter).toBeLessThanOrEqual(10_000 + 16);
     // The backlog is visible to operators while it lasts.
     expect(backlogGauge).toBeGreaterThan(2_000);
     // A PUT or GET that waited for one purge attempt would take 2 s (the attempt timeout) or more.
-    expect(percentile(putMs, 99)).toBeLessThan(500);
-    expect(percentile(getMs, 99)).toBeLessThan(500);
+    expect(Math.max(...putMs)).toBeLessThan(PURGE_ATTEMPT_MS);
+    expect(Math.max(...getMs)).toBeLessThan(PURGE_ATTEMPT_MS);
     // The refused port fails fast: its purges end as failed after their bounded attempts.
     expect(failed).toBeGreaterThan(0);
   }, 30_000);
