@@ -13,6 +13,7 @@ import { DeliveryService } from '../service/delivery-service.js';
 import { HoldRegistry } from '../service/hold-registry.js';
 import { IngestService } from '../service/ingest-service.js';
 import { StatusService } from '../service/status-service.js';
+import { continueWhenBodyRead } from './expect-continue.js';
 import { authPlugin } from './plugins/auth.js';
 import { corsPlugin } from './plugins/cors.js';
 import { errorsPlugin } from './plugins/errors.js';
@@ -76,8 +77,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Delivery GETs go from the Node server straight to their handler (routes/delivery.ts);
     // everything else, and delivery while closing, goes through Fastify.
     serverFactory: (handler) => {
-      const server = http.createServer((req, res) => {
+      const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
         if (!delivery?.handle(req, res)) handler(req, res);
+      };
+      const server = http.createServer(route);
+      server.on('checkContinue', (req, res) => {
+        continueWhenBodyRead(req, res);
+        route(req, res);
       });
       server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveTimeoutMs;
       server.requestTimeout = HTTP_TIMEOUTS.requestTimeoutMs;
