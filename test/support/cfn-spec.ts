@@ -152,7 +152,7 @@ export function checkTemplate(template: CfnTemplate, db: SpecDatabase = cfnSpec(
         return;
       case 'array':
         if (!Array.isArray(value)) wrong(`expected a list, got ${describe(value)}`);
-        else value.forEach((element, index) => checkValue(element, type.element, `${path}[${index}]`, out));
+        else for (const [index, element] of value.entries()) checkValue(element, type.element, `${path}[${index}]`, out);
         return;
       case 'map':
         if (typeof value !== 'object' || value === null || Array.isArray(value)) wrong(`expected a map, got ${describe(value)}`);
@@ -248,7 +248,7 @@ function checkReferences(
   };
   const visit = (node: unknown, path: string): void => {
     if (Array.isArray(node)) {
-      node.forEach((element, index) => visit(element, `${path}[${index}]`));
+      for (const [index, element] of node.entries()) visit(element, `${path}[${index}]`);
       return;
     }
     if (typeof node !== 'object' || node === null) return;
