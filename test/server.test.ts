@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from './support/origin.js';
+import type { CommandRun } from './support/run-command.js';
+import { runAsync } from './support/run-command.js';
 import type { ServerProcess } from './support/server-process.js';
 import { startServerProcess } from './support/server-process.js';
 
@@ -55,23 +57,12 @@ describe('server entry (as npm start runs it)', () => {
 });
 
 /** Runs the server entry to its end (for starts that must fail), with stdout and stderr apart. */
-function runServer(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/server.ts', ...args], {
+function runServer(args: string[], env: Record<string, string>): Promise<CommandRun> {
+  return runAsync(process.execPath, ['--import', 'tsx', 'runtime/server.ts', ...args], {
     env: { ...process.env, PORT: '0', LIVE_ORIGIN_TOKENS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // A start that should have failed but listens instead is stopped, and the test then fails on its status.
+    killAfterMs: 60_000,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  // A start that should have failed but listens instead is stopped, and the test then fails on its code.
-  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    }),
-  );
 }
 
 /** One line on stderr, no stack trace, and nothing on stdout: the server never started. */
@@ -84,7 +75,7 @@ function expectOneLineRefusal(result: { stdout: string; stderr: string }, patter
 describe('server entry: command line, bad settings, log format', () => {
   it('answers --help with its usage and exit 0, without starting', async () => {
     const result = await runServer(['--help'], {});
-    expect(result.code).toBe(0);
+    expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^usage: npm start/);
     expect(result.stdout).toContain('LOG_FORMAT=json|pretty');
     expect(result.stdout).not.toContain('listening');
@@ -93,13 +84,13 @@ describe('server entry: command line, bad settings, log format', () => {
 
   it('refuses a flag (settings come from the environment) in one line, exit 2', async () => {
     const result = await runServer(['--port', '9000'], {});
-    expect(result.code).toBe(2);
+    expect(result.status).toBe(2);
     expectOneLineRefusal(result, /unknown option '--port'/);
   });
 
   it('refuses a malformed LIVE_ORIGIN_TOKENS and an unknown LOG_LEVEL in one line, exit 2', async () => {
     const [tokens, level] = await Promise.all([runServer([], { LIVE_ORIGIN_TOKENS: 'too-short=*' }), runServer([], { LOG_LEVEL: 'loud' })]);
-    expect([tokens.code, level.code]).toEqual([2, 2]);
+    expect([tokens.status, level.status]).toEqual([2, 2]);
     expectOneLineRefusal(tokens, /LIVE_ORIGIN_TOKENS: each token entry must be token=glob/);
     expectOneLineRefusal(level, /LOG_LEVEL must be one of/);
   });
@@ -110,7 +101,7 @@ describe('server entry: command line, bad settings, log format', () => {
     const { port } = holder.address() as AddressInfo;
     try {
       const result = await runServer([], { PORT: String(port) });
-      expect(result.code).toBe(1);
+      expect(result.status).toBe(1);
       expect(result.stderr).toBe(`live-origin: port ${port} on 127.0.0.1 is in use; stop what holds it or set PORT to another\n`);
       expect(result.stdout).not.toContain('listening on');
     } finally {

@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAMES } from '../../lib/naming.js';
 import { REPO_ROOT } from '../lib/helpers.js';
-import { offlineEnv, runAsync } from '../support/synth.js';
+import type { CommandRun } from '../support/run-command.js';
+import { runAsync } from '../support/run-command.js';
+import { offlineEnv } from '../support/synth.js';
 
 const outdir = mkdtempSync(join(tmpdir(), 'live-origin-synth-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe('npx cdk synth', () => {
-  let run: { status: number | null; output: string };
+  let run: CommandRun;
 
   // One run of the real CLI for the whole file: two regions with DNS failover.
   beforeAll(async () => {

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../lib/helpers.js';
+import type { CommandRun } from '../support/run-command.js';
+import { runAsync } from '../support/run-command.js';
 
 /**
  * Every npm script that takes arguments, as a person types it: `--help` prints the usage and
@@ -8,27 +9,10 @@ import { REPO_ROOT } from '../lib/helpers.js';
  * demo would start Varnish and ffmpeg, the bench its 8 minutes, each printing as it goes).
  */
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** `npm run --silent <script> -- <args>`: --silent keeps npm's own banner out of stdout. */
-function npmRun(script: string, args: string[]): Promise<Run> {
-  const child = spawn('npm', ['run', '--silent', script, '--', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
+function npmRun(script: string, args: string[]): Promise<CommandRun> {
   // Work that starts anyway is stopped, and the test fails on what it printed.
-  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  return runAsync('npm', ['run', '--silent', script, '--', ...args], { cwd: REPO_ROOT, killAfterMs: 60_000 });
 }
 
 const SCRIPTS: readonly { readonly script: string; readonly name: string; readonly usage: string }[] = [
@@ -46,11 +30,11 @@ describe('npm scripts on the command line', () => {
     'npm run $script: --help is the usage (exit 0); an unknown flag is one line (exit 2)',
     async ({ script, name, usage }) => {
       const [help, wrong] = await Promise.all([npmRun(script, ['--help']), npmRun(script, ['--no-such-flag'])]);
-      expect(help.code, help.stderr).toBe(0);
+      expect(help.status, help.stderr).toBe(0);
       expect(help.stdout.startsWith(usage), help.stdout).toBe(true);
       expect(help.stderr).toBe('');
 
-      expect(wrong.code, wrong.stdout + wrong.stderr).toBe(2);
+      expect(wrong.status, wrong.stdout + wrong.stderr).toBe(2);
       expect(wrong.stderr).toBe(`${name}: unknown option '--no-such-flag' (--help shows the usage)\n`);
       expect(wrong.stdout).toBe('');
     },
@@ -59,14 +43,14 @@ describe('npm scripts on the command line', () => {
 
   it('npm run drill: a flag without its value, or a bad value, is one line and exit 2 before any AWS call', async () => {
     const [missing, badRegion] = await Promise.all([npmRun('drill', ['--fail']), npmRun('drill', ['--fail', 'moon-1'])]);
-    expect([missing.code, badRegion.code]).toEqual([2, 2]);
+    expect([missing.status, badRegion.status]).toEqual([2, 2]);
     expect(missing.stderr).toBe("drill: option '--fail <value>' argument missing (--help shows the usage)\n");
     expect(badRegion.stderr).toBe('drill: "moon-1" is not a region name (--help shows the usage)\n');
   }, 120_000);
 
   it('npm run bench: --only names a stage that does not exist: one line and exit 2, no bench', async () => {
     const run = await npmRun('bench', ['--only=throughput,fast']);
-    expect(run.code).toBe(2);
+    expect(run.status).toBe(2);
     expect(run.stderr).toBe('bench: no stage "fast"; the stages are throughput, fanout, ingest, feed (--help shows the usage)\n');
     expect(run.stdout).toBe('');
   }, 120_000);

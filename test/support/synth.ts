@@ -1,8 +1,8 @@
-import { type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cdkJsonContext, REPO_ROOT } from '../lib/helpers.js';
+import { runAsync } from './run-command.js';
 
 /** The environment of a machine that has never seen AWS: no AWS_* variable at all. */
 export function offlineEnv(): NodeJS.ProcessEnv {
@@ -13,18 +13,6 @@ export function offlineEnv(): NodeJS.ProcessEnv {
     // Not a credential: stops the SDK probing the instance metadata address for one.
     AWS_EC2_METADATA_DISABLED: 'true',
   };
-}
-
-/** Runs a command to completion without blocking the worker's event loop. */
-export function runAsync(command: string, args: string[], options: SpawnOptions): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output }));
-  });
 }
 
 /**
