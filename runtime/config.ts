@@ -3,6 +3,7 @@ import type { CorsPolicy } from './domain/cors.js';
 import { corsPolicy } from './domain/cors.js';
 import type { TokenGrants } from './domain/tokens.js';
 import { parseTokenGrants } from './domain/tokens.js';
+import type { LogFormat } from './log-format.js';
 
 /** Defaults of the environment contract (docs/contract.md, "Configuration"; the README's table lists them). */
 export const CONFIG_DEFAULTS = {
@@ -54,21 +55,41 @@ export interface RuntimeConfig {
   /** LIVE_ORIGIN_WORKERS: processes on this host, each an instance (aws mode; memory mode runs one). */
   readonly workers: number;
   readonly logLevel: string;
+  /** LOG_FORMAT: `json` or `pretty`; unset, the server picks pretty on a terminal and JSON otherwise. */
+  readonly logFormat?: LogFormat;
+  /** False when NO_COLOR is set (no-color.org): pretty logs without colours. */
+  readonly logColors: boolean;
   /** LIVE_ORIGIN_CORS_ORIGINS: which pages may read delivery responses (default any). */
   readonly cors: CorsPolicy;
 }
 
 export class ConfigError extends Error {}
 
+/** pino's levels; `silent` logs nothing. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+/** The highest TCP port. */
+const MAX_PORT = 65_535;
+
 /** CloudFront distribution ids: upper-case letters and digits (E2QWRUHEXAMPLE). */
 const CLOUDFRONT_DISTRIBUTION_ID = /^[A-Z0-9]{8,20}$/;
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(`${name} must be an integer ${range}, got "${raw}"`);
+  }
   return value;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[]): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function pairs(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
@@ -143,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     throw new ConfigError(`LIVE_ORIGIN_CLOUDFRONT_DISTRIBUTION_ID must be a distribution id like E2QWRUHEXAMPLE, got "${cloudFrontDistributionId}"`);
   }
   return {
-    port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0),
+    port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0, MAX_PORT),
     host: env.HOST || CONFIG_DEFAULTS.host,
     store,
     bucket: env.LIVE_ORIGIN_BUCKET || undefined,
@@ -163,7 +184,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     eventRps: integer(env, 'LIVE_ORIGIN_EVENT_RPS', CONFIG_DEFAULTS.eventRps, 0),
     drainDelayMs: integer(env, 'LIVE_ORIGIN_DRAIN_DELAY_MS', CONFIG_DEFAULTS.drainDelayMs, 0),
     workers: integer(env, 'LIVE_ORIGIN_WORKERS', CONFIG_DEFAULTS.workers, 1),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS) ?? 'info',
+    logFormat: oneOf(env, 'LOG_FORMAT', LOG_FORMATS),
+    logColors: !env.NO_COLOR,
     cors: cors(env),
   };
 }

@@ -2,10 +2,12 @@ import cluster from 'node:cluster';
 import pino from 'pino';
 import { createMemoryStores } from './adapters/memory-stores.js';
 import { PurgeClient } from './adapters/purge-client.js';
+import { parseCommandLine } from './cli-args.js';
 import { runPrimary } from './cluster-primary.js';
 import type { RuntimeConfig } from './config.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
+import { prettyDestination } from './log-format.js';
 import { OriginMetrics } from './metrics/origin-metrics.js';
 import type { Purger } from './ports/purger.js';
 import type { StoreObserver } from './ports/store-observer.js';
@@ -13,6 +15,24 @@ import type { Stores } from './ports/stores.js';
 
 /** How long a drain may take before the process exits anyway (held requests are answered first). */
 const SHUTDOWN_GRACE_MS = 30_000;
+
+const USAGE = `usage: npm start            (the AMI runs: node server.mjs)
+
+Runs the Live Origin. It takes no flags: every setting comes from the environment, checked at
+start (a bad one is a one-line error and exit 2). The main ones:
+  PORT=8080  HOST=127.0.0.1  LIVE_ORIGIN_STORE=memory|aws
+  LIVE_ORIGIN_TOKENS=token=glob[,token=glob...]   (unset: one token is generated and printed)
+  LOG_LEVEL=info  LOG_FORMAT=json|pretty          (unset: pretty on a terminal, JSON otherwise)
+The full list is in README.md, "Configuration".`;
+
+/** Why the server could not listen, in one line: the usual causes have a usual fix. */
+function listenFailure(error: NodeJS.ErrnoException, config: RuntimeConfig): string {
+  const where = `${config.host}:${config.port}`;
+  if (error.code === 'EADDRINUSE') return `port ${config.port} on ${config.host} is in use; stop what holds it or set PORT to another`;
+  if (error.code === 'EACCES') return `not allowed to listen on ${where}; ports below 1024 need privileges, set PORT`;
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return `HOST ${config.host} is not an address of this machine`;
+  return `cannot listen on ${where}: ${error.message}`;
+}
 
 async function openStores(config: RuntimeConfig, observer: StoreObserver): Promise<Stores> {
   if (config.store === 'memory') return createMemoryStores({ memoryBytes: config.memoryBytes, observer });
@@ -45,6 +65,7 @@ function fanOut(purgers: readonly Purger[]): Purger {
 
 /** Reads config, wires adapters, listens, and drains on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
+  parseCommandLine({ name: 'live-origin', usage: USAGE, options: {} });
   let config: RuntimeConfig;
   try {
     config = loadConfig();
@@ -53,7 +74,10 @@ async function main(): Promise<void> {
     process.stderr.write(`live-origin: ${error.message}\n`);
     process.exit(2);
   }
-  const log = pino({ level: config.logLevel });
+  const pretty = (config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
+  const log = pretty
+    ? pino({ level: config.logLevel }, prettyDestination(process.stdout, config.logColors && process.stdout.isTTY))
+    : pino({ level: config.logLevel });
   if (config.workers > 1 && cluster.isPrimary) {
     if (config.store === 'aws') return runPrimary(config, log);
     // The memory store lives in one process: a second would hold other objects.
@@ -99,7 +123,13 @@ async function main(): Promise<void> {
     logger: log,
   });
 
-  const address = await app.listen({ port: config.port, host: config.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    process.stderr.write(`live-origin: ${listenFailure(error as NodeJS.ErrnoException, config)}\n`);
+    process.exit(1);
+  }
   log.info({ address, store: config.store }, 'live origin listening');
   const tokenLine = config.generatedToken ? `Ingest token (generated, grants every event): ${config.generatedToken}\n` : '';
   process.stdout.write(`${tokenLine}Live Origin listening on ${address} (store: ${config.store})\n`);
@@ -130,4 +160,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-await main();
+// Whatever else stops the start (a store that cannot be opened) is one line too, not a stack trace.
+await main().catch((error: Error) => {
+  process.stderr.write(`live-origin: could not start: ${error.message}\n`);
+  process.exit(1);
+});

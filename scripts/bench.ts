@@ -28,17 +28,30 @@ import { candidateItem, objectPartition, PIPELINE_PREFIX } from '../runtime/adap
 import { DynamoDbMetadataStore } from '../runtime/adapters/dynamodb-metadata-store.js';
 import { FEED_POLL_MS } from '../runtime/adapters/dynamodb-publish-feed.js';
 import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_SUFFIXES } from '../runtime/aws-contract.js';
+import { parseCommandLine, usageExit } from '../runtime/cli-args.js';
 import { OriginMetrics } from '../runtime/metrics/origin-metrics.js';
 import type { Target } from './bench-tools.js';
 import { holdMany, median, need, percentile, request, rssBytes, sleep, startNginx, startNode, stop, wrk } from './bench-tools.js';
 import { startLocalAws } from './local/local-aws.js';
 
-const QUICK = process.argv.includes('--quick');
-/** `--only=fanout,ingest`: run just those stages (throughput, fanout, ingest, feed); the doc is then left alone. */
-const ONLY = process.argv
-  .find((arg) => arg.startsWith('--only='))
-  ?.slice('--only='.length)
-  .split(',');
+/** The stages, in the order they run. */
+const STAGES = ['throughput', 'fanout', 'ingest', 'feed'] as const;
+const USAGE = `usage: npm run bench -- [--quick] [--only=<stage>[,<stage>...]]
+
+The origin's performance, each figure beside its baseline (a bare node:http server, nginx): hot
+GET throughput and p99 (wrk), fan-out of held GETs released by one PUT, ingest acks, and the
+cross-instance feed's DynamoDB cost. Takes about 8 minutes and writes the tables into
+docs/benchmarks.md. Needs Debian's nginx and wrk.
+
+  --quick               every stage tiny (seconds): a smoke check of the bench; writes nothing
+  --only=<stages>       just these of ${STAGES.join(', ')}; writes nothing`;
+const args = parseCommandLine({ name: 'bench', usage: USAGE, options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
+const QUICK = args.quick === true;
+/** `--only=fanout,ingest`: run just those stages; the doc is then left alone. */
+const ONLY = args.only?.split(',');
+for (const stage of ONLY ?? []) {
+  if (!(STAGES as readonly string[]).includes(stage)) usageExit('bench', `no stage "${stage}"; the stages are ${STAGES.join(', ')}`);
+}
 const runs = (stage: string) => !ONLY || ONLY.includes(stage);
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -417,7 +430,7 @@ async function main(): Promise<void> {
   say();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'live-origin-bench-'));
   try {
-    const stages: [string, () => Promise<void>][] = [
+    const stages: [(typeof STAGES)[number], () => Promise<void>][] = [
       ['throughput', () => throughput(dir)],
       ['fanout', fanOut],
       ['ingest', ingest],

@@ -3,13 +3,14 @@
  * `node /opt/live-origin/server.mjs`. The CDK image construct (through asset bundling) and the
  * bundle test call the same function, so what is tested is what gets baked.
  *
- * CLI: `npx tsx scripts/bundle-runtime.ts [--entry runtime/server.ts] [--out-dir dist/runtime]`
+ * CLI: `npm run bundle -- [--entry runtime/server.ts] [--out-dir dist/runtime]` (USAGE below).
  */
 
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
+import { parseCommandLine } from '../runtime/cli-args.js';
 
 /** The repository root (this file lives in `scripts/`). */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -76,18 +77,17 @@ export function bundleRuntime(options: BundleRuntimeOptions): RuntimeBundle {
   return { file, sourceMap: `${file}.map` };
 }
 
-function argValue(args: readonly string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  if (index === -1) return undefined;
-  const value = args[index + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
-  return value;
-}
+const USAGE = `usage: npm run bundle -- [--entry <file>] [--out-dir <dir>]
+
+Bundles the origin runtime into one ES module file (${RUNTIME_BUNDLE_FILE} and its source map), the
+artifact the AMI runs with node; prints the bundle's path.
+
+  --entry <file>        the server entry (default runtime/server.ts)
+  --out-dir <dir>       where the bundle goes (default dist/runtime)`;
 
 function main(args: readonly string[]): void {
-  const entry = argValue(args, '--entry');
-  const outDir = argValue(args, '--out-dir') ?? join(PROJECT_ROOT, 'dist', 'runtime');
-  const bundle = bundleRuntime({ entry, outDir });
+  const values = parseCommandLine({ name: 'bundle', usage: USAGE, options: { entry: { type: 'string' }, 'out-dir': { type: 'string' } } }, args);
+  const bundle = bundleRuntime({ entry: values.entry, outDir: values['out-dir'] ?? join(PROJECT_ROOT, 'dist', 'runtime') });
   process.stdout.write(`${bundle.file}\n`);
 }
 

@@ -12,10 +12,8 @@
  *   c  region 1's origin is killed
  * Ctrl-C (or q) stops everything: process groups killed, temp directories removed.
  *
- * Missing tools are named with the command that installs them.
- * Flags: --for <seconds>s stops by itself; --screenshots <dir> saves demo.png and status.png
- * from Chromium after 15 s of playback, then fires faults a, b, c from the page and saves
- * demo-faults.png, printing what the player measured; --port <n> for the page (default: free).
+ * Missing tools are named with the command that installs them. The flags are in USAGE
+ * (`npm run demo -- --help`); with --screenshots it also prints what the player measured.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -26,6 +24,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCommandLine, usageExit } from '../runtime/cli-args.js';
 import type { IngestProxy } from './demo-ingest-proxy.js';
 import { startIngestProxy } from './demo-ingest-proxy.js';
 import { demoPage } from './demo-page.js';
@@ -74,19 +73,39 @@ interface Options {
   readonly port: number;
 }
 
-function parseArgs(args: readonly string[]): Options {
-  let forSeconds: number | undefined;
-  let screenshots: string | undefined;
-  let port = 0;
-  for (let i = 0; i < args.length; i++) {
-    const value = args[i + 1];
-    if (args[i] === '--for' && value && /^\d+s?$/.test(value)) forSeconds = Number.parseInt(value, 10);
-    else if (args[i] === '--screenshots' && value) screenshots = value;
-    else if (args[i] === '--port' && value && /^\d+$/.test(value)) port = Number(value);
-    else throw new Error(`usage: npm run demo -- [--for <seconds>s] [--screenshots <dir>] [--port <n>] (bad argument ${args[i]})`);
-    i++;
-  }
-  return { forSeconds, screenshots, port };
+const USAGE = `usage: npm run demo -- [--for <seconds>s] [--screenshots <dir>] [--port <n>]
+
+The origin doing its job, in one command: two regions (an origin process each on local S3 and
+DynamoDB servers), Varnish in front of both, and two ffmpeg packagers publishing the same HLS
+timeline. Prints the URL of a page with a player beside the origin's status page. Faults by key
+or by button: a  pipeline a flags its segments defective (again: heal)
+                b  pipeline a is killed
+                c  region 1's origin is killed
+q or Ctrl-C stops every process and removes the temporary directories.
+
+  --for <seconds>s      stop by itself after this long (e.g. --for 60s)
+  --screenshots <dir>   save demo.png and status.png from Chromium after 15 s of playback, then
+                        fire faults a, b, c from the page and save demo-faults.png
+  --port <n>            the page's port (default: a free one)
+
+Needs ffmpeg and Varnish: ${INSTALL_HINT}`;
+
+function parseOptions(args: readonly string[]): Options {
+  const values = parseCommandLine(
+    {
+      name: 'demo',
+      usage: USAGE,
+      options: { for: { type: 'string' }, screenshots: { type: 'string' }, port: { type: 'string' } },
+    },
+    args,
+  );
+  if (values.for !== undefined && !/^\d+s?$/.test(values.for)) usageExit('demo', `--for takes whole seconds like 60s, got "${values.for}"`);
+  if (values.port !== undefined && !/^\d+$/.test(values.port)) usageExit('demo', `--port takes a port number, got "${values.port}"`);
+  return {
+    forSeconds: values.for === undefined ? undefined : Number.parseInt(values.for, 10),
+    screenshots: values.screenshots,
+    port: values.port === undefined ? 0 : Number(values.port),
+  };
 }
 
 async function freePort(): Promise<number> {
@@ -415,7 +434,7 @@ function missingTools(): { ffmpeg: string; varnishd: string } | undefined {
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseOptions(process.argv.slice(2));
   const tools = missingTools();
   if (!tools) {
     process.exitCode = 1;

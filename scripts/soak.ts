@@ -14,7 +14,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageExit } from '../runtime/cli-args.js';
 import { startLocalAws } from './local/local-aws.js';
 
 export interface SoakOptions {
@@ -242,8 +242,29 @@ export function soakProblems(result: SoakResult): string[] {
   return problems;
 }
 
+const MIB = 1024 * 1024;
+
+const USAGE = `usage: npm run soak -- [--store memory|aws] [--segment-ms <n>] [--duration-s <n>] [--segment-kib <n>]
+                      [--renditions <n>] [--memory-mib <n>] [--readers <n>]
+
+Holds the origin's memory store (or, with --store aws, its hot cache over local S3 and DynamoDB)
+at its byte cap for a long run of segments from two pipelines while readers fetch the live edge;
+fails unless every PUT is acknowledged, every read returns the published bytes and RSS stays flat.
+
+  --store memory|aws    the store under test (default ${SOAK_DEFAULTS.store})
+  --segment-ms <n>      one segment per pipeline and rendition every n ms (default ${SOAK_DEFAULTS.segmentMs})
+  --duration-s <n>      length of the run (default ${SOAK_DEFAULTS.durationMs / 1000}: an hour)
+  --segment-kib <n>     segment size (default ${SOAK_DEFAULTS.segmentBytes / 1024})
+  --renditions <n>      renditions per pipeline (default ${SOAK_DEFAULTS.renditions})
+  --memory-mib <n>      the store's cap, LIVE_ORIGIN_MEMORY_BYTES (default ${SOAK_DEFAULTS.memoryBytes / MIB})
+  --readers <n>         concurrent live-edge readers (default ${SOAK_DEFAULTS.readers})
+
+A time-compressed run, as CI does: npm run soak -- --segment-ms 20 --duration-s 20`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const values = parseCommandLine({
+    name: 'soak',
+    usage: USAGE,
     options: {
       'segment-ms': { type: 'string' },
       'duration-s': { type: 'string' },
@@ -254,15 +275,23 @@ async function main(): Promise<void> {
       store: { type: 'string' },
     },
   });
-  const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+  const number = (flag: keyof typeof values, fallback: number): number => {
+    const text = values[flag];
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!(value > 0) || !Number.isFinite(value)) usageExit('soak', `--${flag} must be a positive number, got "${text}"`);
+    return value;
+  };
+  if (values.store !== undefined && values.store !== 'memory' && values.store !== 'aws')
+    usageExit('soak', `--store must be memory or aws, got "${values.store}"`);
   const options: SoakOptions = {
-    segmentMs: number(values['segment-ms'], SOAK_DEFAULTS.segmentMs),
-    durationMs: number(values['duration-s'], SOAK_DEFAULTS.durationMs / 1000) * 1000,
-    segmentBytes: number(values['segment-kib'], SOAK_DEFAULTS.segmentBytes / 1024) * 1024,
-    renditions: number(values.renditions, SOAK_DEFAULTS.renditions),
-    memoryBytes: number(values['memory-mib'], SOAK_DEFAULTS.memoryBytes / 1024 / 1024) * 1024 * 1024,
-    readers: number(values.readers, SOAK_DEFAULTS.readers),
-    store: values.store === 'aws' ? 'aws' : 'memory',
+    segmentMs: number('segment-ms', SOAK_DEFAULTS.segmentMs),
+    durationMs: number('duration-s', SOAK_DEFAULTS.durationMs / 1000) * 1000,
+    segmentBytes: number('segment-kib', SOAK_DEFAULTS.segmentBytes / 1024) * 1024,
+    renditions: number('renditions', SOAK_DEFAULTS.renditions),
+    memoryBytes: number('memory-mib', SOAK_DEFAULTS.memoryBytes / MIB) * MIB,
+    readers: number('readers', SOAK_DEFAULTS.readers),
+    store: values.store ?? SOAK_DEFAULTS.store,
   };
   process.stdout.write(`soak: ${JSON.stringify(options)}\n`);
   const result = await runSoak(options, (line) => process.stdout.write(`${line}\n`));

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAwsResources } from '../runtime/adapters/aws-stores.js';
+import { parseCommandLine } from '../runtime/cli-args.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamoDb, startLocalS3 } from './local/local-aws.js';
 
 const DEFAULT_BUCKET = 'live-origin-local';
@@ -30,7 +31,16 @@ function peerBuckets(spec: string | undefined): Record<string, string> {
   return buckets;
 }
 
+const USAGE = `usage: npm run start:aws-local
+
+The origin in aws mode (S3 and DynamoDB adapters) against local servers: starts s3rver and
+dynalite on free loopback ports unless AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_DYNAMODB point
+elsewhere, creates the bucket and tables, and runs the origin until Ctrl-C. It takes no flags:
+the origin's settings come from the environment as for npm start (npm start -- --help), with
+LIVE_ORIGIN_BUCKET=${DEFAULT_BUCKET} and LIVE_ORIGIN_TABLE_PREFIX=${DEFAULT_TABLE_PREFIX} by default.`;
+
 async function main(): Promise<void> {
+  parseCommandLine({ name: 'start:aws-local', usage: USAGE, options: {} });
   const env = process.env;
   const stops: (() => Promise<void>)[] = [];
   const directory = await mkdtemp(join(tmpdir(), 'live-origin-local-'));

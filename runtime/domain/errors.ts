@@ -23,8 +23,8 @@ export class OriginError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** Extra response headers (e.g. Retry-After) the HTTP layer should send with this error. */
-    readonly headers: Readonly<Record<string, string>> = {},
+    /** Extra response headers (e.g. Retry-After) the HTTP layer should send with this error; a list is one line per value. */
+    readonly headers: Readonly<Record<string, string | string[]>> = {},
     /** The underlying failure, for logs only (never sent to clients). */
     cause?: unknown,
   ) {

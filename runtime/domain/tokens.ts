@@ -1,8 +1,9 @@
 import { badRequest } from './errors.js';
 
 /**
- * Bearer tokens, each granting a set of event ids by glob (`news-*`, `*`). Parsed from
+ * Tokens, each granting a set of event ids by glob (`news-*`, `*`). Parsed from
  * `LIVE_ORIGIN_TOKENS` as `token=glob[,token=glob...]`; a token may appear more than once.
+ * A client presents one as a bearer token, or as the password of Basic credentials.
  */
 export type TokenGrants = ReadonlyMap<string, readonly RegExp[]>;
 
@@ -36,10 +37,33 @@ export function parseTokenGrants(spec: string): TokenGrants {
 
 export type Access = 'granted' | 'unauthenticated' | 'forbidden';
 
+/** The schemes a 401 offers, one `WWW-Authenticate` line each: clients that read one challenge per line (ffmpeg) find Basic. */
+export const AUTH_CHALLENGES: readonly string[] = ['Bearer', 'Basic realm="live-origin"'];
+
+const CREDENTIALS = /^(Bearer|Basic)\s+(\S+)\s*$/i;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * The token an `Authorization` value presents: `Bearer <token>`, or `Basic` credentials whose
+ * password is the token, with any user name. Encoders that only know a user and a password
+ * (ffmpeg's `http://user:token@host/...`, WebDAV outputs of cloud and hardware encoders) send
+ * the latter. The user name ends at the first colon (RFC 7617), so a token may contain colons.
+ */
+export function presentedToken(authorization: string | undefined): string | undefined {
+  const match = authorization === undefined ? null : CREDENTIALS.exec(authorization);
+  if (!match) return undefined;
+  const [, scheme, credentials] = match as unknown as [string, string, string];
+  if (scheme.toLowerCase() === 'bearer') return credentials;
+  if (!BASE64.test(credentials)) return undefined;
+  const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
 /** Whether an `Authorization` header value may act on `event` (undefined: a route with no event). */
 export function checkAccess(grants: TokenGrants, authorization: string | undefined, event: string | undefined): Access {
-  const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  const globs = match ? grants.get(match[1]!) : undefined;
+  const token = presentedToken(authorization);
+  const globs = token === undefined ? undefined : grants.get(token);
   if (!globs) return 'unauthenticated';
   if (event === undefined || globs.some((re) => re.test(event))) return 'granted';
   return 'forbidden';

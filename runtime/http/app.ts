@@ -16,6 +16,7 @@ import { HoldRegistry } from '../service/hold-registry.js';
 import { IngestService } from '../service/ingest-service.js';
 import { StreamRegistry } from '../service/ingest-stream.js';
 import { StatusService } from '../service/status-service.js';
+import { continueWhenBodyRead } from './expect-continue.js';
 import { authPlugin } from './plugins/auth.js';
 import { corsPlugin } from './plugins/cors.js';
 import { errorsPlugin } from './plugins/errors.js';
@@ -93,8 +94,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Delivery GETs go from the Node server straight to their handler (routes/delivery.ts);
     // everything else, and delivery while closing, goes through Fastify.
     serverFactory: (handler) => {
-      const server = http.createServer((req, res) => {
+      const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
         if (!delivery?.handle(req, res)) handler(req, res);
+      };
+      const server = http.createServer(route);
+      server.on('checkContinue', (req, res) => {
+        continueWhenBodyRead(req, res);
+        route(req, res);
       });
       const timeouts = { ...HTTP_TIMEOUTS, ...deps.httpTimeouts };
       server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;

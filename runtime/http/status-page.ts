@@ -135,7 +135,9 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       return;
     }
     try {
-      const response = await fetch('status.json', { headers: { authorization: 'Bearer ' + token }, cache: 'no-store' });
+      // credentials 'omit': the token travels in its own header, and a 401 that offers Basic
+      // must not make the browser open its login dialog (the fetch would wait on it).
+      const response = await fetch('status.json', { headers: { authorization: 'Bearer ' + token }, cache: 'no-store', credentials: 'omit' });
       if (response.status === 401 || response.status === 403) {
         $('error').textContent = 'token refused (' + response.status + ')';
         return;

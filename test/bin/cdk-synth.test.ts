@@ -1,39 +1,18 @@
-import { type SpawnOptions, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAMES } from '../../lib/naming.js';
 import { REPO_ROOT } from '../lib/helpers.js';
-
-/** The environment of a machine that has never seen AWS: no AWS_* variable at all. */
-function offlineEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('CDK_')));
-  return {
-    ...env,
-    CDK_DISABLE_CLI_TELEMETRY: 'true',
-    // Not a credential: stops the SDK probing the instance metadata address for one.
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
+import type { CommandRun } from '../support/run-command.js';
+import { runAsync } from '../support/run-command.js';
+import { offlineEnv } from '../support/synth.js';
 
 const outdir = mkdtempSync(join(tmpdir(), 'live-origin-synth-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-/** Runs a command to completion without blocking the worker's event loop. */
-function runAsync(command: string, args: string[], options: SpawnOptions): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output }));
-  });
-}
-
 describe('npx cdk synth', () => {
-  let run: { status: number | null; output: string };
+  let run: CommandRun;
 
   // One run of the real CLI for the whole file: two regions with DNS failover.
   beforeAll(async () => {

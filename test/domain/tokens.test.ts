@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAccess, parseTokenGrants } from '../../runtime/domain/tokens.js';
+import { AUTH_CHALLENGES, checkAccess, parseTokenGrants, presentedToken } from '../../runtime/domain/tokens.js';
 
 const badRequest = expect.objectContaining({ name: 'OriginError', code: 'bad_request' });
 
@@ -81,7 +81,16 @@ describe('checkAccess', () => {
   });
 
   it('refuses another scheme as unauthenticated', () => {
-    expect(checkAccess(grants, `Basic ${NEWS}`, 'news-1')).toBe('unauthenticated');
+    expect(checkAccess(grants, `Digest ${NEWS}`, 'news-1')).toBe('unauthenticated');
+  });
+
+  it('grants Basic credentials whose password is the token, for its events only', () => {
+    expect(checkAccess(grants, basic('pipeline-a', NEWS), 'news-1')).toBe('granted');
+    expect(checkAccess(grants, basic('pipeline-a', NEWS), 'sport-1')).toBe('forbidden');
+  });
+
+  it('refuses Basic credentials that carry the token as the user name', () => {
+    expect(checkAccess(grants, basic(NEWS, 'x'), 'news-1')).toBe('unauthenticated');
   });
 
   it('refuses a bare token without the scheme', () => {
@@ -94,5 +103,45 @@ describe('checkAccess', () => {
 
   it('refuses a prefix of a valid token', () => {
     expect(checkAccess(grants, `Bearer ${NEWS.slice(0, -1)}`, 'news-1')).toBe('unauthenticated');
+  });
+});
+
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+describe('presentedToken', () => {
+  it('reads a bearer token', () => {
+    expect(presentedToken(`Bearer ${NEWS}`)).toBe(NEWS);
+  });
+
+  it('reads the password of Basic credentials, whatever the user name (empty included)', () => {
+    expect([presentedToken(basic('a', NEWS)), presentedToken(basic('', NEWS)), presentedToken(basic('encoder 7', NEWS))]).toEqual([NEWS, NEWS, NEWS]);
+  });
+
+  it('ends the user name at the first colon, so a token may contain colons', () => {
+    expect(presentedToken(basic('a', 'tok:en:with:colons'))).toBe('tok:en:with:colons');
+  });
+
+  it('accepts the Basic scheme in any case and unpadded base64', () => {
+    const unpadded = Buffer.from(`a:${NEWS}`).toString('base64').replace(/=+$/, '');
+    expect([presentedToken(`basic ${unpadded}`), presentedToken(`BASIC ${unpadded}`)]).toEqual([NEWS, NEWS]);
+  });
+
+  it('finds no token in Basic credentials without a colon, in bad base64, or with nothing after the scheme', () => {
+    expect(presentedToken(`Basic ${Buffer.from(NEWS).toString('base64')}`)).toBeUndefined();
+    expect(presentedToken(`Basic ${NEWS}`)).toBeUndefined();
+    expect(presentedToken('Basic ')).toBeUndefined();
+    expect(presentedToken('Bearer')).toBeUndefined();
+  });
+
+  it('finds no token in other schemes or a bare value', () => {
+    expect([presentedToken(`Digest ${NEWS}`), presentedToken(NEWS), presentedToken(undefined)]).toEqual([undefined, undefined, undefined]);
+  });
+});
+
+describe('AUTH_CHALLENGES', () => {
+  it('offers Bearer and Basic with the realm, each a challenge of its own', () => {
+    expect(AUTH_CHALLENGES).toEqual(['Bearer', 'Basic realm="live-origin"']);
   });
 });

@@ -27,11 +27,11 @@ describe('GET /status (the page)', () => {
 });
 
 describe('GET /status.json', () => {
-  it('answers 401 with a Bearer challenge without a token or with an unknown one', async () => {
+  it('answers 401 with Bearer and Basic challenges without a token or with an unknown one', async () => {
     for (const headers of [{}, { authorization: 'Bearer not-a-known-token-000' }, { authorization: TOKEN }] as Record<string, string>[]) {
       const { code, body, response } = await status(headers);
       expect(code, JSON.stringify(headers)).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(response.headers.get('www-authenticate')).toBe('Bearer, Basic realm="live-origin"');
       expect(body.error).toBe('unauthorized');
     }
   });

@@ -7,12 +7,40 @@ export function ffmpegInstalled(): boolean {
   return spawnSync(FFMPEG, ['-version']).status === 0;
 }
 
+/**
+ * How a packager presents its token: `bearer`, an `Authorization` header of its own; `basic`,
+ * nothing but a user name and password in its URLs (`http://<pipeline>:<token>@host/...`), as
+ * encoders that know no other way do.
+ */
+export type PackagerAuth = 'bearer' | 'basic';
+
 export interface PackagerOptions {
+  /** `.../ingest/{event}/{pipeline}` */
   readonly ingestBase: string;
   readonly token: string;
   readonly seconds: number;
   readonly segmentSeconds: number;
   readonly fps: number;
+  /** @default 'bearer' */
+  readonly auth?: PackagerAuth;
+}
+
+/**
+ * Where the HLS muxer PUTs and the options that carry the token. With `basic`, ffmpeg holds
+ * the body back (`Expect: 100-continue`), learns the scheme from the origin's 401 and sends the
+ * URL's credentials as Basic: its hls muxer passes no `auth_type` on to the HTTP protocol.
+ */
+export function hlsIngest(options: PackagerOptions): { readonly base: string; readonly args: string[] } {
+  if (options.auth === 'basic') return { base: basicCredentialsUrl(options.ingestBase, options.token), args: [] };
+  return { base: options.ingestBase, args: ['-headers', `Authorization: Bearer ${options.token}\r\n`] };
+}
+
+/** The ingest base with the pipeline as the user name (the convention; any name is accepted) and the token as the password. */
+export function basicCredentialsUrl(ingestBase: string, token: string): string {
+  const url = new URL(ingestBase);
+  url.username = url.pathname.split('/').pop()!;
+  url.password = token;
+  return url.href;
 }
 
 /**
@@ -22,6 +50,7 @@ export interface PackagerOptions {
  */
 export function startPackager(options: PackagerOptions): ChildProcess {
   const gop = String(options.fps * options.segmentSeconds);
+  const ingest = hlsIngest(options);
   return spawn(
     FFMPEG,
     [
@@ -66,11 +95,10 @@ export function startPackager(options: PackagerOptions): ChildProcess {
       '1',
       '-method',
       'PUT',
-      '-headers',
-      `Authorization: Bearer ${options.token}\r\n`,
+      ...ingest.args,
       '-hls_segment_filename',
-      `${options.ingestBase}/v/seg_%d.m4s`,
-      `${options.ingestBase}/v/index.m3u8`,
+      `${ingest.base}/v/seg_%d.m4s`,
+      `${ingest.base}/v/index.m3u8`,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -84,12 +112,14 @@ export interface PlayResult {
 
 /**
  * A real player: ffmpeg's HLS client plays the live playlist from its first segment until
- * #EXT-X-ENDLIST, decoding every frame (framecrc output, one line per decoded frame).
+ * #EXT-X-ENDLIST (its DASH client, a manifest the packager has finished), decoding every
+ * frame (framecrc output, one line per decoded frame).
  */
 export function play(playlistUrl: string, timeoutMs: number): Promise<PlayResult> {
+  const fromFirstSegment = playlistUrl.endsWith('.m3u8') ? ['-live_start_index', '0'] : [];
   const child = spawn(
     FFMPEG,
-    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-live_start_index', '0', '-i', playlistUrl, '-map', '0:v', '-f', 'framecrc', '-'],
+    ['-hide_banner', '-loglevel', 'error', '-nostdin', ...fromFirstSegment, '-i', playlistUrl, '-map', '0:v', '-f', 'framecrc', '-'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { FFMPEG } from './ffmpeg.js';
+import type { PackagerOptions } from './ffmpeg.js';
+import { basicCredentialsUrl, FFMPEG, hlsIngest } from './ffmpeg.js';
 
 /**
  * Live packagers for browser players: ffmpeg encodes a test pattern in real time and PUTs
@@ -8,14 +9,7 @@ import { FFMPEG } from './ffmpeg.js';
  * same options publish the same timeline (same names, numbers and media times).
  */
 
-export interface LivePackagerOptions {
-  /** `.../ingest/{event}/{pipeline}` */
-  readonly ingestBase: string;
-  readonly token: string;
-  readonly seconds: number;
-  readonly segmentSeconds: number;
-  readonly fps: number;
-}
+export type LivePackagerOptions = PackagerOptions;
 
 function encoderArgs(options: LivePackagerOptions): string[] {
   const gop = String(options.fps * options.segmentSeconds);
@@ -54,8 +48,9 @@ function encoderArgs(options: LivePackagerOptions): string[] {
   ];
 }
 
-/** HLS fMP4 with PUT; the token in `-headers`; program date-times so a player can tell its latency. */
+/** HLS fMP4 with PUT; program date-times so a player can tell its latency. */
 export function startHlsPackager(options: LivePackagerOptions): ChildProcess {
+  const ingest = hlsIngest(options);
   return spawn(
     FFMPEG,
     [
@@ -78,18 +73,22 @@ export function startHlsPackager(options: LivePackagerOptions): ChildProcess {
       '1',
       '-method',
       'PUT',
-      '-headers',
-      `Authorization: Bearer ${options.token}\r\n`,
+      ...ingest.args,
       '-hls_segment_filename',
-      `${options.ingestBase}/v/seg_%d.m4s`,
-      `${options.ingestBase}/v/index.m3u8`,
+      `${ingest.base}/v/seg_%d.m4s`,
+      `${ingest.base}/v/index.m3u8`,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
 }
 
-/** DASH with ffmpeg's dash muxer over HTTP PUT; the token through the HTTP protocol's options. */
+/**
+ * DASH with ffmpeg's dash muxer over HTTP PUT; the token through the HTTP protocol's options:
+ * a header, or (`basic`) `auth_type=basic` with the URL's credentials, sent up front.
+ */
 export function startDashPackager(options: LivePackagerOptions): ChildProcess {
+  const basic = options.auth === 'basic';
+  const base = basic ? basicCredentialsUrl(options.ingestBase, options.token) : options.ingestBase;
   return spawn(
     FFMPEG,
     [
@@ -109,8 +108,8 @@ export function startDashPackager(options: LivePackagerOptions): ChildProcess {
       '-method',
       'PUT',
       '-http_opts',
-      `headers=Authorization\\: Bearer ${options.token}`,
-      `${options.ingestBase}/d/manifest.mpd`,
+      basic ? 'auth_type=basic' : `headers=Authorization\\: Bearer ${options.token}`,
+      `${base}/d/manifest.mpd`,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

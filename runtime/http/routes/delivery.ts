@@ -367,7 +367,7 @@ function sendError(res: ServerResponse, error: Error, log: FastifyBaseLogger, ra
     res.destroy();
     return status;
   }
-  for (const name in origin.headers) raw.push(name, origin.headers[name]!);
+  for (const name in origin.headers) for (const value of [origin.headers[name]!].flat()) raw.push(name, value);
   return json(res, status, raw, { error: origin.code, message: origin.message });
 }
 
