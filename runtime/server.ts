@@ -7,6 +7,7 @@ import type { RuntimeConfig } from './config.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { OriginMetrics } from './metrics/origin-metrics.js';
+import { type CredentialSource, fixedCredentials } from './ports/credentials.js';
 import type { Purger } from './ports/purger.js';
 import type { StoreObserver } from './ports/store-observer.js';
 import type { Stores } from './ports/stores.js';
@@ -42,6 +43,22 @@ function fanOut(purgers: readonly Purger[]): Purger {
   };
 }
 
+/**
+ * Tokens and CDN secrets: from the credentials file, re-read while the process runs (a rotation
+ * or a revocation needs no restart), or fixed from the environment.
+ */
+async function openCredentials(config: RuntimeConfig, log: pino.Logger): Promise<{ source: CredentialSource; stop(): void }> {
+  if (config.credentialsFile === undefined) return { source: fixedCredentials(config.tokens, [config.cdnSecret, config.cdnSecretNext]), stop: () => {} };
+  const { CredentialsFile } = await import('./adapters/credentials-file.js');
+  const file = new CredentialsFile(config.credentialsFile, {
+    reloadMs: config.credentialsReloadMs,
+    onChange: () => log.info({ file: config.credentialsFile }, 'credentials reloaded'),
+    onError: (error) => log.warn({ err: error, file: config.credentialsFile }, 'credentials not reloaded; the previous ones stay'),
+  });
+  file.start();
+  return { source: file, stop: () => file.stop() };
+}
+
 /** Reads config, wires adapters, listens, and drains on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   let config: RuntimeConfig;
@@ -59,6 +76,13 @@ async function main(): Promise<void> {
     log.warn({ workers: config.workers }, 'LIVE_ORIGIN_WORKERS applies to aws mode; the memory store runs one process');
   }
   const metrics = new OriginMetrics();
+  let credentials: Awaited<ReturnType<typeof openCredentials>>;
+  try {
+    credentials = await openCredentials(config, log);
+  } catch (error) {
+    process.stderr.write(`live-origin: LIVE_ORIGIN_CREDENTIALS_FILE: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
   const stores = await openStores(config, metrics.storeObserver());
   const purgeClient = new PurgeClient({
     baseUrls: config.purgeUrls,
@@ -90,7 +114,7 @@ async function main(): Promise<void> {
     purger,
     metrics,
     tokens: config.tokens,
-    cdnSecret: config.cdnSecret,
+    credentials: credentials.source,
     maxObjectBytes: config.maxObjectBytes,
     maxHeld: config.maxHeld,
     eventRps: config.eventRps,
@@ -119,6 +143,7 @@ async function main(): Promise<void> {
     app.origin.holds.drain();
     await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
     await app.close();
+    credentials.stop();
     await Promise.race([purger.flush(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
     await publisher?.close();
     await stores.close();

@@ -4,6 +4,7 @@ import Fastify, { LogController } from 'fastify';
 import type { CorsPolicy } from '../domain/cors.js';
 import type { TokenGrants } from '../domain/tokens.js';
 import type { OriginMetrics } from '../metrics/origin-metrics.js';
+import type { CredentialSource } from '../ports/credentials.js';
 import type { Purger } from '../ports/purger.js';
 import type { Stores } from '../ports/stores.js';
 import { ActivityLog } from '../service/activity-log.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   readonly metrics: OriginMetrics;
   readonly tokens: TokenGrants;
   readonly cdnSecret?: string;
+  /** Re-read credentials (tokens, current and next CDN secret); replaces `tokens` and `cdnSecret`. */
+  readonly credentials?: CredentialSource;
   readonly maxObjectBytes: number;
   readonly maxHeld: number;
   readonly eventRps: number;
@@ -144,7 +147,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   void app.register(errorsPlugin);
   void app.register(metricsPlugin, { metrics: deps.metrics });
-  void app.register(authPlugin, { tokens: deps.tokens, cdnSecret: deps.cdnSecret });
+  void app.register(authPlugin, { tokens: deps.tokens, cdnSecret: deps.cdnSecret, credentials: deps.credentials });
   void app.register(opsRoutes);
   void app.register(corsPlugin, { policy: deps.cors ?? { kind: 'any' } });
   void app.register(deliveryRoutes);
