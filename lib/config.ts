@@ -4,6 +4,7 @@
  * from the command line (`-c key=value`, where every value arrives as a string).
  */
 import { isGravitonInstanceType, isRegionName } from './aws-names.js';
+import { DEFAULT_SECRET_NAME, DEFAULT_TABLE_PREFIX } from './naming.js';
 
 /** The context keys this app reads; anything else in the context is CDK's own. */
 export const CONTEXT_KEYS = [
@@ -107,9 +108,9 @@ export const CONFIG_DEFAULTS = {
   /** One hour of 2 s segments. */
   windowSegments: 1800,
   segmentDurationMs: 2000,
-  /** Matches the runtime's own default, so a missing env var cannot point elsewhere. */
-  tablePrefix: 'live-origin-',
-  secretName: 'live-origin/runtime',
+  /** The runtime's own default, so a missing env var cannot point elsewhere. */
+  tablePrefix: DEFAULT_TABLE_PREFIX,
+  secretName: DEFAULT_SECRET_NAME,
 } as const;
 
 /** The primary region when none is given: the first one listed. */

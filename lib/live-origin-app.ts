@@ -13,7 +13,7 @@ import { DataStack } from './stacks/data-stack.js';
 import { OriginStack } from './stacks/origin-stack.js';
 
 /** The CDN stack's name (one per app: CloudFront is global). */
-export const STACK_NAMES_CDN = 'LiveOrigin-Cdn';
+export const STACK_NAMES_CDN = STACK_NAMES.cdn;
 
 export interface LiveOriginStacks {
   /** By region. */

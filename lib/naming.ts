@@ -5,9 +5,12 @@
  * Deterministic names remove the need for reference cycles between regions.
  */
 import { TABLE_SUFFIXES } from '../runtime/aws-contract.js';
+import { APP_NAME } from '../runtime/defaults.js';
 
-/** The application's name, used as the prefix of every physical name. */
-export const APP_NAME = 'live-origin';
+export { APP_NAME, DEFAULT_TABLE_PREFIX } from '../runtime/defaults.js';
+
+/** The Secrets Manager secret (same name in every region) when context `secretName` is not set. */
+export const DEFAULT_SECRET_NAME = `${APP_NAME}/runtime`;
 
 /**
  * The segment bucket of `region`. Bucket names are global, so the account is part of the name;
@@ -103,4 +106,12 @@ export function tableNames(prefix: string): Record<keyof typeof TABLE_SUFFIXES, 
 export const STACK_NAMES = {
   data: (region: string) => `LiveOrigin-Data-${region}`,
   origin: (region: string) => `LiveOrigin-Origin-${region}`,
+  /** One per app: CloudFront is global; the stack lives in the home region. */
+  cdn: 'LiveOrigin-Cdn',
 } as const;
+
+/**
+ * The tag the CDN stack puts on its distribution. The instances may invalidate only distributions
+ * carrying it: the distribution's id is not known when their role is made.
+ */
+export const CDN_DISTRIBUTION_TAG = { key: `${APP_NAME}:cdn`, value: STACK_NAMES.cdn } as const;

@@ -5,10 +5,11 @@ import type { Construct } from 'constructs';
 import type { ExistingVpc } from '../config.js';
 import { AlarmTopic } from '../constructs/alarm-topic.js';
 import { OriginAlarms } from '../constructs/origin-alarms.js';
-import { OriginFleet, READINESS_PATH } from '../constructs/origin-fleet.js';
+import { OriginFleet } from '../constructs/origin-fleet.js';
 import { OriginImage } from '../constructs/origin-image.js';
 import { OriginNetwork } from '../constructs/origin-network.js';
 import { type FailoverRole, RegionalFailover } from '../constructs/regional-failover.js';
+import { READINESS_PATH } from '../instance/paths.js';
 import { FAILOVER_ALARM_KEYS, type OriginAlarmKey } from '../naming.js';
 
 export interface OriginStackProps extends StackProps {

@@ -3,7 +3,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { addLiveOriginStacks } from '../../lib/live-origin-app.js';
 import { STACK_NAMES } from '../../lib/naming.js';
-import { cdkJsonContext, FIXTURE_ENTRY, joinedText, newApp, resourcesOf, template, twoRegionConfig } from './helpers.js';
+import { bootVariablesOf, cdkJsonContext, FIXTURE_ENTRY, joinedText, newApp, resourcesOf, template, twoRegionConfig } from './helpers.js';
 
 /** Two regions with DNS, synthesized once for the whole file. */
 const app = newApp();
@@ -53,10 +53,8 @@ describe('two regions with DNS failover', () => {
   });
 
   it("points each fleet at its own bucket and the other region's as peer", () => {
-    expect(userData(east)).toContain(`LIVE_ORIGIN_BUCKET=${bucketNameOf(east)}`);
-    expect(userData(east)).toContain(`LIVE_ORIGIN_PEER_BUCKETS=${west}=${bucketNameOf(west)}`);
-    expect(userData(west)).toContain(`LIVE_ORIGIN_BUCKET=${bucketNameOf(west)}`);
-    expect(userData(west)).toContain(`LIVE_ORIGIN_PEER_BUCKETS=${east}=${bucketNameOf(east)}`);
+    expect(bootVariablesOf(userData(east))).toMatchObject({ BUCKET: bucketNameOf(east), PEER_BUCKETS: `${west}=${bucketNameOf(west)}` });
+    expect(bootVariablesOf(userData(west))).toMatchObject({ BUCKET: bucketNameOf(west), PEER_BUCKETS: `${east}=${bucketNameOf(east)}` });
   });
 
   it.each([
