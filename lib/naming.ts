@@ -38,16 +38,22 @@ export const ALARM_NAME_SUFFIXES = {
   defects: 'defects',
   holdTimeouts: 'hold-timeouts',
   storeFaults: 'store-faults',
+  unservedRatio: 'unserved-ratio',
+  peerCopyFailures: 'peer-copy-failures',
+  peerCopyBacklog: 'peer-copy-backlog',
 } as const;
 
 export type OriginAlarmKey = keyof typeof ALARM_NAME_SUFFIXES;
 
 /**
  * The alarms Route 53 follows (through `CLOUDWATCH_METRIC` health checks): each watches one
- * standard-resolution metric with a basic statistic, the only kind Route 53 evaluates. The
- * others (metric math, percentiles, per-target-group noise) page people but never move DNS.
+ * standard-resolution metric with a basic statistic, the only kind Route 53 evaluates, and each
+ * means "this region cannot serve": nothing healthy behind the load balancer, the load balancer
+ * failing on its own, or the runtime failing requests it did not mean to fail. Target 5xx counts
+ * (they include deliberate 503s: shedding, blocking-reload timeouts) and store faults (they
+ * include slow calls: a latency tail) page people but never move DNS.
  */
-export const FAILOVER_ALARM_KEYS = ['noHealthyHosts', 'target5xxCount', 'elb5xxCount', 'storeFaults'] as const satisfies readonly OriginAlarmKey[];
+export const FAILOVER_ALARM_KEYS = ['noHealthyHosts', 'elb5xxCount', 'unservedRatio'] as const satisfies readonly OriginAlarmKey[];
 
 export type FailoverAlarmKey = (typeof FAILOVER_ALARM_KEYS)[number];
 

@@ -40,13 +40,16 @@ export function importedVpc(stack: Stack): ec2.IVpc {
 }
 
 /** The two-region configuration with DNS that the wiring tests use. */
-export function twoRegionConfig(overrides: RawContext = {}): LiveOriginConfig {
-  return parseConfig({
-    regions: 'us-east-1,eu-west-1',
-    domainName: 'origin.example.com',
-    hostedZoneId: 'Z0123456789EXAMPLE',
-    ...overrides,
-  });
+export function twoRegionConfig(overrides: RawContext = {}, now?: number): LiveOriginConfig {
+  return parseConfig(
+    {
+      regions: 'us-east-1,eu-west-1',
+      domainName: 'origin.example.com',
+      hostedZoneId: 'Z0123456789EXAMPLE',
+      ...overrides,
+    },
+    now,
+  );
 }
 
 export function template(stack: Stack): Template {

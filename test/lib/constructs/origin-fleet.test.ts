@@ -279,6 +279,57 @@ describe('OriginFleet', () => {
     }
   });
 
+  it('reserves load balancer capacity when asked (a failover must not wait for the load balancer to scale)', () => {
+    build({ loadBalancerCapacityUnits: 100 }).tpl.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      MinimumLoadBalancerCapacity: { CapacityUnits: 100 },
+    });
+    expect(tpl.toJSON().Resources[logicalId(fleet.loadBalancer)].Properties.MinimumLoadBalancerCapacity).toBeUndefined();
+  });
+
+  it('admits ingest and admin only from the source list, four addresses per rule, and refuses the rest', () => {
+    const sources = ['203.0.113.0/24', '198.51.100.7/32', '192.0.2.0/28', '192.0.2.64/28', '2001:db8::/32'];
+    const limited = build({ ingestSources: sources }).tpl;
+    const rules = resourcesOf(limited, 'AWS::ElasticLoadBalancingV2::ListenerRule').map(
+      ([, props]) => props as { Priority: number; Conditions: Record<string, unknown>[]; Actions: { Type: string }[] },
+    );
+    const forwarding = rules.filter((rule) => rule.Actions[0]!.Type === 'forward' && JSON.stringify(rule.Conditions).includes('source-ip'));
+    for (const path of ['/ingest/*', '/admin/*']) {
+      const admitted = forwarding
+        .filter((rule) => JSON.stringify(rule.Conditions).includes(`"${path}"`))
+        .flatMap((rule) => (rule.Conditions.find((condition) => condition.Field === 'source-ip')!.SourceIpConfig as { Values: string[] }).Values);
+      expect(admitted.sort()).toEqual([...sources].sort());
+    }
+    const refused = rules.find((rule) => rule.Actions[0]!.Type === 'fixed-response' && JSON.stringify(rule.Conditions).includes('/ingest/*'))!;
+    expect(refused.Priority).toBeGreaterThan(Math.max(...forwarding.map((rule) => rule.Priority)));
+    expect(JSON.stringify(refused.Actions)).toContain('"StatusCode":"403"');
+  });
+
+  it('rate-limits ingest and admin per address with AWS WAF when a limit is given', () => {
+    const limited = build({ ingestRateLimit: 3000 });
+    limited.tpl.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
+          Statement: { RateBasedStatement: Match.objectLike({ Limit: 3000, AggregateKeyType: 'IP' }) },
+        }),
+      ],
+    });
+    limited.tpl.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: logicalId(limited.fleet.loadBalancer) } });
+    tpl.resourceCountIs('AWS::WAFv2::WebACL', 0);
+  });
+
+  it('schedules the one-time minimum changes of event windows', () => {
+    build({ maxCapacity: 10, scheduledCapacity: [{ at: '2099-07-01T18:00:00Z', minCapacity: 8 }] }).tpl.hasResourceProperties(
+      'AWS::AutoScaling::ScheduledAction',
+      {
+        StartTime: '2099-07-01T18:00:00.000Z',
+        MinSize: 8,
+      },
+    );
+  });
+
   it('refuses an x86 instance type', () => {
     expect(() => build({ instanceType: 'm7i.large' })).toThrow(/Graviton/);
   });
