@@ -491,6 +491,11 @@ export function parseConfig(raw: RawContext, now: number = Date.now()): LiveOrig
       problems.add(`eventWindows at ${window.start}: minCapacity ${window.minCapacity} is above maxCapacity (${maxCapacity})`);
   }
   const loadBalancerCapacityUnits = integer(raw.loadBalancerCapacityUnits, 'loadBalancerCapacityUnits', CONFIG_DEFAULTS.loadBalancerCapacityUnits, 0, problems);
+  if (loadBalancerCapacityUnits > 0 && loadBalancerCapacityUnits < 100) {
+    problems.add(
+      `loadBalancerCapacityUnits must be 0 (none) or at least 100 (an Application Load Balancer's smallest reservation), got ${loadBalancerCapacityUnits}`,
+    );
+  }
   const ingestSources = isBlank(raw.ingestSources) ? [] : (parseList(raw.ingestSources) ?? []);
   for (const source of ingestSources) if (!CIDR.test(source)) problems.add(`ingestSources: "${source}" is not a CIDR block (like 203.0.113.0/24)`);
   const ingestRateLimit = integer(raw.ingestRateLimit, 'ingestRateLimit', CONFIG_DEFAULTS.ingestRateLimit, 0, problems);

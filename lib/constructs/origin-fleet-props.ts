@@ -77,7 +77,7 @@ export interface OriginFleetProps {
   readonly cpuTargetPercent?: number;
   /**
    * Load balancer capacity units reserved (`MinimumLoadBalancerCapacity`), so that a failover's
-   * sudden load does not wait for the load balancer to scale. 0 reserves none.
+   * sudden load does not wait for the load balancer to scale. 0 reserves none; else 100 or more.
    * @default 0
    */
   readonly loadBalancerCapacityUnits?: number;
@@ -192,8 +192,9 @@ export function validateFleetProps(props: ResolvedFleetProps): void {
     }
   }
   if (!(props.cpuTargetPercent > 0 && props.cpuTargetPercent <= 100)) problems.push(`cpuTargetPercent must be in (0, 100], got ${props.cpuTargetPercent}`);
-  if (!Number.isInteger(props.loadBalancerCapacityUnits) || props.loadBalancerCapacityUnits < 0) {
-    problems.push(`loadBalancerCapacityUnits must be an integer >= 0, got ${props.loadBalancerCapacityUnits}`);
+  // An Application Load Balancer reserves 100 capacity units at the least.
+  if (!Number.isInteger(props.loadBalancerCapacityUnits) || (props.loadBalancerCapacityUnits !== 0 && props.loadBalancerCapacityUnits < 100)) {
+    problems.push(`loadBalancerCapacityUnits must be 0 (none) or an integer >= 100, got ${props.loadBalancerCapacityUnits}`);
   }
   for (const source of props.ingestSources) {
     if (!isCidr(source)) problems.push(`ingestSources: "${source}" is not a CIDR block (like 203.0.113.0/24)`);

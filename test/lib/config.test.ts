@@ -85,7 +85,8 @@ describe('parseConfig', () => {
   });
 
   it('refuses a bad ingest source, rate limit or patch epoch', () => {
-    const message = problemsOf({ ingestSources: '203.0.113.0/24,not-a-cidr', ingestRateLimit: '5', patchEpoch: 'has space' });
+    const message = problemsOf({ ingestSources: '203.0.113.0/24,not-a-cidr', ingestRateLimit: '5', patchEpoch: 'has space', loadBalancerCapacityUnits: '20' });
+    expect(message).toContain('loadBalancerCapacityUnits must be 0 (none) or at least 100');
     expect(message).toContain('"not-a-cidr" is not a CIDR');
     expect(message).toContain('ingestRateLimit must be 0');
     expect(message).toContain('patchEpoch');
