@@ -67,36 +67,34 @@ printf '%s\n' "$AGENT_CONFIG_JSON" > "$AGENT_CONFIG"
 
 systemctl enable --now "$SERVICE_NAME" $TIMERS
 
-ready() {
-  curl -fsS -o /dev/null -m 5 "http://127.0.0.1:$PORT$READINESS_PATH"
-}
-attempt=0
-until ready; do
-  attempt=$((attempt + 1))
-  if [ "$attempt" -ge "$READY_ATTEMPTS" ]; then
-    echo "live-origin: not ready after $READY_ATTEMPTS attempts" >&2
-    signal 1
-    exit 1
-  fi
-  sleep "$POLL_SECONDS"
-done
-
-token=$(curl -fsS -m 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$METADATA_URL/api/token")
-instance_id=$(curl -fsS -m 5 -H "X-aws-ec2-metadata-token: $token" "$METADATA_URL/meta-data/instance-id")
-target_state() {
-  aws elbv2 describe-target-health --region "$REGION" --target-group-arn "$1" --targets "Id=$instance_id" \
-    --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text
-}
-for group in $TARGET_GROUPS; do
-  attempt=0
-  until [ "$(target_state "$group" || true)" = healthy ]; do
+# wait_until ATTEMPTS MESSAGE COMMAND...: polls COMMAND every POLL_SECONDS; after ATTEMPTS
+# failures, reports MESSAGE and signals failure.
+wait_until() {
+  local attempts=$1 message=$2 attempt=0
+  shift 2
+  until "$@"; do
     attempt=$((attempt + 1))
-    if [ "$attempt" -ge "$TARGET_ATTEMPTS" ]; then
-      echo "live-origin: the load balancer never counted this instance healthy in $group" >&2
+    if [ "$attempt" -ge "$attempts" ]; then
+      echo "live-origin: $message" >&2
       signal 1
       exit 1
     fi
     sleep "$POLL_SECONDS"
   done
+}
+
+ready() {
+  curl -fsS -o /dev/null -m 5 "http://127.0.0.1:$PORT$READINESS_PATH"
+}
+wait_until "$READY_ATTEMPTS" "not ready after $READY_ATTEMPTS attempts" ready
+
+token=$(curl -fsS -m 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$METADATA_URL/api/token")
+instance_id=$(curl -fsS -m 5 -H "X-aws-ec2-metadata-token: $token" "$METADATA_URL/meta-data/instance-id")
+healthy_in() {
+  [ "$(aws elbv2 describe-target-health --region "$REGION" --target-group-arn "$1" --targets "Id=$instance_id" \
+    --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text || true)" = healthy ]
+}
+for group in $TARGET_GROUPS; do
+  wait_until "$TARGET_ATTEMPTS" "the load balancer never counted this instance healthy in $group" healthy_in "$group"
 done
 signal 0

@@ -107,7 +107,7 @@ export function evaluateRange(
   }
   if (real.length === 0) return treatMissingData === 'missing' ? 'INSUFFICIENT_DATA' : current;
   const lastN = range.slice(-n);
-  const oldestBreach = lastN.findIndex((point) => point === true);
+  const oldestBreach = lastN.indexOf(true);
   // AWS's tables add what the prose leaves out: a non-breaching datapoint anywhere in the range
   // (`0 - X - -`, 2 of 3: OK) rules the premature ALARM out.
   const premature =

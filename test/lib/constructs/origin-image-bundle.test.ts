@@ -8,14 +8,13 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootScript } from '../../../lib/instance/boot-script.js';
-import { instanceProgramPath } from '../../../lib/instance/paths.js';
 import { systemdUnit } from '../../../lib/instance/units.js';
 import { bundleRuntime, DEFAULT_RUNTIME_ENTRY, type RuntimeBundle } from '../../../lib/runtime-bundle.js';
-import { type StubHost, stubHost } from '../instance/stub-host.js';
+import { bootOverrides, type StubHost, stubHost } from '../instance/stub-host.js';
 
 /** A port nobody listens on (bound, then released). */
 function unusedPort(): Promise<number> {
@@ -45,21 +44,12 @@ function bootEnvironment(host: StubHost): Record<string, string> {
     signalResource: 'unused',
     logGroupName: 'unused',
     targetGroupArns: ['unused'],
-    overrides: {
-      ENV_FILE: host.path('env'),
-      INSTANCE_ENV_FILE: host.path('instance.env'),
-      CREDENTIALS_FILE: host.path('credentials.json'),
-      LIVENESS_STATE: host.path('liveness'),
-      AGENT_CONFIG: host.path('agent.json'),
-      AGENT_CTL: `${host.bin}/agent-ctl`,
-      BIN_DIR: dirname(instanceProgramPath('boot.sh')),
-      SERVICE_GROUP: spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim(),
-    },
+    overrides: bootOverrides(host),
   });
   const run = spawnSync('bash', ['-c', script], { env: host.env(), encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`boot.sh failed: ${run.stderr}`);
   return Object.fromEntries(
-    readFileSync(host.path('env'), 'utf8')
+    readFileSync(host.path('etc/env'), 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).replace(/^"(.*)"$/, '$1')]),

@@ -4,12 +4,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BootScriptOptions, bootScript, bootVariables } from '../../../lib/instance/boot-script.js';
 import { instanceProgramPath } from '../../../lib/instance/paths.js';
 import { TIMERS } from '../../../lib/instance/units.js';
-import { type StubHost, stubHost } from './stub-host.js';
+import { bootOverrides, type StubHost, stubHost } from './stub-host.js';
 
 const OPTIONS: BootScriptOptions = {
   region: 'us-east-1',
@@ -41,18 +40,10 @@ afterEach(() => host?.remove());
 /** Runs the whole user data on a stub host; paths point into the host's directory. */
 function boot(secret: unknown, behaviour: { unhealthyChecks?: number; targetAttempts?: number } = {}) {
   host = stubHost({ secretJson: JSON.stringify(secret), unhealthyChecks: behaviour.unhealthyChecks });
-  const group = spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim();
   const script = bootScript({
     ...OPTIONS,
     overrides: {
-      ENV_FILE: host.path('etc/env'),
-      INSTANCE_ENV_FILE: host.path('etc/instance.env'),
-      CREDENTIALS_FILE: host.path('etc/credentials.json'),
-      LIVENESS_STATE: host.path('run/liveness'),
-      AGENT_CONFIG: host.path('agent.json'),
-      AGENT_CTL: `${host.bin}/agent-ctl`,
-      BIN_DIR: dirname(instanceProgramPath('boot.sh')),
-      SERVICE_GROUP: group,
+      ...bootOverrides(host),
       ...(behaviour.targetAttempts ? { TARGET_ATTEMPTS: String(behaviour.targetAttempts) } : {}),
     },
   });

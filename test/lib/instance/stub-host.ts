@@ -4,9 +4,12 @@
  * instance would, so boot.sh and the timers' programs run here as written. Only the AWS side
  * and systemd are stubs: bash, node, install, mktemp, mv and the programs themselves are real.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { BootVariable } from '../../../lib/instance/boot-script.js';
+import { instanceProgramPath } from '../../../lib/instance/paths.js';
 
 export interface StubHost {
   readonly dir: string;
@@ -77,5 +80,20 @@ esac`),
     env: (extra = {}) => ({ PATH: `${bin}:${process.env.PATH}`, STUB_LOG: log, STUB_DIR: dir, ...extra }),
     path: (name) => join(dir, name),
     remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** boot.sh's paths and commands moved onto `host`, the instance programs run from lib/instance. */
+export function bootOverrides(host: StubHost): Partial<Record<BootVariable, string>> {
+  return {
+    ENV_FILE: host.path('etc/env'),
+    INSTANCE_ENV_FILE: host.path('etc/instance.env'),
+    CREDENTIALS_FILE: host.path('etc/credentials.json'),
+    LIVENESS_STATE: host.path('run/liveness'),
+    AGENT_CONFIG: host.path('agent.json'),
+    AGENT_CTL: `${host.bin}/agent-ctl`,
+    BIN_DIR: dirname(instanceProgramPath('boot.sh')),
+    // This machine's group: chgrp to the instance's live-origin group would fail here.
+    SERVICE_GROUP: spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim(),
   };
 }
