@@ -2,6 +2,11 @@
  * The deployment's configuration: read once from CDK context by `bin/live-origin.ts`, validated
  * here, and handed to the stacks as plain typed data. Every key can come from `cdk.json` or
  * from the command line (`-c key=value`, where every value arrives as a string).
+ *
+ * Over 400 lines on purpose: it is one parser of the whole context, each key's checks beside its
+ * type, all collecting into one list of problems so that a bad deploy command is fixed in one
+ * go. Splitting it by key would share the problem list and the value readers across files for
+ * no gain in reading.
  */
 import { isGravitonInstanceType, isRegionName } from './aws-names.js';
 import { DEFAULT_SECRET_NAME, DEFAULT_TABLE_PREFIX } from './naming.js';
