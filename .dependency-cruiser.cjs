@@ -62,16 +62,7 @@ module.exports = {
       comment: 'Which store, purger or publisher runs is decided in one place (server.ts, cluster-primary.ts, config modules), so tests and deployments swap them there.',
       severity: 'error',
       from: { path: '^runtime/', pathNot: `^runtime/adapters/|${COMPOSITION}` },
-      to: { path: '^runtime/adapters/', pathNot: '^runtime/adapters/system-clock\\.ts$' },
-    },
-    {
-      name: 'app-known-system-clock-import',
-      comment:
-        'Known violation (issue 22, from the one-clock change): buildApp (runtime/http/app.ts) falls back to the system clock adapter; ' +
-        'once server.ts and the test support pass the clock, this exception goes and the rule above covers system-clock.ts too.',
-      severity: 'error',
-      from: { path: '^runtime/', pathNot: `^runtime/adapters/|${COMPOSITION}|^runtime/http/app\\.ts$` },
-      to: { path: '^runtime/adapters/system-clock\\.ts$' },
+      to: { path: '^runtime/adapters/' },
     },
     {
       name: 'runtime-stands-alone',
@@ -84,17 +75,8 @@ module.exports = {
       name: 'cdk-app-not-scripts',
       comment: 'The CDK app (bin/, lib/) never imports scripts/, which are developer tools.',
       severity: 'error',
-      from: { path: '^(lib|bin)/', pathNot: '^lib/constructs/origin-image\\.ts$' },
+      from: { path: '^(lib|bin)/' },
       to: { path: '^scripts/' },
-    },
-    {
-      name: 'cdk-app-known-bundler-import',
-      comment:
-        'Known violation (issue 22, for the lib/ owner): origin-image.ts imports scripts/bundle-runtime.ts; the bundler is moving where lib/ may import it, ' +
-        'and this exception goes at that merge (the rule above then covers origin-image.ts too).',
-      severity: 'error',
-      from: { path: '^lib/constructs/origin-image\\.ts$' },
-      to: { path: '^scripts/', pathNot: '^scripts/bundle-runtime\\.ts$' },
     },
     {
       name: 'only-tests-import-tests',

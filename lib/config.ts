@@ -2,12 +2,19 @@
  * The deployment's configuration: read once from CDK context by `bin/live-origin.ts`, validated
  * here, and handed to the stacks as plain typed data. Every key can come from `cdk.json` or
  * from the command line (`-c key=value`, where every value arrives as a string).
+ *
+ * Over 400 lines on purpose: it is one parser of the whole context, each key's checks beside its
+ * type, all collecting into one list of problems so that a bad deploy command is fixed in one
+ * go. Splitting it by key would share the problem list and the value readers across files for
+ * no gain in reading.
  */
 import { isGravitonInstanceType, isRegionName } from './aws-names.js';
+import { DEFAULT_SECRET_NAME, DEFAULT_TABLE_PREFIX } from './naming.js';
 
 /** The context keys this app reads; anything else in the context is CDK's own. */
 export const CONTEXT_KEYS = [
   'regions',
+  'homeRegion',
   'primaryRegion',
   'domainName',
   'hostedZoneId',
@@ -24,6 +31,12 @@ export const CONTEXT_KEYS = [
   'cdn',
   'alarmEmails',
   'alarmTopicArns',
+  'eventWindows',
+  'loadBalancerCapacityUnits',
+  'ingestSources',
+  'ingestRateLimit',
+  'patchEpoch',
+  'cdnSecretVersionId',
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -57,10 +70,27 @@ export interface AlarmNotifications {
   readonly topicArns: Readonly<Record<string, string>>;
 }
 
+/** A window of the expected peak (an event): every region at `minCapacity` from `start` to `end`. */
+export interface EventWindow {
+  /** ISO 8601 UTC. */
+  readonly start: string;
+  readonly end: string;
+  /** Instances each region keeps during the window, standby included (it must take the whole event on failover). */
+  readonly minCapacity: number;
+}
+
 export interface LiveOriginConfig {
-  /** Every region that runs an origin, primary first. */
+  /** Every region that runs an origin, home first. */
   readonly regions: readonly string[];
-  /** The region that holds the global tables' source and the PRIMARY failover record. */
+  /**
+   * The region that holds the global tables' source, the CDN stack and the DNS PRIMARY record.
+   * Fixed for the life of a deployment: moving it would move the tables and the distribution.
+   */
+  readonly homeRegion: string;
+  /**
+   * The region CloudFront asks first (its origin order) and that deploys last (`npm run deploy`).
+   * Changing it changes the CDN stack only: the incident step when one region stays down.
+   */
   readonly primaryRegion: string;
   /** With it, a DNS stack adds failover records and each origin serves HTTPS. */
   readonly dns?: DnsConfig;
@@ -68,8 +98,21 @@ export interface LiveOriginConfig {
   readonly account?: string;
   /** EC2 instance type of the fleet: Graviton (arm64), because the AMI is arm64. */
   readonly instanceType: string;
-  readonly minCapacity: number;
+  /** Fewest instances by region, outside event windows. */
+  readonly minCapacity: Readonly<Record<string, number>>;
   readonly maxCapacity: number;
+  /** Event windows still to come or under way (ended ones are dropped at synth). */
+  readonly eventWindows: readonly EventWindow[];
+  /** Load balancer capacity units reserved in every region (0: none). */
+  readonly loadBalancerCapacityUnits: number;
+  /** CIDR blocks allowed to ingest and admin (empty: anyone with a token). */
+  readonly ingestSources: readonly string[];
+  /** Ingest/admin requests per address per 5 minutes before AWS WAF answers 429 (0: no web ACL). */
+  readonly ingestRateLimit: number;
+  /** Label of the OS patches baked into the image; change it to rebake and roll. */
+  readonly patchEpoch: string;
+  /** Version of the runtime secret whose CDN secret CloudFront sends (rotation). */
+  readonly cdnSecretVersionId?: string;
   /** Segments an event keeps behind its live edge: sizes the bucket's lifecycle expiry. */
   readonly windowSegments: number;
   /** The longest segment duration any event uses, in milliseconds. */
@@ -107,9 +150,12 @@ export const CONFIG_DEFAULTS = {
   /** One hour of 2 s segments. */
   windowSegments: 1800,
   segmentDurationMs: 2000,
-  /** Matches the runtime's own default, so a missing env var cannot point elsewhere. */
-  tablePrefix: 'live-origin-',
-  secretName: 'live-origin/runtime',
+  /** The runtime's own default, so a missing env var cannot point elsewhere. */
+  tablePrefix: DEFAULT_TABLE_PREFIX,
+  secretName: DEFAULT_SECRET_NAME,
+  loadBalancerCapacityUnits: 0,
+  ingestRateLimit: 0,
+  patchEpoch: 'initial',
 } as const;
 
 /** The primary region when none is given: the first one listed. */
@@ -349,16 +395,88 @@ function parseCdn(value: unknown, regions: readonly string[], problems: Problems
   return kind as CdnKind;
 }
 
+/** `4`, `us-east-1=4,eu-west-1=3`, or a JSON object: every region gets a number. */
+function parseMinCapacity(value: unknown, regions: readonly string[], problems: Problems): Record<string, number> {
+  const parsed = parseJsonText(value);
+  const byRegion: Record<string, number> = Object.fromEntries(regions.map((region) => [region, CONFIG_DEFAULTS.minCapacity]));
+  if (isBlank(value)) return byRegion;
+  if (typeof parsed === 'number' || (typeof parsed === 'string' && !parsed.includes('='))) {
+    const all = integer(parsed, 'minCapacity', CONFIG_DEFAULTS.minCapacity, 1, problems);
+    return Object.fromEntries(regions.map((region) => [region, all]));
+  }
+  const entries =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? Object.entries(parsed)
+      : typeof parsed === 'string'
+        ? parsed
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean)
+            .map((entry) => entry.split('='))
+        : undefined;
+  if (!entries) {
+    problems.add(`minCapacity must be a number, region=number pairs or a JSON object, got ${JSON.stringify(value)}`);
+    return byRegion;
+  }
+  for (const [region, count] of entries) {
+    const name = String(region).trim();
+    if (!regions.includes(name)) problems.add(`minCapacity names region "${name}", which is not in regions (${regions.join(', ')})`);
+    else byRegion[name] = integer(count, `minCapacity for ${name}`, CONFIG_DEFAULTS.minCapacity, 1, problems);
+  }
+  return byRegion;
+}
+
+/**
+ * `eventWindows`: a JSON array of `{ start, end, minCapacity }`. Windows that have ended are
+ * dropped (Auto Scaling refuses a schedule in the past); `now` is the synth's clock.
+ */
+function parseEventWindows(value: unknown, now: number, problems: Problems): EventWindow[] {
+  if (isBlank(value)) return [];
+  const parsed = parseJsonText(value);
+  if (!Array.isArray(parsed)) {
+    problems.add(`eventWindows must be a JSON array of {"start","end","minCapacity"}, got ${JSON.stringify(value)}`);
+    return [];
+  }
+  const windows: EventWindow[] = [];
+  for (const [index, entry] of parsed.entries()) {
+    const where = `eventWindows[${index}]`;
+    const window = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    const start = Date.parse(String(window.start));
+    const end = Date.parse(String(window.end));
+    if (Number.isNaN(start) || Number.isNaN(end) || end <= start) {
+      problems.add(`${where}: start and end must be ISO 8601 times, end after start, got ${JSON.stringify(entry)}`);
+      continue;
+    }
+    const minCapacity = integer(window.minCapacity, `${where}.minCapacity`, 0, 1, problems);
+    if (minCapacity === 0) problems.add(`${where}.minCapacity is required`);
+    if (end <= now) continue;
+    windows.push({ start: new Date(start).toISOString(), end: new Date(end).toISOString(), minCapacity });
+  }
+  const sorted = windows.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  for (let i = 1; i < sorted.length; i++) {
+    if (Date.parse(sorted[i]!.start) < Date.parse(sorted[i - 1]!.end)) problems.add(`eventWindows overlap: ${sorted[i - 1]!.start} and ${sorted[i]!.start}`);
+  }
+  return sorted;
+}
+
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
+const PATCH_EPOCH = /^[A-Za-z0-9._-]{1,64}$/;
+const SECRET_VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
+
 /** Validates raw context into the typed configuration; throws `ConfigError` listing every problem. */
-export function parseConfig(raw: RawContext): LiveOriginConfig {
+export function parseConfig(raw: RawContext, now: number = Date.now()): LiveOriginConfig {
   const problems = new Problems();
   const regions = parseRegions(raw.regions, problems);
 
-  const primaryRegion = text(raw.primaryRegion, 'primaryRegion', problems) ?? defaultPrimaryRegion(regions) ?? '';
+  const homeRegion = text(raw.homeRegion, 'homeRegion', problems) ?? defaultPrimaryRegion(regions) ?? '';
+  if (regions.length > 0 && !regions.includes(homeRegion)) {
+    problems.add(`homeRegion "${homeRegion}" must be one of regions (${regions.join(', ')})`);
+  }
+  const primaryRegion = text(raw.primaryRegion, 'primaryRegion', problems) ?? homeRegion;
   if (regions.length > 0 && !regions.includes(primaryRegion)) {
     problems.add(`primaryRegion "${primaryRegion}" must be one of regions (${regions.join(', ')})`);
   }
-  const ordered = [primaryRegion, ...regions.filter((region) => region !== primaryRegion)].filter((r) => regions.includes(r));
+  const ordered = [homeRegion, ...regions.filter((region) => region !== homeRegion)].filter((r) => regions.includes(r));
 
   const account = text(raw.account, 'account', problems);
   if (account !== undefined && !ACCOUNT.test(account)) problems.add(`account must be a 12-digit AWS account id, got "${account}"`);
@@ -368,9 +486,31 @@ export function parseConfig(raw: RawContext): LiveOriginConfig {
     problems.add(`instanceType "${instanceType}" must be a Graviton (arm64) type such as c7g.large: the AMI is arm64`);
   }
 
-  const minCapacity = integer(raw.minCapacity, 'minCapacity', CONFIG_DEFAULTS.minCapacity, 1, problems);
-  const maxCapacity = integer(raw.maxCapacity, 'maxCapacity', Math.max(CONFIG_DEFAULTS.maxCapacity, minCapacity), 1, problems);
-  if (maxCapacity < minCapacity) problems.add(`maxCapacity (${maxCapacity}) must be >= minCapacity (${minCapacity})`);
+  const minCapacity = parseMinCapacity(raw.minCapacity, regions, problems);
+  const largestMin = Math.max(0, ...Object.values(minCapacity));
+  const maxCapacity = integer(raw.maxCapacity, 'maxCapacity', Math.max(CONFIG_DEFAULTS.maxCapacity, largestMin), 1, problems);
+  if (maxCapacity < largestMin) problems.add(`maxCapacity (${maxCapacity}) must be >= minCapacity (${largestMin})`);
+  const eventWindows = parseEventWindows(raw.eventWindows, now, problems);
+  for (const window of eventWindows) {
+    if (window.minCapacity > maxCapacity)
+      problems.add(`eventWindows at ${window.start}: minCapacity ${window.minCapacity} is above maxCapacity (${maxCapacity})`);
+  }
+  const loadBalancerCapacityUnits = integer(raw.loadBalancerCapacityUnits, 'loadBalancerCapacityUnits', CONFIG_DEFAULTS.loadBalancerCapacityUnits, 0, problems);
+  if (loadBalancerCapacityUnits > 0 && loadBalancerCapacityUnits < 100) {
+    problems.add(
+      `loadBalancerCapacityUnits must be 0 (none) or at least 100 (an Application Load Balancer's smallest reservation), got ${loadBalancerCapacityUnits}`,
+    );
+  }
+  const ingestSources = isBlank(raw.ingestSources) ? [] : (parseList(raw.ingestSources) ?? []);
+  for (const source of ingestSources) if (!CIDR.test(source)) problems.add(`ingestSources: "${source}" is not a CIDR block (like 203.0.113.0/24)`);
+  const ingestRateLimit = integer(raw.ingestRateLimit, 'ingestRateLimit', CONFIG_DEFAULTS.ingestRateLimit, 0, problems);
+  if (ingestRateLimit > 0 && ingestRateLimit < 10) problems.add(`ingestRateLimit must be 0 (none) or at least 10 (AWS WAF's floor), got ${ingestRateLimit}`);
+  const patchEpoch = text(raw.patchEpoch, 'patchEpoch', problems) ?? CONFIG_DEFAULTS.patchEpoch;
+  if (!PATCH_EPOCH.test(patchEpoch)) problems.add(`patchEpoch "${patchEpoch}" may only use letters, digits, . _ - (at most 64)`);
+  const cdnSecretVersionId = text(raw.cdnSecretVersionId, 'cdnSecretVersionId', problems);
+  if (cdnSecretVersionId !== undefined && !SECRET_VERSION_ID.test(cdnSecretVersionId)) {
+    problems.add(`cdnSecretVersionId "${cdnSecretVersionId}" is not a Secrets Manager version id`);
+  }
 
   const windowSegments = integer(raw.windowSegments, 'windowSegments', CONFIG_DEFAULTS.windowSegments, 1, problems);
   const segmentDurationMs = integer(raw.segmentDurationMs, 'segmentDurationMs', CONFIG_DEFAULTS.segmentDurationMs, 1, problems);
@@ -390,12 +530,19 @@ export function parseConfig(raw: RawContext): LiveOriginConfig {
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return {
     regions: ordered,
+    homeRegion,
     primaryRegion,
     ...(dns ? { dns } : {}),
     ...(account ? { account } : {}),
     instanceType,
     minCapacity,
     maxCapacity,
+    eventWindows,
+    loadBalancerCapacityUnits,
+    ingestSources,
+    ingestRateLimit,
+    patchEpoch,
+    ...(cdnSecretVersionId ? { cdnSecretVersionId } : {}),
     windowSegments,
     segmentDurationMs,
     tablePrefix,

@@ -70,7 +70,7 @@ export interface FailoverTimeline {
   readonly inputs: Required<FailoverTimelineInputs>;
   /** Region dark: the load balancer is unreachable or every instance answers `/readyz` 503. */
   readonly dark: FailoverPath;
-  /** Partial failure seen by an alarm (no healthy host, 5xx, store faults). */
+  /** Partial failure seen by an alarm (no healthy host, load balancer 5xx, requests not served). */
   readonly alarm: FailoverPath;
   /** `dark.resolverSeconds <= FAILOVER_TARGET_SECONDS`. */
   readonly meetsTarget: boolean;
@@ -105,7 +105,7 @@ export function failoverTimeline(inputs: FailoverTimelineInputs): FailoverTimeli
     'Route 53 spreading a status change to its name servers (seconds, not documented as a number)',
   );
   const alarm = path(
-    'Partial failure (no healthy delivery host, 5xx, store faults)',
+    'Partial failure (no healthy delivery host, load balancer 5xx, requests the runtime cannot serve)',
     `alarm: ${resolved.alarmEvaluationPeriods} x ${resolved.alarmPeriodSeconds} s periods`,
     alarmDetection,
     'metric delivery delay (about a minute for load balancer metrics) and Route 53 reading the alarm state',

@@ -5,9 +5,12 @@
  * Deterministic names remove the need for reference cycles between regions.
  */
 import { TABLE_SUFFIXES } from '../runtime/aws-contract.js';
+import { APP_NAME } from '../runtime/defaults.js';
 
-/** The application's name, used as the prefix of every physical name. */
-export const APP_NAME = 'live-origin';
+export { APP_NAME, DEFAULT_TABLE_PREFIX } from '../runtime/defaults.js';
+
+/** The Secrets Manager secret (same name in every region) when context `secretName` is not set. */
+export const DEFAULT_SECRET_NAME = `${APP_NAME}/runtime`;
 
 /**
  * The segment bucket of `region`. Bucket names are global, so the account is part of the name;
@@ -35,16 +38,22 @@ export const ALARM_NAME_SUFFIXES = {
   defects: 'defects',
   holdTimeouts: 'hold-timeouts',
   storeFaults: 'store-faults',
+  unservedRatio: 'unserved-ratio',
+  peerCopyFailures: 'peer-copy-failures',
+  peerCopyBacklog: 'peer-copy-backlog',
 } as const;
 
 export type OriginAlarmKey = keyof typeof ALARM_NAME_SUFFIXES;
 
 /**
  * The alarms Route 53 follows (through `CLOUDWATCH_METRIC` health checks): each watches one
- * standard-resolution metric with a basic statistic, the only kind Route 53 evaluates. The
- * others (metric math, percentiles, per-target-group noise) page people but never move DNS.
+ * standard-resolution metric with a basic statistic, the only kind Route 53 evaluates, and each
+ * means "this region cannot serve": nothing healthy behind the load balancer, the load balancer
+ * failing on its own, or the runtime failing requests it did not mean to fail. Target 5xx counts
+ * (they include deliberate 503s: shedding, blocking-reload timeouts) and store faults (they
+ * include slow calls: a latency tail) page people but never move DNS.
  */
-export const FAILOVER_ALARM_KEYS = ['noHealthyHosts', 'target5xxCount', 'elb5xxCount', 'storeFaults'] as const satisfies readonly OriginAlarmKey[];
+export const FAILOVER_ALARM_KEYS = ['noHealthyHosts', 'elb5xxCount', 'unservedRatio'] as const satisfies readonly OriginAlarmKey[];
 
 export type FailoverAlarmKey = (typeof FAILOVER_ALARM_KEYS)[number];
 
@@ -103,4 +112,12 @@ export function tableNames(prefix: string): Record<keyof typeof TABLE_SUFFIXES, 
 export const STACK_NAMES = {
   data: (region: string) => `LiveOrigin-Data-${region}`,
   origin: (region: string) => `LiveOrigin-Origin-${region}`,
+  /** One per app: CloudFront is global; the stack lives in the home region. */
+  cdn: 'LiveOrigin-Cdn',
 } as const;
+
+/**
+ * The tag the CDN stack puts on its distribution. The instances may invalidate only distributions
+ * carrying it: the distribution's id is not known when their role is made.
+ */
+export const CDN_DISTRIBUTION_TAG = { key: `${APP_NAME}:cdn`, value: STACK_NAMES.cdn } as const;

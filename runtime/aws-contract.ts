@@ -34,4 +34,16 @@ export const METRIC_NAMES = {
   unhealthyPipelines: 'UnhealthyPipelines',
   /** Milliseconds from ingest ack to the copy landing in a peer region's bucket (Maximum). */
   peerCopyLagMs: 'PeerCopyLagMs',
+  /**
+   * The share of requests the origin could not serve, in percent: one sample per request, 100
+   * for a 5xx it did not mean (a store failure, an internal error), 0 for every other answer,
+   * deliberate 503s included (shedding, draining, a blocking reload that timed out). Average is
+   * the region's error ratio weighted by requests; SampleCount the requests. The one signal of
+   * "this region cannot serve" that a single-metric alarm, and so Route 53, can follow.
+   */
+  unservedPercent: 'UnservedPercent',
+  /** Peer copies given up after their retries or dropped from a full queue (Sum). */
+  peerCopyFailures: 'PeerCopyFailures',
+  /** Copies waiting for a peer region, the most at any moment of the period (Maximum). */
+  peerCopyBacklog: 'PeerCopyBacklog',
 } as const;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_TABLE_PREFIX } from './defaults.js';
 import type { CorsPolicy } from './domain/cors.js';
 import { corsPolicy } from './domain/cors.js';
 import type { TokenGrants } from './domain/tokens.js';
@@ -14,11 +15,13 @@ export const CONFIG_DEFAULTS = {
   memoryBytes: 1024 * 1024 * 1024,
   /** Requests per second per event before shedding (0: no budget). */
   eventRps: 0,
-  tablePrefix: 'live-origin-',
+  tablePrefix: DEFAULT_TABLE_PREFIX,
   /** How long a draining node keeps serving with readiness 503 before closing (load balancer deregistration). */
   drainDelayMs: 0,
   /** Processes per host (aws mode); the AMI sets one per vCPU. */
   workers: 1,
+  /** Re-reads of the credentials file: a revoked token stops within this of the file changing. */
+  credentialsReloadMs: 30_000,
 } as const;
 
 export interface RuntimeConfig {
@@ -44,6 +47,16 @@ export interface RuntimeConfig {
   /** Set when no LIVE_ORIGIN_TOKENS was given: the token generated for this run. */
   readonly generatedToken?: string;
   readonly cdnSecret?: string;
+  /** LIVE_ORIGIN_CDN_SECRET_NEXT: accepted beside the current one while a rotation moves CDNs over. */
+  readonly cdnSecretNext?: string;
+  /**
+   * LIVE_ORIGIN_CREDENTIALS_FILE: tokens and CDN secrets come from this JSON file (the keys of
+   * the environment variables) and are read again every `credentialsReloadMs`; it replaces
+   * LIVE_ORIGIN_TOKENS and the CDN secrets of the environment.
+   */
+  readonly credentialsFile?: string;
+  /** LIVE_ORIGIN_CREDENTIALS_RELOAD_MS. */
+  readonly credentialsReloadMs: number;
   readonly purgeUrls: readonly string[];
   /** LIVE_ORIGIN_CLOUDFRONT_DISTRIBUTION_ID: purges also become invalidations on this distribution. */
   readonly cloudFrontDistributionId?: string;
@@ -140,15 +153,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   if (store === 'aws' && !env.AWS_REGION) throw new ConfigError('AWS_REGION is required when LIVE_ORIGIN_STORE=aws');
 
   const peerBuckets = peers(env);
+  const credentialsFile = env.LIVE_ORIGIN_CREDENTIALS_FILE?.trim() || undefined;
   let generatedToken: string | undefined;
   let tokenSpec = env.LIVE_ORIGIN_TOKENS ?? '';
-  if (tokenSpec.trim() === '') {
+  if (tokenSpec.trim() === '' && credentialsFile === undefined) {
     generatedToken = randomBytes(16).toString('hex');
     tokenSpec = `${generatedToken}=*`;
   }
-  let tokens: TokenGrants;
+  let tokens: TokenGrants = new Map();
   try {
-    tokens = parseTokenGrants(tokenSpec);
+    if (tokenSpec.trim() !== '') tokens = parseTokenGrants(tokenSpec);
   } catch (error) {
     throw new ConfigError(`LIVE_ORIGIN_TOKENS: ${(error as Error).message}`);
   }
@@ -176,6 +190,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     tokens,
     generatedToken,
     cdnSecret: env.LIVE_ORIGIN_CDN_SECRET || undefined,
+    cdnSecretNext: env.LIVE_ORIGIN_CDN_SECRET_NEXT || undefined,
+    credentialsFile,
+    credentialsReloadMs: integer(env, 'LIVE_ORIGIN_CREDENTIALS_RELOAD_MS', CONFIG_DEFAULTS.credentialsReloadMs, 10),
     purgeUrls: purgeUrls.map((url) => url.replace(/\/+$/, '')),
     cloudFrontDistributionId,
     maxObjectBytes: integer(env, 'LIVE_ORIGIN_MAX_OBJECT_BYTES', CONFIG_DEFAULTS.maxObjectBytes, 1),

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import pino from 'pino';
 import { createMemoryStores } from './adapters/memory-stores.js';
 import { PurgeClient } from './adapters/purge-client.js';
+import { systemClock } from './adapters/system-clock.js';
 import { parseCommandLine } from './cli-args.js';
 import { runPrimary } from './cluster-primary.js';
 import type { RuntimeConfig } from './config.js';
@@ -9,6 +10,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { prettyDestination } from './log-format.js';
 import { OriginMetrics } from './metrics/origin-metrics.js';
+import { type CredentialSource, fixedCredentials } from './ports/credentials.js';
 import type { Purger } from './ports/purger.js';
 import type { StoreObserver } from './ports/store-observer.js';
 import type { Stores } from './ports/stores.js';
@@ -63,6 +65,22 @@ function fanOut(purgers: readonly Purger[]): Purger {
   };
 }
 
+/**
+ * Tokens and CDN secrets: from the credentials file, re-read while the process runs (a rotation
+ * or a revocation needs no restart), or fixed from the environment.
+ */
+async function openCredentials(config: RuntimeConfig, log: pino.Logger): Promise<{ source: CredentialSource; stop(): void }> {
+  if (config.credentialsFile === undefined) return { source: fixedCredentials(config.tokens, [config.cdnSecret, config.cdnSecretNext]), stop: () => {} };
+  const { CredentialsFile } = await import('./adapters/credentials-file.js');
+  const file = new CredentialsFile(config.credentialsFile, {
+    reloadMs: config.credentialsReloadMs,
+    onChange: () => log.info({ file: config.credentialsFile }, 'credentials reloaded'),
+    onError: (error) => log.warn({ err: error, file: config.credentialsFile }, 'credentials not reloaded; the previous ones stay'),
+  });
+  file.start();
+  return { source: file, stop: () => file.stop() };
+}
+
 /** Reads config, wires adapters, listens, and drains on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   parseCommandLine({ name: 'live-origin', usage: USAGE, options: {} });
@@ -84,6 +102,13 @@ async function main(): Promise<void> {
     log.warn({ workers: config.workers }, 'LIVE_ORIGIN_WORKERS applies to aws mode; the memory store runs one process');
   }
   const metrics = new OriginMetrics();
+  let credentials: Awaited<ReturnType<typeof openCredentials>>;
+  try {
+    credentials = await openCredentials(config, log);
+  } catch (error) {
+    process.stderr.write(`live-origin: LIVE_ORIGIN_CREDENTIALS_FILE: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
   const stores = await openStores(config, metrics.storeObserver());
   const purgeClient = new PurgeClient({
     baseUrls: config.purgeUrls,
@@ -111,11 +136,12 @@ async function main(): Promise<void> {
       : undefined;
   publisher?.start();
   const app = buildApp({
+    clock: systemClock,
     stores,
     purger,
     metrics,
     tokens: config.tokens,
-    cdnSecret: config.cdnSecret,
+    credentials: credentials.source,
     maxObjectBytes: config.maxObjectBytes,
     maxHeld: config.maxHeld,
     eventRps: config.eventRps,
@@ -150,6 +176,7 @@ async function main(): Promise<void> {
     app.origin.holds.drain();
     await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
     await app.close();
+    credentials.stop();
     await Promise.race([purger.flush(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
     await publisher?.close();
     await stores.close();

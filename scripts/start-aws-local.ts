@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAwsResources } from '../runtime/adapters/aws-stores.js';
 import { parseCommandLine } from '../runtime/cli-args.js';
+import { DEFAULT_TABLE_PREFIX } from '../runtime/defaults.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamoDb, startLocalS3 } from './local/local-aws.js';
 
 const DEFAULT_BUCKET = 'live-origin-local';
-const DEFAULT_TABLE_PREFIX = 'live-origin-';
 
 /** The peer buckets to create on this S3 server: a `region=bucket@endpoint` one lives on its own server. */
 function peerBuckets(spec: string | undefined): Record<string, string> {

@@ -59,6 +59,11 @@ export interface CdnDistributionProps {
    */
   readonly holdGraceMs?: number;
   /**
+   * Version id of the secret to resolve (rotation: a new id makes CloudFormation resolve again).
+   * @default - the current version
+   */
+  readonly secretVersionId?: string;
+  /**
    * Key the cache on `Origin`: needed when `LIVE_ORIGIN_CORS_ORIGINS` is a list (the origin then
    * answers per page with `Vary: Origin`); with the default `*` every page gets the same answer.
    * @default false
@@ -81,7 +86,7 @@ export interface CdnDistributionProps {
   readonly logRetentionDays?: number;
 }
 
-type ResolvedProps = Required<Omit<CdnDistributionProps, 'webAclArn'>> & Pick<CdnDistributionProps, 'webAclArn'>;
+type ResolvedProps = Required<Omit<CdnDistributionProps, 'webAclArn' | 'secretVersionId'>> & Pick<CdnDistributionProps, 'webAclArn' | 'secretVersionId'>;
 
 /** Defaults merged under the caller's props. */
 export function cdnDistributionDefaults(props: CdnDistributionProps): ResolvedProps {
@@ -149,7 +154,7 @@ export class CdnDistribution extends Construct {
     validate(resolved, this.timeouts);
 
     // A dynamic reference: the template holds `{{resolve:secretsmanager:...}}`, never the value.
-    const cdnSecret = SecretValue.secretsManager(resolved.secretName, { jsonField: CDN_SECRET_JSON_KEY }).unsafeUnwrap();
+    const cdnSecret = SecretValue.secretsManager(resolved.secretName, { jsonField: CDN_SECRET_JSON_KEY, versionId: resolved.secretVersionId }).unsafeUnwrap();
     const [primary, secondary] = resolved.origins.map((origin, index) => this.origin(origin, cdnSecret, index === 0));
     const target: cloudfront.IOrigin = secondary
       ? new origins.OriginGroup({

@@ -1,4 +1,4 @@
-import { Stack, Token, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -7,6 +7,8 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag.js';
+import { CDN_DISTRIBUTION_TAG } from '../naming.js';
 import { DELIVERY_PATH_PATTERN } from './cdn-distribution.js';
 import type { OriginFleet } from './origin-fleet.js';
 
@@ -152,22 +154,25 @@ export class CdnOriginAccess extends Construct {
   /**
    * Purges become invalidations (runtime/adapters/cloudfront-purger.ts). The distribution is
    * created after this stack (it names this listener), so its id cannot be named here without a
-   * value crossing regions; the grant covers the account's distributions, and only this action.
+   * value crossing regions; the grant is limited instead to distributions carrying this app's
+   * CDN tag (CDN_DISTRIBUTION_TAG, set by the CDN stack), and to this action.
    */
   private allowInvalidations(fleet: OriginFleet): void {
     const stack = Stack.of(this);
     const distributions = stack.formatArn({ service: 'cloudfront', region: '', resource: 'distribution', resourceName: '*' });
     fleet.instanceRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'CdnInvalidations', actions: ['cloudfront:CreateInvalidation'], resources: [distributions] }),
+      new iam.PolicyStatement({
+        sid: 'CdnInvalidations',
+        actions: ['cloudfront:CreateInvalidation'],
+        resources: [distributions],
+        conditions: { StringEquals: { [`aws:ResourceTag/${CDN_DISTRIBUTION_TAG.key}`]: CDN_DISTRIBUTION_TAG.value } },
+      }),
     );
-    // cdk-nag names the resource as it renders it: literals where the stack knows them.
-    const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
-    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-    Validations.of(fleet.instanceRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:${partition}:cloudfront::${account}:distribution/*]`,
-      reason:
-        "The CDN distribution is created after the fleet (it names the fleet's listener), so its id is not known here; " +
-        'CreateInvalidation only drops cached copies (no read, no configuration change), and the runtime uses the one id it is given.',
-    });
+    acknowledge(
+      fleet.instanceRole,
+      { rule: 'IAM5', resource: distributions },
+      "The CDN distribution is created after the fleet (it names the fleet's listener), so its id is not known here; the " +
+        "grant is limited by condition to distributions tagged as this app's CDN, and CreateInvalidation only drops cached copies.",
+    );
   }
 }

@@ -3,14 +3,14 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY, TABLE_SUFFIXES, TABLE_TTL_ATTRIBUTE } from '../../runtime/aws-contract.js';
 import { withDefaults } from '../defaults.js';
-import { tableNames } from '../naming.js';
+import { DEFAULT_TABLE_PREFIX, tableNames } from '../naming.js';
 
 export type MetadataTableKey = keyof typeof TABLE_SUFFIXES;
 
 export interface MetadataTablesProps {
   /**
    * Prefix of the physical table names; the runtime reads it as `LIVE_ORIGIN_TABLE_PREFIX`.
-   * @default 'live-origin-'
+   * @default DEFAULT_TABLE_PREFIX ('live-origin-')
    */
   readonly tablePrefix?: string;
   /**
@@ -34,7 +34,7 @@ export interface MetadataTablesProps {
 export function metadataTablesDefaults(props: MetadataTablesProps): Required<MetadataTablesProps> {
   return withDefaults(
     {
-      tablePrefix: 'live-origin-',
+      tablePrefix: DEFAULT_TABLE_PREFIX,
       replicaRegions: [],
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -35,8 +35,17 @@ export interface OriginAlarmThresholds {
   readonly defectsPerMinute: number;
   /** Held requests that timed out per minute. */
   readonly holdTimeoutsPerMinute: number;
-  /** Failed durable writes/reads per minute: the region's store is in trouble. */
+  /** Failed or slow (over 500 ms) store calls per minute: pages people, never moves DNS (a latency tail counts). */
   readonly storeFaultsPerMinute: number;
+  /**
+   * Share of requests the runtime could not serve (`UnservedPercent`, Average), in percent: the
+   * failover signal. Deliberate answers (shedding, holds, blocking-reload timeouts) never count.
+   */
+  readonly unservedPercent: number;
+  /** Peer copies given up per minute: the standby region is missing segments. */
+  readonly peerCopyFailuresPerMinute: number;
+  /** Copies waiting for a peer region (Maximum): the standby is falling behind. */
+  readonly peerCopyBacklog: number;
   /** Consecutive breaching minutes before an alarm fires. */
   readonly evaluationMinutes: number;
 }
@@ -52,6 +61,10 @@ export function defaultAlarmThresholds(): OriginAlarmThresholds {
     defectsPerMinute: 30,
     holdTimeoutsPerMinute: 60,
     storeFaultsPerMinute: 1,
+    unservedPercent: 10,
+    peerCopyFailuresPerMinute: 1,
+    // About a minute of a large ladder's segments (two pipelines, six renditions, 2 s) held up.
+    peerCopyBacklog: 500,
     evaluationMinutes: FAILOVER_DEFAULTS.alarmEvaluationPeriods,
   };
 }
@@ -147,6 +160,9 @@ export class OriginAlarms extends Construct {
       defects: runtime(METRIC_NAMES.defects, 'Sum'),
       holdTimeouts: runtime(METRIC_NAMES.holdTimeouts, 'Sum'),
       storeFaults: runtime(METRIC_NAMES.storeFaults, 'Sum'),
+      unserved: runtime(METRIC_NAMES.unservedPercent, 'Average'),
+      peerCopyFailures: runtime(METRIC_NAMES.peerCopyFailures, 'Sum'),
+      peerCopyBacklog: runtime(METRIC_NAMES.peerCopyBacklog, 'Maximum'),
     };
 
     const alarm = (
@@ -217,7 +233,13 @@ export class OriginAlarms extends Construct {
         cloudwatch.TreatMissingData.BREACHING,
         cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       ),
-      target5xxCount: alarm('target5xxCount', `${t.http5xxPerMinute} or more 5xx answers per minute from the instances`, target5xx, t.http5xxPerMinute, quiet),
+      target5xxCount: alarm(
+        'target5xxCount',
+        `${t.http5xxPerMinute} or more 5xx answers per minute from the instances (deliberate 503s included: shedding, blocking-reload timeouts)`,
+        target5xx,
+        t.http5xxPerMinute,
+        quiet,
+      ),
       elb5xxCount: alarm(
         'elb5xxCount',
         `${t.http5xxPerMinute} or more 5xx answers per minute from the load balancer itself (no target could answer)`,
@@ -234,7 +256,35 @@ export class OriginAlarms extends Construct {
       ),
       defects: alarm('defects', `${t.defectsPerMinute} or more defects per minute`, signals.defects, t.defectsPerMinute, quiet),
       holdTimeouts: alarm('holdTimeouts', `${t.holdTimeoutsPerMinute} or more hold timeouts per minute`, signals.holdTimeouts, t.holdTimeoutsPerMinute, quiet),
-      storeFaults: alarm('storeFaults', `${t.storeFaultsPerMinute} or more store faults per minute`, signals.storeFaults, t.storeFaultsPerMinute, quiet),
+      storeFaults: alarm(
+        'storeFaults',
+        `${t.storeFaultsPerMinute} or more failed or slow store calls per minute`,
+        signals.storeFaults,
+        t.storeFaultsPerMinute,
+        quiet,
+      ),
+      // No requests, no datum: an idle region is not failing (the endpoint check sees a dark one).
+      unservedRatio: alarm(
+        'unservedRatio',
+        `${t.unservedPercent}% or more of requests not served (store failures, internal errors; deliberate 503s and holds excluded)`,
+        signals.unserved,
+        t.unservedPercent,
+        quiet,
+      ),
+      peerCopyFailures: alarm(
+        'peerCopyFailures',
+        `${t.peerCopyFailuresPerMinute} or more segment copies to a peer region given up per minute: the standby is missing segments`,
+        signals.peerCopyFailures,
+        t.peerCopyFailuresPerMinute,
+        quiet,
+      ),
+      peerCopyBacklog: alarm(
+        'peerCopyBacklog',
+        `${t.peerCopyBacklog} or more segment copies waiting for a peer region: the standby is falling behind`,
+        signals.peerCopyBacklog,
+        t.peerCopyBacklog,
+        quiet,
+      ),
     };
 
     this.failoverAlarms = Object.fromEntries(FAILOVER_ALARM_KEYS.map((key) => [key, this.alarms[key]])) as Record<FailoverAlarmKey, cloudwatch.Alarm>;
@@ -297,11 +347,13 @@ export class OriginAlarms extends Construct {
             width: 12,
           }),
           new cloudwatch.GraphWidget({
-            title: 'Peer copy lag (ms)',
+            title: 'Peer copies (standby freshness)',
             left: [runtime(METRIC_NAMES.peerCopyLagMs, 'Maximum')],
+            right: [signals.peerCopyBacklog, signals.peerCopyFailures],
             width: 12,
           }),
         ],
+        [new cloudwatch.GraphWidget({ title: 'Requests not served (%)', left: [signals.unserved], width: 12 })],
       ],
     });
   }
@@ -324,6 +376,7 @@ function validate(props: OriginAlarmsProps, t: OriginAlarmThresholds): void {
     problems.push('alarmNames must name every alarm (use alarmNames(region) of lib/naming.ts)');
   }
   if (!(t.http5xxPercent > 0 && t.http5xxPercent <= 100)) problems.push(`http5xxPercent must be in (0, 100], got ${t.http5xxPercent}`);
+  if (!(t.unservedPercent <= 100)) problems.push(`unservedPercent must be in (0, 100], got ${t.unservedPercent}`);
   if (t.p99ResponseTime.toMilliseconds() <= 0) problems.push('p99ResponseTime must be longer than zero');
   for (const key of [
     'http5xxPerMinute',
@@ -332,6 +385,9 @@ function validate(props: OriginAlarmsProps, t: OriginAlarmThresholds): void {
     'defectsPerMinute',
     'holdTimeoutsPerMinute',
     'storeFaultsPerMinute',
+    'unservedPercent',
+    'peerCopyFailuresPerMinute',
+    'peerCopyBacklog',
   ] as const) {
     if (!(t[key] > 0)) problems.push(`${key} must be above zero, got ${t[key]}`);
   }

@@ -1,202 +1,21 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { AssetHashType, Aws, BundlingOutput, DockerImage, Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, Aws, BundlingOutput, DockerImage, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { bundleRuntime, DEFAULT_RUNTIME_ENTRY, RUNTIME_BUNDLE_FILE, RUNTIME_NODE_MAJOR } from '../../scripts/bundle-runtime.js';
 import { isGravitonInstanceType } from '../aws-names.js';
+import { contentVersion } from '../content-version.js';
 import { withDefaults } from '../defaults.js';
+import { systemdUnit } from '../instance/units.js';
+import { acknowledge } from '../nag.js';
+import { bundleRuntime, DEFAULT_RUNTIME_ENTRY, runtimeSourceHash } from '../runtime-bundle.js';
+import { componentDocument } from './image-component.js';
 
-/** Where the AMI keeps the bundle. */
-export const INSTALL_DIR = '/opt/live-origin';
-/** The environment file that user data writes at boot and the unit reads. */
-export const ENV_FILE = '/etc/live-origin/env';
-/** The systemd unit that runs the origin. */
-export const SERVICE_NAME = 'live-origin.service';
-/** The unprivileged account the origin runs as. */
-export const SERVICE_USER = 'live-origin';
-/**
- * The runtime's log (pino JSON lines on stdout and stderr). A file rather than journald: the
- * CloudWatch agent reads files, not the journal; logrotate keeps it bounded.
- */
-export const RUNTIME_LOG_FILE = '/var/log/live-origin/origin.log';
 /** Image Builder's AWS-managed component that installs the CloudWatch agent. */
 export const CLOUDWATCH_AGENT_COMPONENT = 'amazon-cloudwatch-agent-linux';
-
-/**
- * logrotate rules for the runtime's log. `copytruncate` because systemd holds the file open for
- * the process (O_APPEND, so writes land at the new end after the truncate); the CloudWatch agent
- * notices the truncation and reads on from the start.
- */
-export const LOGROTATE_CONFIG = [
-  `${RUNTIME_LOG_FILE} {`,
-  '  daily',
-  '  maxsize 200M',
-  '  rotate 3',
-  '  missingok',
-  '  notifempty',
-  '  compress',
-  '  delaycompress',
-  '  copytruncate',
-  '}',
-  '',
-].join('\n');
-
-export interface SystemdUnitOptions {
-  /**
-   * How long systemd waits after SIGTERM before SIGKILL: the runtime drains in this time
-   * (readiness goes 503, held requests are answered).
-   */
-  readonly stopTimeout: Duration;
-}
-
-/** The unit file: `node server.mjs` with the boot-time environment, restarted whenever it exits. */
-export function systemdUnit(options: SystemdUnitOptions): string {
-  return [
-    '[Unit]',
-    'Description=Live Origin (live video origin server)',
-    'Wants=network-online.target',
-    'After=network-online.target',
-    `ConditionPathExists=${ENV_FILE}`,
-    '',
-    '[Service]',
-    'Type=simple',
-    `User=${SERVICE_USER}`,
-    `Group=${SERVICE_USER}`,
-    `EnvironmentFile=${ENV_FILE}`,
-    'Environment=NODE_ENV=production NODE_OPTIONS=--enable-source-maps',
-    `ExecStart=/usr/bin/node ${INSTALL_DIR}/${RUNTIME_BUNDLE_FILE}`,
-    // systemd opens the file (as root) before dropping to the service user.
-    `StandardOutput=append:${RUNTIME_LOG_FILE}`,
-    'StandardError=inherit',
-    'Restart=always',
-    'RestartSec=2',
-    'KillSignal=SIGTERM',
-    `TimeoutStopSec=${options.stopTimeout.toSeconds()}`,
-    'LimitNOFILE=1048576',
-    'NoNewPrivileges=true',
-    'ProtectSystem=full',
-    'ProtectHome=true',
-    'PrivateTmp=true',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
-}
-
-export interface ComponentDocumentOptions {
-  /** `s3://bucket/key` of the zipped bundle. */
-  readonly bundleS3Uri: string;
-  /** The unit file's content. */
-  readonly unit: string;
-}
-
-const BUNDLE_ZIP = '/tmp/live-origin-bundle.zip';
-
-/**
- * The Image Builder (AWSTOE) component: install Node.js and the bundle, install the unit. JSON
- * is valid YAML, and `JSON.stringify` keeps the CDK tokens (the asset bucket) intact.
- */
-export function componentDocument(options: ComponentDocumentOptions): string {
-  const node = `/usr/bin/node-${RUNTIME_NODE_MAJOR}`;
-  const unitPath = `/etc/systemd/system/${SERVICE_NAME}`;
-  const document = {
-    name: 'live-origin-runtime',
-    description: `Node.js ${RUNTIME_NODE_MAJOR}, the Live Origin bundle and its systemd unit`,
-    schemaVersion: 1,
-    phases: [
-      {
-        name: 'build',
-        steps: [
-          {
-            name: 'InstallPackages',
-            action: 'ExecuteBash',
-            inputs: {
-              commands: [
-                'set -euo pipefail',
-                `dnf install -y nodejs${RUNTIME_NODE_MAJOR} unzip awscli-2 aws-cfn-bootstrap logrotate`,
-                // The unversioned `node` is an alternatives link; pin it to the bundle's target.
-                `alternatives --set node ${node}`,
-                `id -u ${SERVICE_USER} >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin ${SERVICE_USER}`,
-                `install -d -m 0755 ${dirname(RUNTIME_LOG_FILE)}`,
-                'systemctl enable logrotate.timer',
-              ],
-            },
-          },
-          {
-            name: 'DownloadBundle',
-            action: 'S3Download',
-            inputs: [{ source: options.bundleS3Uri, destination: BUNDLE_ZIP }],
-          },
-          {
-            name: 'InstallBundle',
-            action: 'ExecuteBash',
-            inputs: {
-              commands: [
-                'set -euo pipefail',
-                `install -d -m 0755 ${INSTALL_DIR} ${dirname(ENV_FILE)}`,
-                `unzip -o ${BUNDLE_ZIP} -d ${INSTALL_DIR}`,
-                `chown -R root:root ${INSTALL_DIR}`,
-                `chmod -R u=rwX,go=rX ${INSTALL_DIR}`,
-                `rm -f ${BUNDLE_ZIP}`,
-              ],
-            },
-          },
-          {
-            name: 'InstallUnit',
-            action: 'CreateFile',
-            inputs: [
-              { path: unitPath, content: options.unit, permissions: '0644', overwrite: true },
-              { path: '/etc/logrotate.d/live-origin', content: LOGROTATE_CONFIG, permissions: '0644', overwrite: true },
-            ],
-          },
-          {
-            // Enabled at boot by user data, once the environment file exists.
-            name: 'ReloadSystemd',
-            action: 'ExecuteBash',
-            inputs: { commands: ['systemctl daemon-reload'] },
-          },
-        ],
-      },
-      {
-        name: 'validate',
-        steps: [
-          {
-            name: 'CheckInstall',
-            action: 'ExecuteBash',
-            inputs: {
-              commands: [
-                'set -euo pipefail',
-                `node --version | grep -q '^v${RUNTIME_NODE_MAJOR}\\.'`,
-                `test -s ${INSTALL_DIR}/${RUNTIME_BUNDLE_FILE}`,
-                `systemctl cat ${SERVICE_NAME} > /dev/null`,
-                'logrotate --debug /etc/logrotate.d/live-origin',
-                'test -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl',
-              ],
-            },
-          },
-        ],
-      },
-      {
-        name: 'test',
-        steps: [
-          {
-            name: 'ParseBundle',
-            action: 'ExecuteBash',
-            inputs: { commands: [`node --check ${INSTALL_DIR}/${RUNTIME_BUNDLE_FILE}`] },
-          },
-        ],
-      },
-    ],
-  };
-  // AWSTOE documents declare `schemaVersion: 1.0`; JSON.stringify would shorten it to `1`.
-  return JSON.stringify(document, undefined, 2).replace('"schemaVersion": 1,', '"schemaVersion": 1.0,');
-}
 
 export interface OriginImageProps {
   /** The network the build instance runs in (a private subnet with egress). */
@@ -216,6 +35,13 @@ export interface OriginImageProps {
    * @default the AWS-managed Amazon Linux 2023 arm64 image, latest version
    */
   readonly parentImage?: string;
+  /**
+   * A label of the operating system patches wanted, for example `2026-06`: part of the recipe's
+   * version, so changing it builds a new image from the newest parent image with `dnf upgrade`
+   * applied, and rolls the fleet onto it. Nothing else rebakes for OS patches.
+   * @default 'initial'
+   */
+  readonly patchEpoch?: string;
   /**
    * Time systemd gives the runtime to drain after SIGTERM.
    * @default Duration.seconds(60)
@@ -246,39 +72,13 @@ export function originImageDefaults(props: OriginImageProps): ResolvedProps {
       entry: DEFAULT_RUNTIME_ENTRY,
       buildInstanceType: 'c7g.large',
       parentImage: `arn:${Aws.PARTITION}:imagebuilder:${Aws.REGION}:aws:image/amazon-linux-2023-arm64/x.x.x`,
+      patchEpoch: 'initial',
       stopTimeout: Duration.seconds(60),
       keepImages: 3,
       keepLaunchedWithin: Duration.days(7),
     },
     props,
   );
-}
-
-/** The largest value Image Builder accepts in one node of a semantic version (2^30 - 1). */
-const MAX_VERSION_NODE = 2 ** 30 - 1;
-
-/**
- * A semantic version that changes whenever anything in `inputs` does: Image Builder refuses a
- * second resource with the same name and version, and CloudFormation replaces a component or
- * recipe on any change, so every input must move the version. Two 28-bit slices of a SHA-256
- * (each below Image Builder's 2^30 - 1 limit per node) make an accidental repeat negligible.
- */
-export function contentVersion(...inputs: readonly unknown[]): string {
-  const hash = createHash('sha256').update(canonicalJson(inputs)).digest('hex');
-  const node = (from: number): number => parseInt(hash.slice(from, from + 7), 16) & MAX_VERSION_NODE;
-  return `1.${node(0)}.${node(7)}`;
-}
-
-/** JSON with object keys sorted, so that equal inputs hash equally whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 /** Hands the fleet an image id produced in the same stack (no Mapping, no lookup). */
@@ -324,7 +124,9 @@ export class OriginImage extends Construct {
 
     this.bundle = new s3assets.Asset(this, 'Bundle', {
       path: dirname(entry),
-      assetHashType: AssetHashType.OUTPUT,
+      // The sources, the lockfile and the bundler: never where or when the synth ran.
+      assetHashType: AssetHashType.CUSTOM,
+      assetHash: runtimeSourceHash(entry),
       bundling: {
         // Never pulled: local bundling below always succeeds or throws.
         image: DockerImage.fromRegistry('live-origin-local-bundling-only'),
@@ -378,7 +180,10 @@ export class OriginImage extends Construct {
       ...recipeProps,
       // The component's ARN resolves to the same GetAtt whatever its version: add the version.
       version: Lazy.string({
-        produce: () => contentVersion(stack.resolve(recipeProps), stack.resolve(this.component.version), stack.resolve(this.recipe.tags.renderTags())),
+        produce: () =>
+          contentVersion(stack.resolve(recipeProps), stack.resolve(this.component.version), stack.resolve(this.recipe.tags.renderTags()), {
+            patchEpoch: resolved.patchEpoch,
+          }),
       }),
     });
 
@@ -400,13 +205,13 @@ export class OriginImage extends Construct {
         }),
       },
     });
-    for (const policy of ['EC2InstanceProfileForImageBuilder', 'AmazonSSMManagedInstanceCore']) {
-      Validations.of(this.buildRole).acknowledge({
-        id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policy}]`,
-        reason:
-          'Image Builder drives its build instance through SSM and documents these two AWS managed policies as the ' +
+    for (const managedPolicy of ['EC2InstanceProfileForImageBuilder', 'AmazonSSMManagedInstanceCore']) {
+      acknowledge(
+        this.buildRole,
+        { rule: 'IAM4', managedPolicy },
+        'Image Builder drives its build instance through SSM and documents these two AWS managed policies as the ' +
           'instance profile it needs; the role exists only on short-lived build instances.',
-      });
+      );
     }
     const profile = new iam.InstanceProfile(this, 'BuildInstanceProfile', { role: this.buildRole });
 
@@ -445,12 +250,12 @@ export class OriginImage extends Construct {
       description: 'EC2 Image Builder lifecycle policy of the Live Origin AMIs',
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(`service-role/${LIFECYCLE_MANAGED_POLICY}`)],
     });
-    Validations.of(this.lifecycleRole).acknowledge({
-      id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${LIFECYCLE_MANAGED_POLICY}]`,
-      reason:
-        'Image Builder documents this AWS managed policy as the execution role of lifecycle policies; it can only act on ' +
+    acknowledge(
+      this.lifecycleRole,
+      { rule: 'IAM4', managedPolicy: `service-role/${LIFECYCLE_MANAGED_POLICY}` },
+      'Image Builder documents this AWS managed policy as the execution role of lifecycle policies; it can only act on ' +
         'Image Builder resources tagged for lifecycle management, and AWS keeps its action list in step with the service.',
-    });
+    );
     this.lifecyclePolicy = new imagebuilder.CfnLifecyclePolicy(this, 'LifecyclePolicy', {
       name: `${baseName}-keep-${resolved.keepImages}`,
       description: `Keeps the newest ${resolved.keepImages} Live Origin AMIs; deletes older ones with their snapshots`,
@@ -475,6 +280,9 @@ export class OriginImage extends Construct {
 }
 
 function validate(props: ResolvedProps): void {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(props.patchEpoch)) {
+    throw new Error(`OriginImage: patchEpoch "${props.patchEpoch}" must be 1 to 64 letters, digits, dots, dashes or underscores`);
+  }
   if (!existsSync(props.entry)) {
     throw new Error(`OriginImage: the runtime entry ${props.entry} does not exist; build the runtime first or pass entry`);
   }

@@ -5,10 +5,11 @@ import type { Construct } from 'constructs';
 import type { ExistingVpc } from '../config.js';
 import { AlarmTopic } from '../constructs/alarm-topic.js';
 import { OriginAlarms } from '../constructs/origin-alarms.js';
-import { OriginFleet, READINESS_PATH } from '../constructs/origin-fleet.js';
+import { OriginFleet, type ScheduledCapacity } from '../constructs/origin-fleet.js';
 import { OriginImage } from '../constructs/origin-image.js';
 import { OriginNetwork } from '../constructs/origin-network.js';
 import { type FailoverRole, RegionalFailover } from '../constructs/regional-failover.js';
+import { READINESS_PATH } from '../instance/paths.js';
 import { FAILOVER_ALARM_KEYS, type OriginAlarmKey } from '../naming.js';
 
 export interface OriginStackProps extends StackProps {
@@ -29,6 +30,31 @@ export interface OriginStackProps extends StackProps {
   readonly instanceType: string;
   readonly minCapacity: number;
   readonly maxCapacity: number;
+  /**
+   * Event windows' one-time minimum changes.
+   * @default []
+   */
+  readonly scheduledCapacity?: readonly ScheduledCapacity[];
+  /**
+   * Load balancer capacity units reserved.
+   * @default 0
+   */
+  readonly loadBalancerCapacityUnits?: number;
+  /**
+   * CIDR blocks allowed to ingest and admin.
+   * @default [] (anyone with a token)
+   */
+  readonly ingestSources?: readonly string[];
+  /**
+   * Ingest/admin requests per address per 5 minutes (AWS WAF).
+   * @default 0 (no web ACL)
+   */
+  readonly ingestRateLimit?: number;
+  /**
+   * Label of the OS patches baked into the image.
+   * @default 'initial'
+   */
+  readonly patchEpoch?: string;
   /** Fixed name of this region's composite health alarm. */
   readonly healthAlarmName: string;
   /**
@@ -86,9 +112,10 @@ export class OriginStack extends Stack {
   public readonly failover?: RegionalFailover;
 
   constructor(scope: Construct, id: string, props: OriginStackProps) {
-    super(scope, id, props);
+    // A deleted origin stack takes the region's load balancer, and its name, with it.
+    super(scope, id, { ...props, terminationProtection: props.terminationProtection ?? true });
     this.network = new OriginNetwork(this, 'Network', { existingVpc: props.existingVpc });
-    this.image = new OriginImage(this, 'Image', { vpc: this.network.vpc, entry: props.runtimeEntry });
+    this.image = new OriginImage(this, 'Image', { vpc: this.network.vpc, entry: props.runtimeEntry, patchEpoch: props.patchEpoch });
     this.fleet = new OriginFleet(this, 'Fleet', {
       vpc: this.network.vpc,
       machineImage: this.image.machineImage,
@@ -100,6 +127,10 @@ export class OriginStack extends Stack {
       instanceType: props.instanceType,
       minCapacity: props.minCapacity,
       maxCapacity: props.maxCapacity,
+      scheduledCapacity: props.scheduledCapacity,
+      loadBalancerCapacityUnits: props.loadBalancerCapacityUnits,
+      ingestSources: props.ingestSources,
+      ingestRateLimit: props.ingestRateLimit,
       tls: props.tls && {
         domainName: props.tls.domainName,
         hostedZone: route53.HostedZone.fromHostedZoneId(this, 'Zone', props.tls.hostedZoneId),

@@ -8,7 +8,10 @@ import { CALL_BUDGET_MS, MAX_ATTEMPTS } from './aws-retry.js';
 export const CLOUDWATCH_PERIOD_MS = 60_000;
 
 /** Cumulative counters, sent as the increase since the previous successful send. */
-const COUNTERS = ['requests', 'serverErrors', 'ingests', 'defects', 'holdTimeouts', 'storeFaults'] as const;
+const COUNTERS = ['requests', 'serverErrors', 'ingests', 'defects', 'holdTimeouts', 'storeFaults', 'peerCopyFailures'] as const;
+/** Counters that feed the error ratio: sent as samples, not as a metric of their own. */
+const RATIO_COUNTERS = ['served', 'unserved'] as const;
+type SentCounter = (typeof COUNTERS)[number] | (typeof RATIO_COUNTERS)[number];
 
 export interface CloudWatchPublisherOptions {
   readonly client: CloudWatchClient;
@@ -29,16 +32,21 @@ export class CloudWatchPublisher {
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   /** Counters as of the last successful send (zero at start: the counters start with the process). */
-  private sent: Record<(typeof COUNTERS)[number], number> = {
+  private sent: Record<SentCounter, number> = {
     requests: 0,
     serverErrors: 0,
     ingests: 0,
     defects: 0,
     holdTimeouts: 0,
     storeFaults: 0,
+    peerCopyFailures: 0,
+    served: 0,
+    unserved: 0,
   };
   /** Largest copy lag read since the last successful send (the snapshot resets it on each read). */
   private lagMax = 0;
+  /** Largest peer backlog read since the last successful send. */
+  private backlogMax = 0;
   private failureCount = 0;
   private sentCount = 0;
 
@@ -78,13 +86,15 @@ export class CloudWatchPublisher {
   private async send(): Promise<void> {
     const snapshot = this.options.signals.snapshot();
     this.lagMax = Math.max(this.lagMax, snapshot.peerCopyLagMsMax);
+    this.backlogMax = Math.max(this.backlogMax, snapshot.peerCopyBacklogMax);
     const data = this.metricData(snapshot, new Date());
     try {
       await this.options.client.send(new PutMetricDataCommand({ Namespace: METRIC_NAMESPACE, MetricData: data }), {
         abortSignal: AbortSignal.timeout(CALL_BUDGET_MS),
       });
-      for (const name of COUNTERS) this.sent[name] = snapshot[name];
+      for (const name of [...COUNTERS, ...RATIO_COUNTERS]) this.sent[name] = snapshot[name];
       this.lagMax = 0;
+      this.backlogMax = 0;
       this.sentCount++;
     } catch (error) {
       this.failureCount++;
@@ -105,6 +115,34 @@ export class CloudWatchPublisher {
       ...COUNTERS.map((name) => datum(METRIC_NAMES[name], Math.max(0, snapshot[name] - this.sent[name]), 'Count')),
       datum(METRIC_NAMES.unhealthyPipelines, snapshot.unhealthyPipelines, 'Count'),
       datum(METRIC_NAMES.peerCopyLagMs, this.lagMax, 'Milliseconds'),
+      datum(METRIC_NAMES.peerCopyBacklog, this.backlogMax, 'Count'),
+      ...this.unservedSamples(snapshot, dimensions, timestamp),
+    ];
+  }
+
+  /**
+   * The period's requests as samples of `UnservedPercent`: 100 for each one not served, 0 for
+   * the rest, as one value list with counts (so every process's requests weigh the same in the
+   * region's Average). No requests, no datum: an idle period is not an error ratio of zero, and
+   * the alarm treats the gap as not breaching.
+   */
+  private unservedSamples(snapshot: AlarmSnapshot, dimensions: MetricDatum['Dimensions'], timestamp: Date): MetricDatum[] {
+    const served = Math.max(0, snapshot.served - this.sent.served);
+    const unserved = Math.min(served, Math.max(0, snapshot.unserved - this.sent.unserved));
+    if (served === 0) return [];
+    const samples = [
+      [0, served - unserved],
+      [100, unserved],
+    ].filter(([, count]) => count! > 0);
+    return [
+      {
+        MetricName: METRIC_NAMES.unservedPercent,
+        Dimensions: dimensions,
+        Timestamp: timestamp,
+        Values: samples.map(([value]) => value!),
+        Counts: samples.map(([, count]) => count!),
+        Unit: 'Percent',
+      },
     ];
   }
 }

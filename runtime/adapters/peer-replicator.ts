@@ -97,6 +97,11 @@ class PeerLane {
     return this.waiting.size + this.active + this.retrying.size;
   }
 
+  /** Reports the backlog after a change: a stalled peer shows as a backlog that only grows. */
+  private reportBacklog(): void {
+    this.options.observer.peerCopyBacklog?.(this.peer.region, this.pending);
+  }
+
   enqueue(copy: Copy): void {
     if (this.closed) return;
     const replaced = this.waiting.get(copy.id);
@@ -110,6 +115,7 @@ class PeerLane {
     this.waiting.set(copy.id, copy);
     this.waitingBytes += copy.body.length;
     this.pump();
+    this.reportBacklog();
   }
 
   async close(drainMs: number): Promise<void> {
@@ -139,6 +145,7 @@ class PeerLane {
         this.sending.delete(id);
         if (this.active === 0) this.idle?.();
         this.pump();
+        this.reportBacklog();
       });
     }
   }

@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import Fastify, { LogController } from 'fastify';
-import { systemClock } from '../adapters/system-clock.js';
 import type { CorsPolicy } from '../domain/cors.js';
 import type { TokenGrants } from '../domain/tokens.js';
 import type { OriginMetrics } from '../metrics/origin-metrics.js';
 import type { Cancel, Clock } from '../ports/clock.js';
+import type { CredentialSource } from '../ports/credentials.js';
 import type { Purger } from '../ports/purger.js';
 import type { Stores } from '../ports/stores.js';
 import { ActivityLog } from '../service/activity-log.js';
@@ -51,13 +51,15 @@ export interface AppDeps {
   readonly metrics: OriginMetrics;
   readonly tokens: TokenGrants;
   readonly cdnSecret?: string;
+  /** Re-read credentials (tokens, current and next CDN secret); replaces `tokens` and `cdnSecret`. */
+  readonly credentials?: CredentialSource;
   readonly maxObjectBytes: number;
   readonly maxHeld: number;
   readonly eventRps: number;
   /** A pino logger, or false for none (tests). */
   readonly logger: FastifyBaseLogger | false;
-  /** Time and timers for every service. @default the system clock */
-  readonly clock?: Clock;
+  /** Time and timers for every service (the server entry gives the system clock). */
+  readonly clock: Clock;
   /** @default HTTP_TIMEOUTS */
   readonly httpTimeouts?: Partial<HttpTimeouts>;
   /** A streaming reader that takes no bytes this long is dropped. @default READER_STALL_MS */
@@ -117,7 +119,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
-  const clock = deps.clock ?? systemClock;
+  const { clock } = deps;
   const now = (): number => clock.now();
   const activity = new ActivityLog(now);
   const holds = new HoldRegistry(deps.stores.feed, clock, {
@@ -173,7 +175,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   void app.register(errorsPlugin);
   void app.register(metricsPlugin, { metrics: deps.metrics });
-  void app.register(authPlugin, { tokens: deps.tokens, cdnSecret: deps.cdnSecret });
+  void app.register(authPlugin, { tokens: deps.tokens, cdnSecret: deps.cdnSecret, credentials: deps.credentials });
   void app.register(opsRoutes);
   void app.register(corsPlugin, { policy: deps.cors ?? { kind: 'any' } });
   void app.register(deliveryRoutes);

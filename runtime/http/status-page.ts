@@ -1,6 +1,6 @@
 /**
  * The status page: one self-contained HTML document (no framework, nothing fetched from a CDN),
- * kept as a string so the runtime bundle (scripts/bundle-runtime.ts) carries it with no files.
+ * kept as a string so the runtime bundle (lib/runtime-bundle.ts) carries it with no files.
  *
  * The page holds no secret and is served to anyone. A browser cannot send a bearer header when
  * it navigates, so the page asks for the token (form field, or `#token=...` in the URL fragment,

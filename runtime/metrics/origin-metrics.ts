@@ -36,6 +36,16 @@ class DeferredCounts {
   }
 }
 
+/**
+ * Answers the origin did not mean: its store failed it, or it failed itself. Every other 5xx is
+ * a decision (shedding under load, draining, a blocking reload that ran out of time) and, like
+ * a hold's 404, says nothing about whether the region can serve.
+ */
+export const UNSERVED_ERROR_CODES: ReadonlySet<string> = new Set(['store_unavailable', 'internal']);
+
+/** Routes that are not service: health checks and scrapes would dilute the error ratio. */
+const OPS_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8];
 
@@ -208,6 +218,18 @@ export class OriginMetrics implements AlarmSignals {
     labelNames: ['region', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly peerCopyBacklog = new Gauge({
+    name: 'live_origin_peer_copy_backlog',
+    help: 'Copies waiting for or in flight to a peer region bucket, by region',
+    labelNames: ['region'] as const,
+    registers: [this.registry],
+  });
+  readonly unserved = new Counter({
+    name: 'live_origin_unserved_total',
+    help: 'Requests answered 5xx that the origin did not mean (store failures, internal errors), by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
   readonly remoteRelease = new Histogram({
     name: 'live_origin_remote_release_seconds',
     help: 'Time from a publish on another instance to the release of requests held here',
@@ -235,13 +257,26 @@ export class OriginMetrics implements AlarmSignals {
   private storeFaultCount = 0;
   private unhealthy = 0;
   private peerLagMax = 0;
+  private servedCount = 0;
+  private unservedCount = 0;
+  private peerFailureCount = 0;
+  private readonly peerBacklogs = new Map<string, number>();
+  private peerBacklogMax = 0;
 
   /** Counts one finished HTTP request. */
   request(route: string, method: string, status: number, seconds: number): void {
     this.deferredRequests.add(`${route} ${method} ${status}`, () => ({ route, method, status }));
     this.requestSeconds.observe({ route }, seconds);
     this.requestCount++;
+    if (!OPS_ROUTES.has(route)) this.servedCount++;
     if (status >= 500) this.serverErrors++;
+  }
+
+  /** An error answer with its code: counted as unserved when the origin did not mean it. */
+  errorAnswered(code: string): void {
+    if (!UNSERVED_ERROR_CODES.has(code)) return;
+    this.unserved.inc({ code });
+    this.unservedCount++;
   }
 
   /**
@@ -266,6 +301,7 @@ export class OriginMetrics implements AlarmSignals {
       entry.count++;
       latency.observe(seconds);
       this.requestCount++;
+      this.servedCount++;
       if (status >= 500) this.serverErrors++;
     };
   }
@@ -315,11 +351,22 @@ export class OriginMetrics implements AlarmSignals {
       defects: this.defectCount,
       holdTimeouts: this.holdTimeoutCount,
       storeFaults: this.storeFaultCount,
+      served: this.servedCount,
+      unserved: this.unservedCount,
+      peerCopyFailures: this.peerFailureCount,
       unhealthyPipelines: this.unhealthy,
       peerCopyLagMsMax: this.peerLagMax,
+      peerCopyBacklogMax: this.peerBacklogMax,
     };
     this.peerLagMax = 0;
+    this.peerBacklogMax = this.totalPeerBacklog();
     return snap;
+  }
+
+  private totalPeerBacklog(): number {
+    let total = 0;
+    for (const pending of this.peerBacklogs.values()) total += pending;
+    return total;
   }
 
   /** The observer storage adapters report through. */
@@ -342,7 +389,15 @@ export class OriginMetrics implements AlarmSignals {
         this.peerCopyLag.observe({ region }, lagMs / 1000);
         this.peerLagMax = Math.max(this.peerLagMax, lagMs);
       },
-      peerCopyFailed: (region, reason) => this.peerCopyFailures.inc({ region, reason }),
+      peerCopyFailed: (region, reason) => {
+        this.peerCopyFailures.inc({ region, reason });
+        this.peerFailureCount++;
+      },
+      peerCopyBacklog: (region, pending) => {
+        this.peerCopyBacklog.set({ region }, pending);
+        this.peerBacklogs.set(region, pending);
+        this.peerBacklogMax = Math.max(this.peerBacklogMax, this.totalPeerBacklog());
+      },
       remoteRelease: (lagMs) => this.remoteRelease.observe(lagMs / 1000),
     };
   }

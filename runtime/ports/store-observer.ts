@@ -16,6 +16,8 @@ export interface StoreObserver {
   peerCopied(region: string, lagMs: number): void;
   /** A peer copy gave up after its retries, or was dropped because the queue was full. */
   peerCopyFailed(region: string, reason: 'error' | 'overflow'): void;
+  /** Copies now waiting or in flight for a peer region (reported on every change). */
+  peerCopyBacklog?(region: string, pending: number): void;
   /** Remote publish reached this instance's held requests this long after the ack. */
   remoteRelease(lagMs: number): void;
 }

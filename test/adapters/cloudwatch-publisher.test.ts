@@ -13,6 +13,9 @@ interface Datum {
   value: number;
   unit: string;
   dimensions: { Name: string; Value: string }[];
+  /** A list of samples with their counts, instead of one value. */
+  values?: number[];
+  counts?: number[];
 }
 
 interface Received {
@@ -53,12 +56,12 @@ function decode(request: IncomingMessage, text: string): Received {
   }
   const json = JSON.parse(text) as {
     Namespace: string;
-    MetricData: { MetricName: string; Value: number; Unit: string; Dimensions: { Name: string; Value: string }[] }[];
+    MetricData: { MetricName: string; Value: number; Values?: number[]; Counts?: number[]; Unit: string; Dimensions: { Name: string; Value: string }[] }[];
   };
   return {
     target: request.headers['x-amz-target'] as string | undefined,
     namespace: json.Namespace,
-    data: json.MetricData.map((d) => ({ name: d.MetricName, value: d.Value, unit: d.Unit, dimensions: d.Dimensions })),
+    data: json.MetricData.map((d) => ({ name: d.MetricName, value: d.Value, unit: d.Unit, dimensions: d.Dimensions, values: d.Values, counts: d.Counts })),
   };
 }
 
@@ -94,8 +97,12 @@ const zero: AlarmSnapshot = {
   defects: 0,
   holdTimeouts: 0,
   storeFaults: 0,
+  served: 0,
+  unserved: 0,
+  peerCopyFailures: 0,
   unhealthyPipelines: 0,
   peerCopyLagMsMax: 0,
+  peerCopyBacklogMax: 0,
 };
 
 function publisher(snapshots: AlarmSnapshot[], intervalMs?: number) {
@@ -112,14 +119,51 @@ function publisher(snapshots: AlarmSnapshot[], intervalMs?: number) {
 }
 
 function values(request: Received): Record<string, number> {
-  return Object.fromEntries(request.data.map((d) => [d.name, d.value]));
+  return Object.fromEntries(request.data.filter((d) => d.values === undefined).map((d) => [d.name, d.value]));
+}
+
+/** The UnservedPercent datum as CloudWatch would aggregate it: Average and SampleCount. */
+function unserved(request: Received): { average: number; samples: number } | undefined {
+  const datum = request.data.find((d) => d.name === METRIC_NAMES.unservedPercent);
+  if (!datum) return undefined;
+  const samples = datum.counts!.reduce((sum, count) => sum + count, 0);
+  const total = datum.values!.reduce((sum, value, index) => sum + value * datum.counts![index]!, 0);
+  return { average: total / samples, samples };
 }
 
 describe('CloudWatchPublisher', () => {
   it('sends one PutMetricData with the contract namespace, names, Region dimension and the increases', async () => {
     const { cloudwatch } = publisher([
-      { ...zero, requests: 120, serverErrors: 3, ingests: 40, defects: 2, holdTimeouts: 1, storeFaults: 0, unhealthyPipelines: 1, peerCopyLagMsMax: 180 },
-      { ...zero, requests: 200, serverErrors: 3, ingests: 70, defects: 2, holdTimeouts: 4, storeFaults: 5, unhealthyPipelines: 0, peerCopyLagMsMax: 90 },
+      {
+        ...zero,
+        requests: 120,
+        serverErrors: 3,
+        ingests: 40,
+        defects: 2,
+        holdTimeouts: 1,
+        storeFaults: 0,
+        unhealthyPipelines: 1,
+        peerCopyLagMsMax: 180,
+        served: 110,
+        unserved: 1,
+        peerCopyFailures: 2,
+        peerCopyBacklogMax: 7,
+      },
+      {
+        ...zero,
+        requests: 200,
+        serverErrors: 3,
+        ingests: 70,
+        defects: 2,
+        holdTimeouts: 4,
+        storeFaults: 5,
+        unhealthyPipelines: 0,
+        peerCopyLagMsMax: 90,
+        served: 190,
+        unserved: 41,
+        peerCopyFailures: 2,
+        peerCopyBacklogMax: 0,
+      },
     ]);
     await cloudwatch.flush();
     await cloudwatch.flush();
@@ -140,7 +184,10 @@ describe('CloudWatchPublisher', () => {
       StoreFaults: 0,
       UnhealthyPipelines: 1,
       PeerCopyLagMs: 180,
+      PeerCopyFailures: 2,
+      PeerCopyBacklog: 7,
     });
+    expect(unserved(first!)).toEqual({ average: 100 / 110, samples: 110 });
     expect(values(second!)).toEqual({
       Requests: 80,
       ServerErrors: 0,
@@ -150,7 +197,24 @@ describe('CloudWatchPublisher', () => {
       StoreFaults: 5,
       UnhealthyPipelines: 0,
       PeerCopyLagMs: 90,
+      PeerCopyFailures: 0,
+      PeerCopyBacklog: 0,
     });
+    // 80 requests this period, 40 of them not served.
+    expect(unserved(second!)).toEqual({ average: 50, samples: 80 });
+  });
+
+  it('sends no UnservedPercent for a period without requests (a gap, not a zero ratio)', async () => {
+    const { cloudwatch } = publisher([
+      { ...zero, served: 5 },
+      { ...zero, served: 5 },
+      { ...zero, served: 9, unserved: 9 },
+    ]);
+    await cloudwatch.flush();
+    await cloudwatch.flush();
+    await cloudwatch.flush();
+    await cloudwatch.close();
+    expect(received.slice(0, 3).map(unserved)).toEqual([{ average: 0, samples: 5 }, undefined, { average: 100, samples: 4 }]);
   });
 
   it('never throws on a failed send, counts it, and carries its increases into the next send', async () => {

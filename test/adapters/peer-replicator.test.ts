@@ -94,6 +94,10 @@ describe('PeerReplicator', () => {
     }
     await until(() => observer.copies.length === 1, 8_000);
     expect(observer.copies[0]!.lagMs).toBeGreaterThanOrEqual(800);
+    // The backlog was reported while the copy waited, and back at zero once it landed.
+    expect(observer.backlogs.some((report) => report.region === PEER_REGION && report.pending === 1)).toBe(true);
+    await until(() => observer.backlogs.at(-1)?.pending === 0, 2_000);
+    expect(observer.backlogs.at(-1)).toEqual({ region: PEER_REGION, pending: 0 });
     expect((await peerCopy('ev-outage/a/seg_1.m4s'))?.equals(body)).toBe(true);
     expect(observer.copyFailures).toEqual([]);
     await replicator.close();

@@ -8,6 +8,8 @@ export class RecordingObserver implements StoreObserver {
   readonly copies: { region: string; lagMs: number }[] = [];
   readonly copyFailures: { region: string; reason: 'error' | 'overflow' }[] = [];
   readonly releases: number[] = [];
+  /** Every backlog report, in order. */
+  readonly backlogs: { region: string; pending: number }[] = [];
   hits = 0;
   misses = 0;
 
@@ -31,6 +33,9 @@ export class RecordingObserver implements StoreObserver {
   }
   peerCopyFailed(region: string, reason: 'error' | 'overflow'): void {
     this.copyFailures.push({ region, reason });
+  }
+  peerCopyBacklog(region: string, pending: number): void {
+    this.backlogs.push({ region, pending });
   }
   remoteRelease(lagMs: number): void {
     this.releases.push(lagMs);

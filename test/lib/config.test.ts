@@ -16,9 +16,15 @@ describe('parseConfig', () => {
     const config = parseConfig({});
     expect(config).toMatchObject({
       regions: CONFIG_DEFAULTS.regions,
+      homeRegion: 'us-east-1',
       primaryRegion: 'us-east-1',
       instanceType: 'c7g.large',
-      minCapacity: 2,
+      minCapacity: { 'us-east-1': 2, 'eu-west-1': 2 },
+      eventWindows: [],
+      loadBalancerCapacityUnits: 0,
+      ingestSources: [],
+      ingestRateLimit: 0,
+      patchEpoch: 'initial',
       maxCapacity: 6,
       windowSegments: 1800,
       segmentDurationMs: 2000,
@@ -36,15 +42,54 @@ describe('parseConfig', () => {
     expect(parseConfig({ regions: ['us-east-2'] }).regions).toEqual(['us-east-2']);
   });
 
-  it('puts the primary region first', () => {
-    const config = parseConfig({ regions: 'us-east-1,eu-west-1', primaryRegion: 'eu-west-1' });
+  it('puts the home region first, and keeps it apart from the region CloudFront asks first', () => {
+    const config = parseConfig({ regions: 'us-east-1,eu-west-1', homeRegion: 'eu-west-1' });
     expect(config.regions).toEqual(['eu-west-1', 'us-east-1']);
     expect(config.primaryRegion).toBe('eu-west-1');
+    const failedOver = parseConfig({ regions: 'us-east-1,eu-west-1', primaryRegion: 'eu-west-1' });
+    expect([failedOver.homeRegion, failedOver.primaryRegion, failedOver.regions]).toEqual(['us-east-1', 'eu-west-1', ['us-east-1', 'eu-west-1']]);
   });
 
   it('turns -c strings into numbers', () => {
     const config = parseConfig({ minCapacity: '3', maxCapacity: '9', windowSegments: '900' });
-    expect([config.minCapacity, config.maxCapacity, config.windowSegments]).toEqual([3, 9, 900]);
+    expect([config.minCapacity, config.maxCapacity, config.windowSegments]).toEqual([{ 'us-east-1': 3, 'eu-west-1': 3 }, 9, 900]);
+  });
+
+  it('takes a minimum per region', () => {
+    expect(parseConfig({ minCapacity: 'us-east-1=4,eu-west-1=3' }).minCapacity).toEqual({ 'us-east-1': 4, 'eu-west-1': 3 });
+    expect(parseConfig({ minCapacity: { 'eu-west-1': 5 }, maxCapacity: 8 }).minCapacity).toEqual({ 'us-east-1': 2, 'eu-west-1': 5 });
+    expect(problemsOf({ minCapacity: 'ap-south-1=4' })).toContain('not in regions');
+    expect(problemsOf({ minCapacity: 'us-east-1=9', maxCapacity: '6' })).toContain('maxCapacity (6) must be >= minCapacity (9)');
+  });
+
+  it('keeps event windows still to come or under way, in order, and refuses overlapping or inverted ones', () => {
+    const now = Date.parse('2026-07-01T12:00:00Z');
+    const windows = [
+      { start: '2026-07-02T18:00:00Z', end: '2026-07-02T23:00:00Z', minCapacity: 6 },
+      { start: '2026-06-01T18:00:00Z', end: '2026-06-01T23:00:00Z', minCapacity: 6 },
+      { start: '2026-07-01T10:00:00Z', end: '2026-07-01T14:00:00Z', minCapacity: 5 },
+    ];
+    expect(parseConfig({ eventWindows: JSON.stringify(windows) }, now).eventWindows).toEqual([
+      { start: '2026-07-01T10:00:00.000Z', end: '2026-07-01T14:00:00.000Z', minCapacity: 5 },
+      { start: '2026-07-02T18:00:00.000Z', end: '2026-07-02T23:00:00.000Z', minCapacity: 6 },
+    ]);
+    expect(problemsOf({ eventWindows: [{ start: '2026-07-02T18:00:00Z', end: '2026-07-02T17:00:00Z', minCapacity: 4 }] })).toContain('end after start');
+    expect(
+      problemsOf({
+        eventWindows: [
+          { start: '2099-01-01T00:00:00Z', end: '2099-01-01T05:00:00Z', minCapacity: 4 },
+          { start: '2099-01-01T04:00:00Z', end: '2099-01-01T06:00:00Z', minCapacity: 4 },
+        ],
+      }),
+    ).toContain('overlap');
+  });
+
+  it('refuses a bad ingest source, rate limit or patch epoch', () => {
+    const message = problemsOf({ ingestSources: '203.0.113.0/24,not-a-cidr', ingestRateLimit: '5', patchEpoch: 'has space', loadBalancerCapacityUnits: '20' });
+    expect(message).toContain('loadBalancerCapacityUnits must be 0 (none) or at least 100');
+    expect(message).toContain('"not-a-cidr" is not a CIDR');
+    expect(message).toContain('ingestRateLimit must be 0');
+    expect(message).toContain('patchEpoch');
   });
 
   it('adds DNS only with both domainName and hostedZoneId', () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
@@ -5,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { IConstruct } from 'constructs';
 import { type LiveOriginConfig, parseConfig, type RawContext } from '../../lib/config.js';
+import { instanceProgram } from '../../lib/instance/paths.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -38,13 +40,16 @@ export function importedVpc(stack: Stack): ec2.IVpc {
 }
 
 /** The two-region configuration with DNS that the wiring tests use. */
-export function twoRegionConfig(overrides: RawContext = {}): LiveOriginConfig {
-  return parseConfig({
-    regions: 'us-east-1,eu-west-1',
-    domainName: 'origin.example.com',
-    hostedZoneId: 'Z0123456789EXAMPLE',
-    ...overrides,
-  });
+export function twoRegionConfig(overrides: RawContext = {}, now?: number): LiveOriginConfig {
+  return parseConfig(
+    {
+      regions: 'us-east-1,eu-west-1',
+      domainName: 'origin.example.com',
+      hostedZoneId: 'Z0123456789EXAMPLE',
+      ...overrides,
+    },
+    now,
+  );
 }
 
 export function template(stack: Stack): Template {
@@ -71,4 +76,22 @@ export function joinedText(value: unknown): string {
 /** The logical id of an L2 construct's CloudFormation resource. */
 export function logicalId(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/**
+ * The variables a fleet's user data sets above boot.sh, as bash itself reads them (tokens appear
+ * as their intrinsics' JSON). Throws unless the rest of the user data is boot.sh as written.
+ */
+export function bootVariablesOf(userData: string): Record<string, string> {
+  const body = instanceProgram('boot.sh');
+  if (!userData.endsWith(body)) throw new Error('the user data does not end with lib/instance/boot.sh');
+  const header = userData.slice(0, userData.length - body.length);
+  const run = spawnSync('bash', ['-c', `${header}\nfor name in $(compgen -v); do printf '%s=%s\\0' "$name" "\${!name}"; done`], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`the user data's variables do not parse: ${run.stderr}`);
+  return Object.fromEntries(
+    run.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
 }

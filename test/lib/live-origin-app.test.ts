@@ -3,7 +3,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { addLiveOriginStacks } from '../../lib/live-origin-app.js';
 import { STACK_NAMES } from '../../lib/naming.js';
-import { cdkJsonContext, FIXTURE_ENTRY, joinedText, newApp, resourcesOf, template, twoRegionConfig } from './helpers.js';
+import { bootVariablesOf, cdkJsonContext, FIXTURE_ENTRY, joinedText, newApp, resourcesOf, template, twoRegionConfig } from './helpers.js';
 
 /** Two regions with DNS, synthesized once for the whole file. */
 const app = newApp();
@@ -41,10 +41,10 @@ describe('two regions with DNS failover', () => {
     tpl.data[west]!.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
   });
 
-  it('protects both data stacks from deletion', () => {
+  it('protects every stack from deletion (origin stacks hold the load balancers CDNs and records name)', () => {
     expect(stacks.data[east]!.terminationProtection).toBe(true);
     expect(stacks.data[west]!.terminationProtection).toBe(true);
-    expect(stacks.origins[east]!.terminationProtection).toBe(false);
+    expect(stacks.origins[east]!.terminationProtection).toBe(true);
   });
 
   it('gives each region its own segment bucket', () => {
@@ -53,10 +53,8 @@ describe('two regions with DNS failover', () => {
   });
 
   it("points each fleet at its own bucket and the other region's as peer", () => {
-    expect(userData(east)).toContain(`LIVE_ORIGIN_BUCKET=${bucketNameOf(east)}`);
-    expect(userData(east)).toContain(`LIVE_ORIGIN_PEER_BUCKETS=${west}=${bucketNameOf(west)}`);
-    expect(userData(west)).toContain(`LIVE_ORIGIN_BUCKET=${bucketNameOf(west)}`);
-    expect(userData(west)).toContain(`LIVE_ORIGIN_PEER_BUCKETS=${east}=${bucketNameOf(east)}`);
+    expect(bootVariablesOf(userData(east))).toMatchObject({ BUCKET: bucketNameOf(east), PEER_BUCKETS: `${west}=${bucketNameOf(west)}` });
+    expect(bootVariablesOf(userData(west))).toMatchObject({ BUCKET: bucketNameOf(west), PEER_BUCKETS: `${east}=${bucketNameOf(east)}` });
   });
 
   it.each([
@@ -76,7 +74,7 @@ describe('two regions with DNS failover', () => {
       .map(([, props]) => (props.HealthCheckConfig as { AlarmIdentifier?: { Name: string } }).AlarmIdentifier?.Name)
       .filter(Boolean);
     const alarms = resourcesOf(tpl.origin[west]!, 'AWS::CloudWatch::Alarm');
-    expect(followed).toHaveLength(4);
+    expect(followed).toHaveLength(3);
     for (const [, alarm] of alarms) {
       expect(String(alarm.AlarmDescription).includes('Route 53 moves the failover name away'), String(alarm.AlarmName)).toBe(
         followed.includes(alarm.AlarmName as string),
@@ -120,6 +118,33 @@ describe('two regions with DNS failover', () => {
     westTpl.resourceCountIs('AWS::SNS::Subscription', 0);
     const [[, composite]] = resourcesOf(westTpl, 'AWS::CloudWatch::CompositeAlarm');
     expect(composite!.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:oncall']);
+  });
+});
+
+describe('event windows', () => {
+  const now = Date.parse('2026-07-01T12:00:00Z');
+  const windows = [
+    { start: '2026-07-01T10:00:00Z', end: '2026-07-01T14:00:00Z', minCapacity: 5 },
+    { start: '2026-07-02T18:00:00Z', end: '2026-07-02T23:00:00Z', minCapacity: 8 },
+  ];
+  const built = addLiveOriginStacks(newApp(), twoRegionConfig({ eventWindows: windows, maxCapacity: 10, minCapacity: 'us-east-1=3,eu-west-1=2' }, now), {
+    runtimeEntry: FIXTURE_ENTRY,
+    now,
+  });
+
+  it.each([
+    [east, 3],
+    [west, 2],
+  ])('give %s, standby included, the peak minimum during each window and its own minimum after', (region, base) => {
+    const tpl = template(built.origins[region]!);
+    // The window under way is already in the group's minimum; the rest are schedules.
+    tpl.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '5' });
+    const schedules = resourcesOf(tpl, 'AWS::AutoScaling::ScheduledAction').map(([, props]) => [props.StartTime, props.MinSize]);
+    expect(schedules).toEqual([
+      ['2026-07-01T14:00:00.000Z', base],
+      ['2026-07-02T18:00:00.000Z', 8],
+      ['2026-07-02T23:00:00.000Z', base],
+    ]);
   });
 });
 

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMemoryStores } from '../../runtime/adapters/memory-stores.js';
 import { PurgeClient } from '../../runtime/adapters/purge-client.js';
+import { systemClock } from '../../runtime/adapters/system-clock.js';
 import { parseTokenGrants } from '../../runtime/domain/tokens.js';
 import type { AppDeps } from '../../runtime/http/app.js';
 import { buildApp } from '../../runtime/http/app.js';
@@ -35,6 +36,7 @@ export async function startOrigin(
   });
   const { port = 0, ...deps } = overrides;
   const app = buildApp({
+    clock: systemClock,
     stores,
     purger,
     metrics,

@@ -55,6 +55,7 @@ export const errorsPlugin = fp(
     app.setErrorHandler((error: FastifyError | OriginError, request, reply) => {
       const origin = toOriginError(error);
       const status = STATUS_OF[origin.code];
+      app.origin.metrics.errorAnswered(origin.code);
       // pino's error serializer appends the cause's message (the store's own error) to the line.
       if (status >= 500) request.log.error({ err: error, code: origin.code }, 'request failed');
       else request.log.info({ code: origin.code, reason: origin.message }, 'request rejected');

@@ -160,6 +160,7 @@ function serveFor(app: FastifyInstance): Serve {
           : send(req, res, result, headers, object, app.origin.delivery, cors);
     } catch (error) {
       status = sendError(res, error as Error, log, withExtra(headers.forError(), cors));
+      app.origin.metrics.errorAnswered(toOriginError(error as Error).code);
     }
     const ms = performance.now() - started;
     if (status === 0) return;

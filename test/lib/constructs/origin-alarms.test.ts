@@ -45,7 +45,7 @@ describe('OriginAlarms', () => {
     const rule = JSON.stringify(composite!.AlarmRule);
     for (const alarm of Object.values(alarms.alarms)) expect(rule).toContain(logicalId(alarm));
     expect(rule).toContain(' OR ');
-    expect(Object.keys(alarms.alarms)).toHaveLength(11);
+    expect(Object.keys(alarms.alarms)).toHaveLength(14);
   });
 
   it('gives every alarm its fixed name from lib/naming.ts', () => {
@@ -55,7 +55,7 @@ describe('OriginAlarms', () => {
 
   it('notifies the topic on ALARM and on OK, from every alarm and the composite', () => {
     const alarmsAndComposite = [...resourcesOf(tpl, 'AWS::CloudWatch::Alarm'), ...resourcesOf(tpl, 'AWS::CloudWatch::CompositeAlarm')];
-    expect(alarmsAndComposite).toHaveLength(12);
+    expect(alarmsAndComposite).toHaveLength(15);
     for (const [id, props] of alarmsAndComposite) {
       expect(props.AlarmActions, id).toEqual([{ Ref: expect.stringMatching(/^Pager/) }]);
       expect(props.OKActions, id).toEqual([{ Ref: expect.stringMatching(/^Pager/) }]);
@@ -118,6 +118,9 @@ describe('OriginAlarms', () => {
     [METRIC_NAMES.defects, 'Sum', 30],
     [METRIC_NAMES.holdTimeouts, 'Sum', 60],
     [METRIC_NAMES.storeFaults, 'Sum', 1],
+    [METRIC_NAMES.unservedPercent, 'Average', 10],
+    [METRIC_NAMES.peerCopyFailures, 'Sum', 1],
+    [METRIC_NAMES.peerCopyBacklog, 'Maximum', 500],
   ])('alarms on the runtime signal %s of this region', (metricName, statistic, threshold) => {
     tpl.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRIC_NAMESPACE,
@@ -135,6 +138,8 @@ describe('OriginAlarms', () => {
     expect(dashboard!.DashboardName).toBe('live-origin-eu-west-1');
     const body = JSON.stringify(dashboard!.DashboardBody);
     expect(body).toContain(METRIC_NAMES.peerCopyLagMs);
+    expect(body).toContain(METRIC_NAMES.peerCopyBacklog);
+    expect(body).toContain(METRIC_NAMES.unservedPercent);
     expect(body).toContain('TargetResponseTime');
   });
 
@@ -145,6 +150,12 @@ describe('OriginAlarms', () => {
       EvaluationPeriods: 5,
       DatapointsToAlarm: 5,
     });
+  });
+
+  it('hands Route 53 the unserved ratio, never the target 5xx count (deliberate 503s) or store faults (latency tails)', () => {
+    expect(FAILOVER_ALARM_KEYS).toContain('unservedRatio');
+    expect(FAILOVER_ALARM_KEYS).not.toContain('target5xxCount');
+    expect(FAILOVER_ALARM_KEYS).not.toContain('storeFaults');
   });
 
   it('refuses an impossible threshold', () => {

@@ -1,12 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { bootScript, CLOUDWATCH_AGENT_CONFIG, OriginFleet, type OriginFleetProps } from '../../../lib/constructs/origin-fleet.js';
-import { RUNTIME_LOG_FILE } from '../../../lib/constructs/origin-image.js';
-import { importedVpc, joinedText, logicalId, regionalStack, resourcesOf, template } from '../helpers.js';
+import { OriginFleet, type OriginFleetProps } from '../../../lib/constructs/origin-fleet.js';
+import { instanceProgram } from '../../../lib/instance/paths.js';
+import { bootVariablesOf, importedVpc, joinedText, logicalId, regionalStack, resourcesOf, template } from '../helpers.js';
 
 const OWN_BUCKET = 'live-origin-segments-111111111111-us-east-1';
 const PEER_BUCKET = 'live-origin-segments-111111111111-eu-west-1';
@@ -37,7 +36,6 @@ describe('OriginFleet', () => {
     const [[, props]] = resourcesOf(tpl, 'AWS::EC2::LaunchTemplate') as [[string, { LaunchTemplateData: { UserData: unknown } }]];
     return joinedText(props.LaunchTemplateData.UserData);
   };
-
   it('launches Graviton instances from a launch template that requires IMDSv2', () => {
     tpl.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({ InstanceType: 'c7g.large', MetadataOptions: { HttpTokens: 'required' } }),
@@ -53,30 +51,60 @@ describe('OriginFleet', () => {
     });
   });
 
-  it('runs the group in private subnets, replacing instances the load balancer finds unhealthy', () => {
+  it('runs the group in private subnets, replacing an instance on EC2 health only (never because its store is slow)', () => {
     tpl.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       MinSize: '2',
       MaxSize: '6',
-      HealthCheckType: 'ELB',
+      HealthCheckType: 'EC2',
       VPCZoneIdentifier: ['subnet-0bbbbbbbbbbbbbbb1', 'subnet-0bbbbbbbbbbbbbbb2'],
+      TargetGroupARNs: Match.arrayWith([{ Ref: logicalId(fleet.deliveryTargetGroup) }, { Ref: logicalId(fleet.ingestTargetGroup) }]),
     });
   });
 
-  it('waits for instances to report ready before CloudFormation moves on', () => {
+  it('lets an instance report itself dead (liveness), in its own group only', () => {
+    const [[, policy]] = resourcesOf(tpl, 'AWS::IAM::Policy').filter(([id]) => id.includes('SelfReplacement')) as [[string, Record<string, unknown>]];
+    const text = JSON.stringify(policy);
+    expect(text).toContain('autoscaling:SetInstanceHealth');
+    expect(text).toContain(':autoScalingGroupName/');
+    expect(text).toContain(JSON.stringify({ Ref: logicalId(fleet.autoScalingGroup) }));
+  });
+
+  it('waits for instances to report ready before CloudFormation moves on, keeping scaling on during a roll', () => {
     tpl.hasResource('AWS::AutoScaling::AutoScalingGroup', {
       CreationPolicy: { ResourceSignal: { Count: 2 } },
       UpdatePolicy: Match.objectLike({ AutoScalingRollingUpdate: Match.objectLike({ WaitOnResourceSignals: true, MaxBatchSize: 1 }) }),
     });
-    expect(userData()).toContain('cfn-signal');
-    expect(userData()).toContain('http://127.0.0.1:8080/readyz');
+    const [[, group]] = Object.entries(tpl.findResources('AWS::AutoScaling::AutoScalingGroup')) as [
+      [string, { UpdatePolicy: { AutoScalingRollingUpdate: { SuspendProcesses: string[] } } }],
+    ];
+    const suspended = group.UpdatePolicy.AutoScalingRollingUpdate.SuspendProcesses;
+    expect(suspended).not.toContain('AlarmNotification');
+    expect(suspended).not.toContain('ScheduledActions');
   });
 
-  it('health-checks both target groups on /readyz', () => {
+  it('signals with the group as resource, after the target groups it belongs to count the instance healthy', () => {
+    const variables = bootVariablesOf(userData());
+    expect(variables.SIGNAL_RESOURCE).toBe(logicalId(fleet.autoScalingGroup));
+    expect(variables.TARGET_GROUPS!.split(' ')).toEqual([
+      JSON.stringify({ Ref: logicalId(fleet.deliveryTargetGroup) }),
+      JSON.stringify({ Ref: logicalId(fleet.ingestTargetGroup) }),
+    ]);
+    expect(statements(tpl).BootTargetHealth).toMatchObject({ Action: 'elasticloadbalancing:DescribeTargetHealth' });
+  });
+
+  it('health-checks both target groups on /readyz, with slow start', () => {
     const groups = resourcesOf(tpl, 'AWS::ElasticLoadBalancingV2::TargetGroup');
     expect(groups).toHaveLength(2);
     for (const [, props] of groups) {
-      expect(props).toMatchObject({ Port: 8080, Protocol: 'HTTP', HealthCheckPath: '/readyz', Matcher: { HttpCode: '200' } });
+      expect(props).toMatchObject({ Port: 8080, Protocol: 'HTTP', HealthCheckPath: '/readyz', Matcher: { HttpCode: '200' }, UnhealthyThresholdCount: 2 });
+      expect(props.TargetGroupAttributes).toEqual(expect.arrayContaining([{ Key: 'slow_start.duration_seconds', Value: '60' }]));
     }
+  });
+
+  it('protects the load balancer from deletion', () => {
+    tpl.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+    });
   });
 
   it('routes /ingest/* and /admin/* to the ingest target group', () => {
@@ -156,32 +184,27 @@ describe('OriginFleet', () => {
     });
   });
 
-  describe('boot environment', () => {
-    it('writes the runtime configuration for AWS mode', () => {
-      for (const line of [
-        'PORT=8080',
-        'HOST=0.0.0.0',
-        'LIVE_ORIGIN_STORE=aws',
-        `LIVE_ORIGIN_BUCKET=${OWN_BUCKET}`,
-        'LIVE_ORIGIN_TABLE_PREFIX=live-origin-',
-        `LIVE_ORIGIN_PEER_BUCKETS=eu-west-1=${PEER_BUCKET}`,
-        'AWS_REGION=us-east-1',
-        'LIVE_ORIGIN_MEMORY_BYTES=',
-        'LIVE_ORIGIN_WORKERS=$(nproc)',
-      ]) {
-        expect(userData()).toContain(line);
-      }
+  describe('user data', () => {
+    it('is boot.sh as written (lib/instance/boot.sh, run by test/lib/instance/boot-script.test.ts) under its variables', () => {
+      expect(userData().startsWith('#!/bin/bash\n')).toBe(true);
+      expect(userData().endsWith(instanceProgram('boot.sh'))).toBe(true);
     });
 
-    it('fetches tokens and the CDN secret from Secrets Manager at boot, never from the template', () => {
-      expect(userData()).toContain('aws secretsmanager get-secret-value --region "$REGION" --secret-id \'live-origin/runtime\'');
+    it('gives boot.sh this region, its buckets, tables and secret', () => {
+      expect(bootVariablesOf(userData())).toMatchObject({
+        REGION: 'us-east-1',
+        BUCKET: OWN_BUCKET,
+        TABLE_PREFIX: 'live-origin-',
+        PEER_BUCKETS: `eu-west-1=${PEER_BUCKET}`,
+        SECRET_NAME: 'live-origin/runtime',
+        MEMORY_FRACTION: '0.5',
+        PORT: '8080',
+      });
+    });
+
+    it('holds no token or CDN secret: the instance fetches them from Secrets Manager', () => {
       expect(userData()).not.toMatch(/LIVE_ORIGIN_TOKENS=\S/);
       expect(userData()).not.toMatch(/LIVE_ORIGIN_CDN_SECRET=\S/);
-    });
-
-    it('starts the unit only after the environment file is complete', () => {
-      const script = userData();
-      expect(script.indexOf('mv /etc/live-origin/env.new /etc/live-origin/env')).toBeLessThan(script.indexOf('systemctl enable --now live-origin.service'));
     });
   });
 
@@ -228,12 +251,20 @@ describe('OriginFleet', () => {
       Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
       Resource: { 'Fn::GetAtt': [groupId, 'Arn'] },
     });
-    expect(userData()).toContain(`"log_group_name":"{"Ref":"${groupId}"}"`);
+    // The group's name is a token, rendered here as its intrinsic.
+    expect(bootVariablesOf(userData()).AGENT_CONFIG_JSON).toContain(`"log_group_name":"${JSON.stringify({ Ref: groupId })}"`);
   });
 
-  it('is reachable through SSM Session Manager only: managed core policy, no key pair, no port 22', () => {
+  it('is reachable through SSM Session Manager only: a minimal inline grant, no managed policy, no key pair, no port 22', () => {
     const roles = resourcesOf(tpl, 'AWS::IAM::Role').filter(([, props]) => String(props.Description).startsWith('Live Origin instances'));
-    expect(JSON.stringify(roles[0]![1].ManagedPolicyArns)).toContain(':iam::aws:policy/AmazonSSMManagedInstanceCore');
+    expect(roles[0]![1].ManagedPolicyArns).toBeUndefined();
+    expect([...(statements(tpl).SessionManagerChannels!.Action as string[])].sort()).toEqual([
+      'ssmmessages:CreateControlChannel',
+      'ssmmessages:CreateDataChannel',
+      'ssmmessages:OpenControlChannel',
+      'ssmmessages:OpenDataChannel',
+    ]);
+    expect(JSON.stringify(statements(tpl)).includes('ssm:GetParameter')).toBe(false);
     const [[, launchTemplate]] = resourcesOf(tpl, 'AWS::EC2::LaunchTemplate') as [[string, { LaunchTemplateData: Record<string, unknown> }]];
     expect(launchTemplate.LaunchTemplateData.KeyName).toBeUndefined();
     const ingress = [
@@ -248,72 +279,62 @@ describe('OriginFleet', () => {
     }
   });
 
+  it('reserves load balancer capacity when asked (a failover must not wait for the load balancer to scale)', () => {
+    build({ loadBalancerCapacityUnits: 100 }).tpl.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      MinimumLoadBalancerCapacity: { CapacityUnits: 100 },
+    });
+    expect(tpl.toJSON().Resources[logicalId(fleet.loadBalancer)].Properties.MinimumLoadBalancerCapacity).toBeUndefined();
+  });
+
+  it('admits ingest and admin only from the source list, four addresses per rule, and refuses the rest', () => {
+    const sources = ['203.0.113.0/24', '198.51.100.7/32', '192.0.2.0/28', '192.0.2.64/28', '2001:db8::/32'];
+    const limited = build({ ingestSources: sources }).tpl;
+    const rules = resourcesOf(limited, 'AWS::ElasticLoadBalancingV2::ListenerRule').map(
+      ([, props]) => props as { Priority: number; Conditions: Record<string, unknown>[]; Actions: { Type: string }[] },
+    );
+    const forwarding = rules.filter((rule) => rule.Actions[0]!.Type === 'forward' && JSON.stringify(rule.Conditions).includes('source-ip'));
+    for (const path of ['/ingest/*', '/admin/*']) {
+      const admitted = forwarding
+        .filter((rule) => JSON.stringify(rule.Conditions).includes(`"${path}"`))
+        .flatMap((rule) => (rule.Conditions.find((condition) => condition.Field === 'source-ip')!.SourceIpConfig as { Values: string[] }).Values);
+      expect(admitted.sort()).toEqual([...sources].sort());
+    }
+    const refused = rules.find((rule) => rule.Actions[0]!.Type === 'fixed-response' && JSON.stringify(rule.Conditions).includes('/ingest/*'))!;
+    expect(refused.Priority).toBeGreaterThan(Math.max(...forwarding.map((rule) => rule.Priority)));
+    expect(JSON.stringify(refused.Actions)).toContain('"StatusCode":"403"');
+  });
+
+  it('rate-limits ingest and admin per address with AWS WAF when a limit is given', () => {
+    const limited = build({ ingestRateLimit: 3000 });
+    limited.tpl.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
+          Statement: { RateBasedStatement: Match.objectLike({ Limit: 3000, AggregateKeyType: 'IP' }) },
+        }),
+      ],
+    });
+    limited.tpl.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: logicalId(limited.fleet.loadBalancer) } });
+    tpl.resourceCountIs('AWS::WAFv2::WebACL', 0);
+  });
+
+  it('schedules the one-time minimum changes of event windows', () => {
+    build({ maxCapacity: 10, scheduledCapacity: [{ at: '2099-07-01T18:00:00Z', minCapacity: 8 }] }).tpl.hasResourceProperties(
+      'AWS::AutoScaling::ScheduledAction',
+      {
+        StartTime: '2099-07-01T18:00:00.000Z',
+        MinSize: 8,
+      },
+    );
+  });
+
   it('refuses an x86 instance type', () => {
     expect(() => build({ instanceType: 'm7i.large' })).toThrow(/Graviton/);
   });
 
   it('refuses its own region as a peer', () => {
     expect(() => build({ peerBuckets: { 'us-east-1': OWN_BUCKET } })).toThrow(/must not include this region/);
-  });
-});
-
-describe('bootScript', () => {
-  const lines = bootScript({
-    region: 'us-east-1',
-    bucketName: 'b',
-    tablePrefix: 'p-',
-    peerBuckets: '',
-    secretName: 's',
-    hotCacheMemoryFraction: 0.5,
-    stackName: 'S',
-    signalResource: 'G',
-    logGroupName: 'live-origin-test-logs',
-  });
-  const script = lines.join('\n');
-  /** The Node.js snippet that turns the secret into environment lines, run as the boot script runs it. */
-  const secretToEnv = (secret: unknown) =>
-    spawnSync(process.execPath, ['-'], {
-      input: lines.slice(lines.findIndex((line) => line.includes("<<'JS'")) + 1, lines.lastIndexOf('JS')).join('\n'),
-      env: { PATH: process.env.PATH, SECRET_JSON: JSON.stringify(secret) },
-      encoding: 'utf8',
-    });
-
-  it('is valid bash', () => {
-    const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
-    expect(check.stderr).toBe('');
-    expect(check.status).toBe(0);
-  });
-
-  it('signals failure when any step fails', () => {
-    expect(script).toContain("trap 'signal 1' ERR");
-    expect(script.startsWith('set -euo pipefail')).toBe(true);
-  });
-
-  it('writes the secret as quoted environment lines, escaping quotes and backslashes', () => {
-    const run = secretToEnv({ LIVE_ORIGIN_TOKENS: 'tok-1=news-*,tok-2=*', LIVE_ORIGIN_CDN_SECRET: 'a"b\\c', unrelated: 'x' });
-    expect(run.status).toBe(0);
-    expect(run.stdout).toBe('LIVE_ORIGIN_TOKENS="tok-1=news-*,tok-2=*"\nLIVE_ORIGIN_CDN_SECRET="a\\"b\\\\c"\n');
-  });
-
-  it('starts the CloudWatch agent on the runtime log file before the runtime, without making it fatal', () => {
-    const agentAt = lines.findIndex((line) => line.includes('amazon-cloudwatch-agent-ctl -a fetch-config'));
-    const serviceAt = lines.findIndex((line) => line.startsWith('systemctl enable --now live-origin.service'));
-    expect(agentAt).toBeGreaterThan(-1);
-    expect(agentAt).toBeLessThan(serviceAt);
-    expect(lines[agentAt]).toContain(`file:${CLOUDWATCH_AGENT_CONFIG}`);
-    expect(lines[agentAt]).toMatch(/\|\| echo /);
-    const config = JSON.parse(lines[lines.findIndex((line) => line.includes("<<'AGENT'")) + 1]!) as {
-      logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string }[] } } };
-    };
-    expect(config.logs.logs_collected.files.collect_list).toEqual([
-      expect.objectContaining({ file_path: RUNTIME_LOG_FILE, log_group_name: 'live-origin-test-logs' }),
-    ]);
-  });
-
-  it('refuses a secret without tokens instead of letting the runtime invent one', () => {
-    const run = secretToEnv({ LIVE_ORIGIN_CDN_SECRET: 'only-this' });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('the secret has no LIVE_ORIGIN_TOKENS');
-    expect(run.stdout).toBe('');
   });
 });

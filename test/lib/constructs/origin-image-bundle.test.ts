@@ -1,19 +1,20 @@
 /**
- * The bundle as the AMI runs it: built by scripts/bundle-runtime.ts, started the way
+ * The bundle as the AMI runs it: built by lib/runtime-bundle.ts, started the way
  * live-origin.service starts it (`node server.mjs`, the unit's environment plus the environment
- * file the boot script writes), answering /healthz, and leaving on SIGTERM. AWS endpoints point
- * at a closed loopback port, so nothing leaves the machine.
+ * and credentials files boot.sh writes, run here on a stub host), answering /healthz, and
+ * leaving on SIGTERM. AWS endpoints point at a closed loopback port, so nothing leaves the machine.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootScript } from '../../../lib/constructs/origin-fleet.js';
-import { systemdUnit } from '../../../lib/constructs/origin-image.js';
-import { bundleRuntime, DEFAULT_RUNTIME_ENTRY, type RuntimeBundle } from '../../../scripts/bundle-runtime.js';
+import { bootScript } from '../../../lib/instance/boot-script.js';
+import { systemdUnit } from '../../../lib/instance/units.js';
+import { bundleRuntime, DEFAULT_RUNTIME_ENTRY, type RuntimeBundle } from '../../../lib/runtime-bundle.js';
+import { bootOverrides, type StubHost, stubHost } from '../instance/stub-host.js';
 
 /** A port nobody listens on (bound, then released). */
 function unusedPort(): Promise<number> {
@@ -27,9 +28,12 @@ function unusedPort(): Promise<number> {
   });
 }
 
-/** KEY=VALUE lines the boot script writes into the environment file, as a map. */
-function environmentFile(): Record<string, string> {
-  const lines = bootScript({
+/**
+ * The environment file boot.sh writes (run on a stub host with this secret), as a map; its
+ * credentials file stays on the host for the runtime to read.
+ */
+function bootEnvironment(host: StubHost): Record<string, string> {
+  const script = bootScript({
     region: 'us-east-1',
     bucketName: 'live-origin-bundle-test-bogus',
     tablePrefix: 'live-origin-bundle-test-bogus-',
@@ -39,10 +43,17 @@ function environmentFile(): Record<string, string> {
     stackName: 'unused',
     signalResource: 'unused',
     logGroupName: 'unused',
+    targetGroupArns: ['unused'],
+    overrides: bootOverrides(host),
   });
-  const start = lines.findIndex((line) => line.includes("<<'ENV'"));
-  const end = lines.indexOf('ENV', start + 1);
-  return Object.fromEntries(lines.slice(start + 1, end).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  const run = spawnSync('bash', ['-c', script], { env: host.env(), encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`boot.sh failed: ${run.stderr}`);
+  return Object.fromEntries(
+    readFileSync(host.path('etc/env'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).replace(/^"(.*)"$/, '$1')]),
+  );
 }
 
 /** `Environment=` assignments of the unit. */
@@ -88,6 +99,7 @@ describe('runtime bundle, started as live-origin.service starts it', () => {
   let child: ChildProcess;
   let port: number;
   let output = '';
+  const host = stubHost({ secretJson: JSON.stringify({ LIVE_ORIGIN_TOKENS: 'bundle-test-token=*', LIVE_ORIGIN_CDN_SECRET: 'bundle-test-cdn-secret' }) });
 
   beforeAll(async () => {
     bundle = bundleRuntime({ entry: DEFAULT_RUNTIME_ENTRY, outDir });
@@ -96,11 +108,10 @@ describe('runtime bundle, started as live-origin.service starts it', () => {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       ...unitEnvironment(),
-      ...environmentFile(),
-      // Written by the boot script from /proc/meminfo and the secret, on the instance.
+      ...bootEnvironment(host),
+      // This machine's memory is not the instance's.
       LIVE_ORIGIN_MEMORY_BYTES: String(64 * 1024 * 1024),
-      LIVE_ORIGIN_TOKENS: 'bundle-test-token=*',
-      LIVE_ORIGIN_CDN_SECRET: 'bundle-test-cdn-secret',
+      LIVE_ORIGIN_WORKERS: '1',
       // This machine, not the instance's 0.0.0.0:8080.
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -122,6 +133,7 @@ describe('runtime bundle, started as live-origin.service starts it', () => {
   afterAll(() => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     rmSync(outDir, { recursive: true, force: true });
+    host.remove();
   });
 
   it('writes one ES module with its source map', () => {
@@ -149,6 +161,14 @@ describe('runtime bundle, started as live-origin.service starts it', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(status, output).toBe(503);
+  }, 15_000);
+
+  it('authenticates with the tokens of the credentials file boot.sh wrote (none are in its environment)', async () => {
+    const put = (token: string) =>
+      fetch(`http://127.0.0.1:${port}/ingest/bundle-1/a/v/seg_1.m4s`, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: 'x' });
+    expect((await put('not-the-token-0123456789')).status).toBe(401);
+    // Past authentication; the store (a closed port) then refuses the write.
+    expect((await put('bundle-test-token')).status).toBe(503);
   }, 15_000);
 
   it('drains and exits cleanly on SIGTERM', async () => {

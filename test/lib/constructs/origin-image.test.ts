@@ -1,10 +1,16 @@
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duration, Tags } from 'aws-cdk-lib';
+import { App, Duration, Tags } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { componentDocument, contentVersion, LOGROTATE_CONFIG, OriginImage, RUNTIME_LOG_FILE, systemdUnit } from '../../../lib/constructs/origin-image.js';
-import { FIXTURE_ENTRY, importedVpc, newApp, regionalStack, resourcesOf, template } from '../helpers.js';
+import { componentDocument } from '../../../lib/constructs/image-component.js';
+import { OriginImage } from '../../../lib/constructs/origin-image.js';
+import { contentVersion } from '../../../lib/content-version.js';
+import { INSTANCE_PROGRAMS, instanceProgram, RUNTIME_LOG_FILE } from '../../../lib/instance/paths.js';
+import { LOGROTATE_CONFIG, systemdUnit, TIMERS, timerUnits } from '../../../lib/instance/units.js';
+import { cdkJsonContext, FIXTURE_ENTRY, importedVpc, newApp, regionalStack, resourcesOf, template } from '../helpers.js';
 
 function build(props: Partial<ConstructorParameters<typeof OriginImage>[2]> = {}) {
   const app = newApp();
@@ -163,12 +169,70 @@ describe('OriginImage', () => {
     expect(componentData()).toContain('systemctl enable logrotate.timer');
   });
 
+  it('bakes the instance programs as written in lib/instance, and their timers', () => {
+    const text = componentDocument({ bundleS3Uri: 's3://cdk-assets-bucket/0123456789abcdef.zip', unit: image.unit });
+    const document = JSON.parse(text) as {
+      phases: { steps: { name: string; inputs: { path: string; content: string }[] }[] }[];
+    };
+    const files = document.phases[0]!.steps.find((step) => step.name === 'InstallUnitsAndPrograms')!.inputs;
+    for (const name of INSTANCE_PROGRAMS) {
+      expect(files.find((file) => file.path === `/opt/live-origin/bin/${name}`)?.content, name).toBe(instanceProgram(name));
+    }
+    for (const timer of TIMERS) expect(files.map((file) => file.path)).toContain(`/etc/systemd/system/${timer}`);
+    // CloudFormation's limit on a component's data.
+    expect(text.length).toBeLessThan(16_000);
+  });
+
+  it('moves the recipe version alone when the patch epoch changes', () => {
+    const before = versions({ app, image, stack, tpl });
+    const after = versions(build({ patchEpoch: '2026-06' }));
+    expect(after.component).toBe(before.component);
+    expect(after.recipe).not.toBe(before.recipe);
+  });
+
+  it('gives the bundle the same hash and the same bytes whatever the synth output directory', () => {
+    const synths = ['one', 'two/deeper'].map((name) => {
+      const outdir = join(tmpdir(), `live-origin-outdir-${process.pid}`, name);
+      const other = new App({ context: cdkJsonContext(), outdir });
+      const otherStack = regionalStack(other);
+      const built = new OriginImage(otherStack, 'Image', { vpc: importedVpc(otherStack), entry: FIXTURE_ENTRY });
+      other.synth();
+      const assetDir = join(outdir, `asset.${built.bundle.assetHash}`);
+      return { hash: built.bundle.assetHash, bundle: readFileSync(join(assetDir, 'server.mjs')), map: readFileSync(join(assetDir, 'server.mjs.map'), 'utf8') };
+    });
+    rmSync(join(tmpdir(), `live-origin-outdir-${process.pid}`), { recursive: true, force: true });
+    expect(synths[0]!.hash).toBe(synths[1]!.hash);
+    expect(synths[0]!.hash).toBe(image.bundle.assetHash);
+    expect(synths[0]!.bundle.equals(synths[1]!.bundle)).toBe(true);
+    expect(synths[0]!.map).toBe(synths[1]!.map);
+    expect(JSON.parse(synths[0]!.map).sources).toContain('test/lib/fixtures/server.ts');
+  });
+
   it('refuses an x86 build instance', () => {
     expect(() => build({ buildInstanceType: 'c7i.large' })).toThrow(/arm64/);
   });
 
   it('refuses a missing entry', () => {
     expect(() => build({ entry: '/nonexistent/server.ts' })).toThrow(/does not exist/);
+  });
+});
+
+describe('timer units', () => {
+  it('run each instance program from the instance environment, on a repeating timer', () => {
+    const units = timerUnits();
+    for (const timer of TIMERS) {
+      const service = units[timer.replace(/\.timer$/, '.service')]!;
+      expect(service).toContain('EnvironmentFile=/etc/live-origin/instance.env');
+      expect(service).toMatch(/^ExecStart=\/opt\/live-origin\/bin\/[a-z-]+\.sh$/m);
+      expect(units[timer]).toMatch(/^OnUnitActiveSec=\d+$/m);
+    }
+  });
+
+  it('name programs that are valid bash', () => {
+    for (const name of INSTANCE_PROGRAMS.filter((program) => program.endsWith('.sh'))) {
+      const check = spawnSync('bash', ['-n'], { input: instanceProgram(name), encoding: 'utf8' });
+      expect(check.status, `${name}: ${check.stderr}`).toBe(0);
+    }
   });
 });
 

@@ -106,6 +106,6 @@ describe('RegionalFailover', () => {
   });
 
   it('refuses a missing alarm name', () => {
-    expect(() => build({ alarmNames: { noHealthyHosts: 'a', target5xxCount: 'b', elb5xxCount: '', storeFaults: 'd' } })).toThrow(/elb5xxCount/);
+    expect(() => build({ alarmNames: { noHealthyHosts: 'a', elb5xxCount: '', unservedRatio: 'c' } })).toThrow(/elb5xxCount/);
   });
 });

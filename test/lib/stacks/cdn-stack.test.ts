@@ -37,7 +37,7 @@ const cdnTpl = template(withDns.stacks.cdn!);
 const originTpl = { [east]: template(withDns.stacks.origins[east]!), [west]: template(withDns.stacks.origins[west]!) };
 
 describe('CdnStack with a domain', () => {
-  it('is one stack, in the primary region, deployed after both origin stacks', () => {
+  it('is one stack, in the home region, deployed after both origin stacks', () => {
     const cdn = withDns.stacks.cdn!;
     expect(cdn.stackName).toBe(STACK_NAMES_CDN);
     expect(cdn.region).toBe(east);
@@ -55,10 +55,40 @@ describe('CdnStack with a domain', () => {
     originTpl[west].resourceCountIs('Custom::CrossRegionExportWriter', 0);
   });
 
-  it('follows primaryRegion, as the DNS records do', () => {
+  it('fails over by changing the origin order only: the CDN stack, the tables and every other template stay put', () => {
     const flipped = build({ primaryRegion: west });
-    expect(flipped.stacks.cdn!.region).toBe(west);
+    expect(flipped.stacks.cdn!.region).toBe(east);
+    expect(flipped.stacks.cdn!.stackName).toBe(STACK_NAMES_CDN);
     expect(originsOf(template(flipped.stacks.cdn!)).map((origin) => origin.DomainName)).toEqual([`${west}.origin.example.com`, `${east}.origin.example.com`]);
+    template(flipped.stacks.data[east]!).resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
+    template(flipped.stacks.data[west]!).resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    for (const region of [east, west]) {
+      expect(template(flipped.stacks.data[region]!).toJSON()).toEqual(template(withDns.stacks.data[region]!).toJSON());
+      expect(template(flipped.stacks.origins[region]!).toJSON()).toEqual(originTpl[region].toJSON());
+    }
+    // Only the distribution's origin order (and what CloudFormation derives from it) differs.
+    const before = JSON.stringify(cdnTpl.toJSON());
+    const after = JSON.stringify(template(flipped.stacks.cdn!).toJSON());
+    expect(after).not.toBe(before);
+    expect(after.length).toBe(before.length);
+  });
+
+  it('refuses a home region outside regions', () => {
+    expect(() => build({ homeRegion: 'us-west-2' })).toThrow(ConfigError);
+  });
+
+  it('tags the distribution so that only it may be invalidated by the instances', () => {
+    const [[, distribution]] = resourcesOf(cdnTpl, 'AWS::CloudFront::Distribution');
+    expect(distribution!.Tags).toEqual(expect.arrayContaining([{ Key: 'live-origin:cdn', Value: STACK_NAMES_CDN }]));
+    const instancePolicy = JSON.stringify(originTpl[east].toJSON());
+    expect(instancePolicy).toContain('"aws:ResourceTag/live-origin:cdn":"LiveOrigin-Cdn"');
+  });
+
+  it('pins the CDN secret to a version when one is given (a rotation re-resolves it)', () => {
+    const pinned = build({ cdnSecretVersionId: '0123456789abcdef0123456789abcdef' });
+    expect(JSON.stringify(template(pinned.stacks.cdn!).toJSON())).toContain(
+      '{{resolve:secretsmanager:live-origin/runtime:SecretString:LIVE_ORIGIN_CDN_SECRET::0123456789abcdef0123456789abcdef}}',
+    );
   });
 
   it('outputs the distribution id that the runtime secret takes', () => {
