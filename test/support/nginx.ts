@@ -53,13 +53,62 @@ export async function startTwoRegionNginx(region1Url: string, region2Url: string
  */
 async function runNginx(top: string, upstreams: Record<string, string>, options: NginxOptions): Promise<Nginx> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'live-origin-nginx-'));
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let output = '';
+  const log = () => output + (existsSync(path.join(dir, 'error.log')) ? readFileSync(path.join(dir, 'error.log'), 'utf8') : '');
   const port = options.port ?? (await freePort());
-  const values: Record<string, string> = {
-    ...upstreams,
-    LISTEN: `127.0.0.1:${port}`,
-    CACHE_DIR: path.join(dir, 'cache'),
-    CDN_SECRET: options.cdnSecret ?? '',
+  try {
+    writeConfiguration(dir, top, { ...upstreams, LISTEN: `127.0.0.1:${port}`, CACHE_DIR: path.join(dir, 'cache'), CDN_SECRET: options.cdnSecret ?? '' });
+    const started = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'main.conf'), '-e', path.join(dir, 'error.log'), '-g', 'daemon off;'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = started;
+    started.stdout!.on('data', (chunk) => (output += chunk));
+    started.stderr!.on('data', (chunk) => (output += chunk));
+    exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+    await listening(port, started, log);
+  } catch (error) {
+    // A placeholder without a value, a configuration nginx refuses, a start that hangs: nothing left behind.
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const running = child;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log,
+    async stop() {
+      // Fast shutdown: held connections are cut, as when an edge node dies.
+      running.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+}
+
+async function listening(port: number, child: ChildProcess, log: () => string): Promise<void> {
+  const until = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited: ${log()}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) return;
+    if (Date.now() > until) throw new Error(`nginx did not listen: ${log()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The shipped files, placeholders filled, under `dir/live-origin/`, and a main configuration that includes the top one. */
+function writeConfiguration(dir: string, top: string, values: Record<string, string>): void {
   mkdirSync(path.join(dir, 'live-origin'));
   mkdirSync(path.join(dir, 'cache'));
   mkdirSync(path.join(dir, 'temp'));
@@ -87,36 +136,4 @@ http {
 }
 `,
   );
-  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'main.conf'), '-e', path.join(dir, 'error.log'), '-g', 'daemon off;'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const log = () => output + (existsSync(path.join(dir, 'error.log')) ? readFileSync(path.join(dir, 'error.log'), 'utf8') : '');
-  const until = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${log()}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (Date.now() > until) throw new Error(`nginx did not listen: ${log()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    log,
-    async stop() {
-      // Fast shutdown: held connections are cut, as when an edge node dies.
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
