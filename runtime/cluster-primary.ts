@@ -21,22 +21,30 @@ export function runPrimary(config: RuntimeConfig, log: pino.Logger): void {
   if (config.generatedToken) process.stdout.write(`Ingest token (generated, grants every event): ${config.generatedToken}\n`);
 
   const started = new Map<Worker, number>();
+  /** Which slot of the host each worker fills (its relay port is the configured one + slot). */
+  const slots = new Map<Worker, number>();
   let stopping = false;
   let failed = false;
-  const fork = () => started.set(cluster.fork(env), Date.now());
-  for (let i = 0; i < config.workers; i++) fork();
+  const fork = (slot: number) => {
+    const worker = cluster.fork({ ...env, LIVE_ORIGIN_WORKER_INDEX: String(slot) });
+    started.set(worker, Date.now());
+    slots.set(worker, slot);
+  };
+  for (let i = 0; i < config.workers; i++) fork(i);
   log.info({ workers: config.workers }, 'primary started workers');
 
   cluster.on('exit', (worker, code, signal) => {
     const startedAt = started.get(worker) ?? 0;
+    const slot = slots.get(worker) ?? 0;
     started.delete(worker);
+    slots.delete(worker);
     if (code !== 0) failed = true;
     if (stopping) {
       if (started.size === 0) process.exit(failed ? 1 : 0);
       return;
     }
     log.error({ pid: worker.process.pid, code, signal }, 'worker exited');
-    if (Date.now() - startedAt >= MIN_WORKER_LIFE_MS) fork();
+    if (Date.now() - startedAt >= MIN_WORKER_LIFE_MS) fork(slot);
     else if (started.size === 0) process.exit(1);
   });
 

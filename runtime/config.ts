@@ -22,6 +22,10 @@ export const CONFIG_DEFAULTS = {
   workers: 1,
   /** Re-reads of the credentials file: a revoked token stops within this of the file changing. */
   credentialsReloadMs: 30_000,
+  /** Where other instances reach this one's relay (aws mode); the AMI sets the instance's private address. */
+  relayHost: '127.0.0.1',
+  /** The relay's port (worker i of a host listens on port + i); 0: any free port. */
+  relayPort: 0,
 } as const;
 
 export interface RuntimeConfig {
@@ -67,6 +71,14 @@ export interface RuntimeConfig {
   readonly drainDelayMs: number;
   /** LIVE_ORIGIN_WORKERS: processes on this host, each an instance (aws mode; memory mode runs one). */
   readonly workers: number;
+  /**
+   * LIVE_ORIGIN_RELAY_HOST and LIVE_ORIGIN_RELAY_PORT (aws mode): the private address and port
+   * other instances read this one's PUTs from while they arrive.
+   */
+  readonly relayHost: string;
+  readonly relayPort: number;
+  /** Which worker of its host this process is (set by the primary; 0 for a single process). */
+  readonly workerIndex: number;
   readonly logLevel: string;
   /** LOG_FORMAT: `json` or `pretty`; unset, the server picks pretty on a terminal and JSON otherwise. */
   readonly logFormat?: LogFormat;
@@ -201,6 +213,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     eventRps: integer(env, 'LIVE_ORIGIN_EVENT_RPS', CONFIG_DEFAULTS.eventRps, 0),
     drainDelayMs: integer(env, 'LIVE_ORIGIN_DRAIN_DELAY_MS', CONFIG_DEFAULTS.drainDelayMs, 0),
     workers: integer(env, 'LIVE_ORIGIN_WORKERS', CONFIG_DEFAULTS.workers, 1),
+    relayHost: env.LIVE_ORIGIN_RELAY_HOST || CONFIG_DEFAULTS.relayHost,
+    relayPort: integer(env, 'LIVE_ORIGIN_RELAY_PORT', CONFIG_DEFAULTS.relayPort, 0, MAX_PORT),
+    workerIndex: integer(env, 'LIVE_ORIGIN_WORKER_INDEX', 0, 0),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS) ?? 'info',
     logFormat: oneOf(env, 'LOG_FORMAT', LOG_FORMATS),
     logColors: !env.NO_COLOR,

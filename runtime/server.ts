@@ -8,6 +8,7 @@ import { runPrimary } from './cluster-primary.js';
 import type { RuntimeConfig } from './config.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
+import { startRelayServer } from './http/relay-server.js';
 import { prettyDestination } from './log-format.js';
 import { OriginMetrics } from './metrics/origin-metrics.js';
 import { type CredentialSource, fixedCredentials } from './ports/credentials.js';
@@ -81,6 +82,11 @@ async function openCredentials(config: RuntimeConfig, log: pino.Logger): Promise
   return { source: file, stop: () => file.stop() };
 }
 
+/** The relay's address: worker i of a host takes the configured port + i (any free port when 0). */
+function relayListen(config: RuntimeConfig): { host: string; port: number } {
+  return { host: config.relayHost, port: config.relayPort === 0 ? 0 : config.relayPort + config.workerIndex };
+}
+
 /** Reads config, wires adapters, listens, and drains on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   parseCommandLine({ name: 'live-origin', usage: USAGE, options: {} });
@@ -135,8 +141,11 @@ async function main(): Promise<void> {
         })
       : undefined;
   publisher?.start();
+  // Other instances read this one's PUTs while they arrive (aws mode: instances share the metadata).
+  const relay = config.store === 'aws' ? (await import('./adapters/http-stream-relay.js')).createHttpStreamRelay(systemClock) : undefined;
   const app = buildApp({
     clock: systemClock,
+    relay,
     stores,
     purger,
     metrics,
@@ -156,7 +165,14 @@ async function main(): Promise<void> {
     process.stderr.write(`live-origin: ${listenFailure(error as NodeJS.ErrnoException, config)}\n`);
     process.exit(1);
   }
-  log.info({ address, store: config.store }, 'live origin listening');
+  const relayServer = relay
+    ? await startRelayServer(app.origin, relayListen(config)).catch((error: NodeJS.ErrnoException) => {
+        process.stderr.write(`live-origin: the relay cannot listen on ${config.relayHost}: ${error.message}\n`);
+        process.exit(1);
+      })
+    : undefined;
+  if (relayServer) app.origin.streams.enableRelay(relayServer.url);
+  log.info({ address, store: config.store, relay: relayServer?.url }, 'live origin listening');
   const tokenLine = config.generatedToken ? `Ingest token (generated, grants every event): ${config.generatedToken}\n` : '';
   process.stdout.write(`${tokenLine}Live Origin listening on ${address} (store: ${config.store})\n`);
 
@@ -176,6 +192,8 @@ async function main(): Promise<void> {
     app.origin.holds.drain();
     await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
     await app.close();
+    await relayServer?.close();
+    await app.origin.remoteStreams.close();
     credentials.stop();
     await Promise.race([purger.flush(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
     await publisher?.close();

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_TTL_ATTRIBUTE as TTL } from '../aws-contract.js';
 import { DEFAULT_WINDOW_SEGMENTS } from '../domain/event-config.js';
-import type { Candidate, EventConfig, EventState, Mask, PipelineState, RenditionState } from '../domain/model.js';
+import type { Candidate, EventConfig, EventState, InProgressCandidate, Mask, PipelineState, RenditionState } from '../domain/model.js';
 import { RENDITION_HISTORY } from '../domain/model.js';
 import type { ObjectKind } from '../domain/object-path.js';
 
@@ -24,6 +24,10 @@ export const NOTIFY_SORT_KEY = 'notify';
 export const MASK_PREFIX = 'mask#';
 export const PIPELINE_PREFIX = 'pipeline#';
 export const RENDITION_PREFIX = 'rendition#';
+/** `stream#<path>#<pipeline>`: a PUT being received by some instance (relayed while it arrives). */
+export const STREAM_PREFIX = 'stream#';
+/** A stream record DynamoDB may delete after this long, if its instance died before withdrawing it. */
+export const STREAM_ITEM_RETENTION_S = 10 * 60;
 /** Attribute-name prefixes inside the notify and rendition items. */
 export const NOTIFY_ATTRIBUTE_PREFIX = 'n:';
 export const PUBLISH_ATTRIBUTE_PREFIX = 'at:';
@@ -90,6 +94,50 @@ export function candidateFromItem(item: Item): Candidate {
     contentType: str(item, 'contentType')!,
     defects: (item.defects?.L ?? []).map((value) => value.S!),
     publishedAt: num(item, 'publishedAt')!,
+  };
+}
+
+export function streamKey(candidate: Pick<InProgressCandidate, 'event' | 'path' | 'pipeline'>): Item {
+  return { [PK]: s(candidate.event), [SK]: s(`${STREAM_PREFIX}${candidate.path}#${candidate.pipeline}`) };
+}
+
+export function streamItem(candidate: InProgressCandidate, relay: string): Item {
+  const item: Item = {
+    ...streamKey(candidate),
+    pipeline: s(candidate.pipeline),
+    path: s(candidate.path),
+    kind: s(candidate.kind),
+    contentType: s(candidate.contentType),
+    defects: { L: candidate.defects.map(s) },
+    startedAt: n(candidate.startedAt),
+    relay: s(relay),
+    [TTL]: n(Math.floor(candidate.startedAt / 1000) + STREAM_ITEM_RETENTION_S),
+  };
+  if (candidate.number !== undefined) item.number = n(candidate.number);
+  if (candidate.rendition !== undefined) item.rendition = s(candidate.rendition);
+  if (candidate.declaredSize !== undefined) item.declaredSize = n(candidate.declaredSize);
+  return item;
+}
+
+export function streamFromItem(event: string, item: Item): { candidate: InProgressCandidate; relay: string } {
+  const number = num(item, 'number');
+  const rendition = str(item, 'rendition');
+  const declaredSize = num(item, 'declaredSize');
+  return {
+    relay: str(item, 'relay')!,
+    candidate: {
+      event,
+      pipeline: str(item, 'pipeline')!,
+      path: str(item, 'path')!,
+      kind: str(item, 'kind') as ObjectKind,
+      ...(number === undefined ? {} : { number }),
+      ...(rendition === undefined ? {} : { rendition }),
+      contentType: str(item, 'contentType')!,
+      ...(declaredSize === undefined ? {} : { declaredSize }),
+      defects: (item.defects?.L ?? []).map((value) => value.S!),
+      startedAt: num(item, 'startedAt')!,
+      inProgress: true,
+    },
   };
 }
 

@@ -1,8 +1,21 @@
-import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK } from '../aws-contract.js';
-import type { Candidate, EventState } from '../domain/model.js';
-import type { PublishedObject } from '../ports/publish-feed.js';
-import { candidateFromItem, objectPartition, PIPELINE_PREFIX, pipelineFromItem, RENDITION_PREFIX, renditionPublishes, s } from './dynamodb-items.js';
+import type { Candidate, EventState, InProgressCandidate } from '../domain/model.js';
+import type { ArrivingElsewhere, PublishedObject } from '../ports/publish-feed.js';
+import { unlessConditionFails } from './dynamodb-condition.js';
+import {
+  candidateFromItem,
+  objectPartition,
+  PIPELINE_PREFIX,
+  pipelineFromItem,
+  RENDITION_PREFIX,
+  renditionPublishes,
+  STREAM_PREFIX,
+  s,
+  streamFromItem,
+  streamItem,
+  streamKey,
+} from './dynamodb-items.js';
 import type { MetadataCache } from './dynamodb-metadata-cache.js';
 import type { EventPoll, ObjectPoll, WatchedObjectSource } from './dynamodb-publish-feed.js';
 import type { DynamoDbTables } from './dynamodb-tables.js';
@@ -35,23 +48,51 @@ export class DynamoDbPollSource implements WatchedObjectSource {
   /**
    * The event's publish records, consistently read in one Query (the feed's per-event poll):
    * the pipeline stats items, which every ingest updates before its ack, and the rendition
-   * items, which record each number's first publish. Sort keys from `pipeline#` on hold
-   * exactly these two families, so config, notifications and masks are not read.
+   * items, which record each number's first publish, and the stream items of PUTs being
+   * received. Sort keys from `pipeline#` on hold exactly these three families, so config,
+   * notifications and masks are not read.
    */
   async pollEvent(event: string): Promise<EventPoll> {
     const items = await this.tables.queryAll('poll', this.tables.events, event, PIPELINE_PREFIX);
     const published = new Map<string, Map<number, number>>();
     const stats: string[] = [];
+    const streams: ArrivingElsewhere[] = [];
     for (const item of items) {
       const sk = item[SK]?.S ?? '';
-      if (sk.startsWith(RENDITION_PREFIX)) {
+      if (sk.startsWith(STREAM_PREFIX)) {
+        streams.push(streamFromItem(event, item));
+      } else if (sk.startsWith(RENDITION_PREFIX)) {
         published.set(sk.slice(RENDITION_PREFIX.length), new Map(renditionPublishes(item)));
       } else if (sk.startsWith(PIPELINE_PREFIX)) {
         const pipeline = pipelineFromItem(item);
         stats.push(`${pipeline.pipeline}:${pipeline.ingests}:${pipeline.lastIngestAt}`);
       }
     }
-    return { published, signature: stats.join(',') };
+    return { published, signature: stats.join(','), streams };
+  }
+
+  /** Records a PUT this instance is receiving, so other instances can relay it (one write, before its bytes matter to them). */
+  async putStream(candidate: InProgressCandidate, relay: string): Promise<void> {
+    await this.tables.call('putStream', true, (abortSignal) =>
+      this.tables.client.send(new PutItemCommand({ TableName: this.tables.events, Item: streamItem(candidate, relay) }), { abortSignal }),
+    );
+  }
+
+  /** Withdraws it once the PUT ended, only if it is still this PUT's record (a newer PUT of the same path keeps its own). */
+  async deleteStream(candidate: InProgressCandidate, relay: string): Promise<void> {
+    await this.tables.call('deleteStream', true, (abortSignal) =>
+      unlessConditionFails(() =>
+        this.tables.client.send(
+          new DeleteItemCommand({
+            TableName: this.tables.events,
+            Key: streamKey(candidate),
+            ConditionExpression: 'relay = :relay',
+            ExpressionAttributeValues: { ':relay': s(relay) },
+          }),
+          { abortSignal },
+        ),
+      ),
+    );
   }
 
   /**

@@ -1,10 +1,19 @@
-import type { Candidate } from '../domain/model.js';
+import type { Candidate, InProgressCandidate } from '../domain/model.js';
 import { parseObjectPath } from '../domain/object-path.js';
-import type { PublishedObject, PublishFeed, PublishListener } from '../ports/publish-feed.js';
+import type { Cancel, Clock } from '../ports/clock.js';
+import type { ArrivingElsewhere, PublishedObject, PublishFeed, PublishListener } from '../ports/publish-feed.js';
 import type { StoreObserver } from '../ports/store-observer.js';
+import { systemClock } from './system-clock.js';
 
 /** Polling period of watched events: half of the 100 ms release goal. */
 export const FEED_POLL_MS = 50;
+/**
+ * A stream record older than this is not offered for relaying: its PUT (a segment, seconds long)
+ * has surely ended, and the record outlived an instance that could not withdraw it.
+ */
+export const STREAM_RECORD_STALE_MS = 30_000;
+/** An event's stream records from a poll older than this are not offered: the PUTs may have ended since. */
+const STREAMS_FRESH_MS = 1_000;
 /** After a failed poll, wait this long before the next (one fault report per wait, not 20 a second). */
 const FEED_ERROR_BACKOFF_MS = 1_000;
 
@@ -22,6 +31,8 @@ export interface EventPoll {
   readonly published: ReadonlyMap<string, ReadonlyMap<number, number>>;
   /** Changes whenever any pipeline of the event publishes (its stats). */
   readonly signature: string;
+  /** PUTs of the event being received by some instance (this one's included). */
+  readonly streams: readonly ArrivingElsewhere[];
 }
 
 /** The metadata store's side of the feed: per-event polls, batched reads of watched objects, and its read cache. */
@@ -34,6 +45,10 @@ export interface WatchedObjectSource {
   pollEvent(event: string): Promise<EventPoll>;
   /** A few batched, strongly consistent reads for all the objects; unread objects are absent. */
   pollObjects(objects: readonly PublishedObject[]): Promise<Map<PublishedObject, ObjectPoll>>;
+  /** Records a PUT this instance receives, relayable from `relay`. */
+  putStream(candidate: InProgressCandidate, relay: string): Promise<void>;
+  /** Withdraws that record (only if it is still this PUT's). */
+  deleteStream(candidate: InProgressCandidate, relay: string): Promise<void>;
 }
 
 export interface DynamoDbPublishFeedOptions {
@@ -41,6 +56,8 @@ export interface DynamoDbPublishFeedOptions {
   readonly observer: StoreObserver;
   /** @default 50 */
   readonly pollMs?: number;
+  /** @default the system clock */
+  readonly clock?: Clock;
 }
 
 interface Watch {
@@ -56,6 +73,8 @@ interface Watch {
   readonly seen: Map<string, Candidate>;
   /** Set by a local announce: the next poll started after it only takes a new baseline. */
   quietAfterPoll?: number;
+  /** Relay URLs of the streams of this object its listeners were told of. */
+  readonly streamsSeen: Set<string>;
 }
 
 /**
@@ -74,14 +93,21 @@ export class DynamoDbPublishFeed implements PublishFeed {
   private readonly listeners: PublishListener[] = [];
   /** Each watched event's publish signature at its last poll. */
   private readonly signatures = new Map<string, string>();
+  /**
+   * Each polled event's stream records at its last poll. Kept past the last watch of the event
+   * (the requests it woke look them up after they stopped watching), and offered while fresh.
+   */
+  private readonly streams = new Map<string, { readonly polledAt: number; readonly streams: readonly ArrivingElsewhere[] }>();
   private readonly pollMs: number;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: Cancel | undefined;
+  private readonly clock: Clock;
   private polling: Promise<void> | undefined;
   private pollsStarted = 0;
   private closed = false;
 
   constructor(private readonly options: DynamoDbPublishFeedOptions) {
     this.pollMs = options.pollMs ?? FEED_POLL_MS;
+    this.clock = options.clock ?? systemClock;
   }
 
   announce(object: PublishedObject): void {
@@ -98,7 +124,7 @@ export class DynamoDbPublishFeed implements PublishFeed {
       return;
     }
     const seen = new Map((this.options.source.lastSeen(object) ?? []).map((candidate) => [candidate.pipeline, candidate]));
-    this.watches.set(id, { object, numbered: numberedOf(object.path), read: false, released: false, watchers: 1, seen });
+    this.watches.set(id, { object, numbered: numberedOf(object.path), read: false, released: false, watchers: 1, seen, streamsSeen: new Set() });
     this.schedule(this.pollMs);
   }
 
@@ -115,25 +141,41 @@ export class DynamoDbPublishFeed implements PublishFeed {
     this.listeners.push(listener);
   }
 
+  streamStarted(candidate: InProgressCandidate, relay: string): void {
+    this.options.source.putStream(candidate, relay).catch(() => this.options.observer.fault('feed', 'putStream', 'error'));
+  }
+
+  streamEnded(candidate: InProgressCandidate, relay: string): void {
+    this.options.source.deleteStream(candidate, relay).catch(() => this.options.observer.fault('feed', 'deleteStream', 'error'));
+  }
+
+  arriving(object: PublishedObject): readonly ArrivingElsewhere[] {
+    const polled = this.streams.get(object.event);
+    const now = this.clock.now();
+    if (!polled || now - polled.polledAt > STREAMS_FRESH_MS) return NONE;
+    const fresh = now - STREAM_RECORD_STALE_MS;
+    return polled.streams.filter((stream) => stream.candidate.path === object.path && stream.candidate.startedAt >= fresh);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     this.watches.clear();
     this.signatures.clear();
+    this.streams.clear();
     this.listeners.length = 0;
     await this.polling;
   }
 
   private schedule(delayMs: number): void {
-    if (this.closed || this.timer || this.polling || this.watches.size === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    if (this.closed || this.cancelTimer || this.polling || this.watches.size === 0) return;
+    this.cancelTimer = this.clock.after(delayMs, () => {
+      this.cancelTimer = undefined;
       this.polling = this.poll().finally(() => {
         this.polling = undefined;
       });
-    }, delayMs);
-    this.timer.unref();
+    });
   }
 
   private async poll(): Promise<void> {
@@ -141,9 +183,13 @@ export class DynamoDbPublishFeed implements PublishFeed {
     const watches = [...this.watches.values()];
     let next = this.pollMs;
     try {
-      const { published, toRead } = await this.pollEvents(watches);
+      const { published, toRead, streaming } = await this.pollEvents(watches);
+      for (const watch of streaming) {
+        if (this.closed) break;
+        this.emit(watch.object);
+      }
       const results = toRead.length === 0 ? new Map<PublishedObject, ObjectPoll>() : await this.options.source.pollObjects(toRead.map((watch) => watch.object));
-      const now = Date.now();
+      const now = this.clock.now();
       for (const [watch, at] of published) {
         if (this.closed) break;
         watch.released = true;
@@ -183,7 +229,7 @@ export class DynamoDbPublishFeed implements PublishFeed {
    * their rendition's record (with its first publish time), and the unnumbered objects worth
    * reading: on their first poll, and whenever their event's pipelines published since the last.
    */
-  private async pollEvents(watches: readonly Watch[]): Promise<{ published: Map<Watch, number>; toRead: Watch[] }> {
+  private async pollEvents(watches: readonly Watch[]): Promise<{ published: Map<Watch, number>; toRead: Watch[]; streaming: Watch[] }> {
     const events = [...new Set(watches.map((watch) => watch.object.event))];
     const polls = await Promise.all(events.map((event) => this.options.source.pollEvent(event)));
     const byEvent = new Map(events.map((event, i) => [event, polls[i]!]));
@@ -191,9 +237,22 @@ export class DynamoDbPublishFeed implements PublishFeed {
     for (const [event, poll] of byEvent) {
       if (this.signatures.get(event) !== poll.signature) active.add(event);
       this.signatures.set(event, poll.signature);
+      this.streams.set(event, { polledAt: this.clock.now(), streams: poll.streams });
     }
+    for (const [event, polled] of this.streams) if (this.clock.now() - polled.polledAt > STREAMS_FRESH_MS) this.streams.delete(event);
     const published = new Map<Watch, number>();
     const toRead: Watch[] = [];
+    // A PUT of a watched object began on some instance: its listeners wake to relay it.
+    const streaming: Watch[] = [];
+    for (const watch of watches) {
+      let started = false;
+      for (const stream of byEvent.get(watch.object.event)!.streams) {
+        if (stream.candidate.path !== watch.object.path || watch.streamsSeen.has(stream.relay)) continue;
+        watch.streamsSeen.add(stream.relay);
+        started = true;
+      }
+      if (started) streaming.push(watch);
+    }
     for (const watch of watches) {
       if (!watch.numbered) {
         if (!watch.read || active.has(watch.object.event)) toRead.push(watch);
@@ -202,7 +261,7 @@ export class DynamoDbPublishFeed implements PublishFeed {
       const at = byEvent.get(watch.object.event)!.published.get(watch.numbered.rendition)?.get(watch.numbered.number);
       if (!watch.released && at !== undefined) published.set(watch, at);
     }
-    return { published, toRead };
+    return { published, toRead, streaming };
   }
 
   private emit(object: PublishedObject): void {
@@ -247,6 +306,8 @@ function numberedOf(path: string): Watch['numbered'] {
     return undefined;
   }
 }
+
+const NONE: readonly ArrivingElsewhere[] = [];
 
 function keyOf(object: PublishedObject): string {
   return `${object.event}\n${object.path}`;

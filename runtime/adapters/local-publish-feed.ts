@@ -1,4 +1,4 @@
-import type { PublishedObject, PublishFeed, PublishListener } from '../ports/publish-feed.js';
+import type { ArrivingElsewhere, PublishedObject, PublishFeed, PublishListener } from '../ports/publish-feed.js';
 
 /** Publish feed of a single instance: announcements reach this process's listeners at once. */
 export class LocalPublishFeed implements PublishFeed {
@@ -14,6 +14,15 @@ export class LocalPublishFeed implements PublishFeed {
 
   subscribe(listener: PublishListener): void {
     this.listeners.push(listener);
+  }
+
+  /** One instance: its own PUTs are in its stream registry already. */
+  streamStarted(): void {}
+
+  streamEnded(): void {}
+
+  arriving(): readonly ArrivingElsewhere[] {
+    return [];
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import type { Cancel, Clock } from '../ports/clock.js';
 import type { CredentialSource } from '../ports/credentials.js';
 import type { Purger } from '../ports/purger.js';
 import type { Stores } from '../ports/stores.js';
+import type { StreamRelay } from '../ports/stream-relay.js';
 import { ActivityLog } from '../service/activity-log.js';
 import type { ServiceContext } from '../service/context.js';
 import { ControlService } from '../service/control-service.js';
@@ -15,6 +16,7 @@ import { DeliveryService } from '../service/delivery-service.js';
 import { HoldRegistry } from '../service/hold-registry.js';
 import { IngestService } from '../service/ingest-service.js';
 import { StreamRegistry } from '../service/ingest-stream.js';
+import { RemoteStreams } from '../service/remote-streams.js';
 import { StatusService } from '../service/status-service.js';
 import { continueWhenBodyRead } from './expect-continue.js';
 import { authPlugin } from './plugins/auth.js';
@@ -60,6 +62,8 @@ export interface AppDeps {
   readonly logger: FastifyBaseLogger | false;
   /** Time and timers for every service (the server entry gives the system clock). */
   readonly clock: Clock;
+  /** Reads PUTs arriving on other instances (aws mode); none for an instance alone. */
+  readonly relay?: StreamRelay;
   /** @default HTTP_TIMEOUTS */
   readonly httpTimeouts?: Partial<HttpTimeouts>;
   /** A streaming reader that takes no bytes this long is dropped. @default READER_STALL_MS */
@@ -78,6 +82,8 @@ export interface OriginServices {
   readonly holds: HoldRegistry;
   /** PUTs whose bytes are arriving here, served while ingesting. */
   readonly streams: StreamRegistry;
+  /** PUTs arriving on other instances, relayed here. */
+  readonly remoteStreams: RemoteStreams;
   readonly readiness: Readiness;
   readonly limits: { readonly maxObjectBytes: number; readonly readerStallMs: number };
   readonly clock: Clock;
@@ -128,7 +134,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     onWaitEnd: (outcome, seconds) => deps.metrics.holdWaitSeconds.observe({ outcome }, seconds),
   });
   // Held requests wake when a PUT of their object starts, as when one is published.
-  const streams = new StreamRegistry((event, path) => holds.release({ event, path }));
+  const streams = new StreamRegistry((event, path) => holds.release({ event, path }), clock);
+  const remoteStreams = new RemoteStreams(deps.relay, clock);
   const ctx: ServiceContext = {
     stores: deps.stores,
     purger: activity.recording(deps.purger),
@@ -137,6 +144,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     clock,
     activity,
     streams,
+    remoteStreams,
   };
   const readiness = new Readiness(async () => {
     await Promise.all([deps.stores.segments.ping(), deps.stores.metadata.ping()]);
@@ -151,6 +159,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     status: new StatusService({ control, activity, held: () => holds.held, readiness: () => readiness.reason, now }),
     holds,
     streams,
+    remoteStreams,
     readiness,
     limits: { maxObjectBytes: deps.maxObjectBytes, readerStallMs: deps.readerStallMs ?? READER_STALL_MS },
     clock,

@@ -139,6 +139,12 @@ export class OriginMetrics implements AlarmSignals {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly relayedStreams = new Counter({
+    name: 'live_origin_relayed_streams_total',
+    help: "PUTs read by other instances through this one's relay while they arrived, by how the read ended (complete, cut, stalled, left)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   /** Serving while ingesting: PUTs delivery could stream, by how they ended. */
   readonly ingestStreams = new Counter({
     name: 'live_origin_ingest_streams_total',

@@ -5,6 +5,7 @@ import type { Purger } from '../ports/purger.js';
 import type { Stores } from '../ports/stores.js';
 import type { ActivityLog } from './activity-log.js';
 import type { StreamRegistry } from './ingest-stream.js';
+import type { RemoteStreams } from './remote-streams.js';
 
 /** What every use case needs: storage, the CDN purger, metrics, a logger, the clock (time and timers), and the status page's activity log. */
 export interface ServiceContext {
@@ -16,4 +17,6 @@ export interface ServiceContext {
   readonly activity: ActivityLog;
   /** PUTs whose bytes are arriving on this instance (served while ingesting). */
   readonly streams: StreamRegistry;
+  /** PUTs arriving on other instances, relayed here while they arrive. */
+  readonly remoteStreams: RemoteStreams;
 }

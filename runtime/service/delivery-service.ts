@@ -11,6 +11,7 @@ import type { Selection } from '../domain/selection.js';
 import type { MissingVerdict, Timeline } from '../domain/timing.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
 import { servedTtlMs, TTL_DEFAULTS } from '../domain/ttl.js';
+import type { ArrivingElsewhere } from '../ports/publish-feed.js';
 import type { StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
@@ -287,28 +288,35 @@ export class DeliveryService {
     for (let round = 0; round < MAX_SELECTION_ROUNDS; round++) {
       const record = await storeCall('delivery', () => metadata.getObject(state.event, path));
       const streams = this.ctx.streams.of(state.event, path);
+      const elsewhere = this.arrivingElsewhere(state.event, path, streams, gone);
       const complete = gone.size === 0 ? record.candidates : record.candidates.filter((c) => !gone.has(c.pipeline));
-      const candidates: readonly (Candidate | InProgressCandidate)[] = streams.length === 0 ? complete : [...complete, ...streams.map((s) => s.candidate)];
+      const candidates: readonly (Candidate | InProgressCandidate)[] =
+        streams.length === 0 && elsewhere.length === 0 ? complete : [...complete, ...streams.map((s) => s.candidate), ...elsewhere.map((a) => a.candidate)];
       const selection = currentSelection(state, { candidates, pinned: record.pinned }, stale);
       const chosen = selection.chosen;
       if (!chosen) return candidates.length > 0 || gone.size > 0 ? { allMasked: selection.allMasked } : undefined;
+      let stream: IngestStream | undefined;
+      if ('inProgress' in chosen) {
+        // Arriving here, or on another instance (a copy relayed from it, opened before the pin is taken).
+        stream = streams.find((s) => s.candidate === chosen) ?? (await this.ctx.remoteStreams.copyOf(elsewhere.find((a) => a.candidate === chosen)!));
+        if (!stream || stream.state === 'failed') {
+          gone.add(chosen.pipeline);
+          continue;
+        }
+      }
       if (record.pinned !== chosen.pipeline) {
         const winner = await storeCall('delivery', () => metadata.swapPin(state.event, path, record.pinned, chosen.pipeline));
         if (winner !== chosen.pipeline) continue;
         // Only pin changes reach the status page's log: a GET served by the pin in force costs nothing.
         this.ctx.activity.selected(state.event, path, chosen.pipeline, selection.outcome, record.pinned);
       }
-      if ('inProgress' in chosen) {
-        const stream = streams.find((s) => s.candidate === chosen)!;
+      if (stream) {
         // The pin was taken for its first byte: a failure before the ack gives it up (IngestService.abandon).
         stream.served = true;
-        if (stream.state === 'failed') {
-          gone.add(chosen.pipeline);
-          continue;
-        }
         if (count) this.ctx.metrics.selectionCounted(selection.outcome);
         return { stream, selection };
       }
+      if ('inProgress' in chosen) continue; // (narrows the type: a PUT still arriving returned above)
       const bytes = await storeCall('delivery', () => segments.get({ event: state.event, pipeline: chosen.pipeline, path }, chosen.etag));
       if (!bytes) {
         gone.add(chosen.pipeline);
@@ -318,6 +326,18 @@ export class DeliveryService {
       return { candidate: chosen, bytes, selection };
     }
     return undefined;
+  }
+
+  /**
+   * PUTs of the object other instances are receiving (as the feed last polled them), for
+   * pipelines with no PUT arriving here; none on an instance alone.
+   */
+  private arrivingElsewhere(event: string, path: string, local: readonly IngestStream[], gone: ReadonlySet<string>): readonly ArrivingElsewhere[] {
+    const arriving = this.ctx.stores.feed.arriving({ event, path });
+    if (arriving.length === 0) return arriving;
+    return arriving.filter(
+      (a) => !this.ctx.streams.isOwn(a.relay) && !gone.has(a.candidate.pipeline) && !local.some((s) => s.candidate.pipeline === a.candidate.pipeline),
+    );
   }
 
   private found(state: EventState, object: ObjectPath, found: Found, timeline: Timeline | undefined, heldMs?: number): Delivery {

@@ -46,7 +46,7 @@ export class IngestService {
   begin(start: IngestStart): IngestStream | undefined {
     const { object } = start;
     if (object.kind === 'mutable') return undefined;
-    return this.ctx.streams.start({
+    const stream = this.ctx.streams.start({
       event: start.event,
       pipeline: start.pipeline,
       path: object.path,
@@ -59,6 +59,16 @@ export class IngestService {
       startedAt: this.ctx.clock.now(),
       inProgress: true,
     });
+    // Other instances' held requests wake and relay it (a record in the shared metadata).
+    const relay = this.ctx.streams.relayUrl(stream);
+    if (relay !== undefined) this.ctx.stores.feed.streamStarted(stream.candidate, relay);
+    return stream;
+  }
+
+  /** The stream ended (acknowledged or failed): its record is withdrawn. */
+  private streamEnded(stream: IngestStream): void {
+    const relay = this.ctx.streams.relayUrl(stream);
+    if (relay !== undefined) this.ctx.stores.feed.streamEnded(stream.candidate, relay);
   }
 
   /**
@@ -69,6 +79,7 @@ export class IngestService {
   abandon(stream: IngestStream): void {
     if (stream.state === 'complete' || stream.state === 'failed') return;
     stream.markFailed();
+    this.streamEnded(stream);
     this.ctx.metrics.streamEnded('failed');
     if (!stream.served) return;
     const { event, pipeline, path } = stream.candidate;
@@ -87,6 +98,7 @@ export class IngestService {
       const { result, candidate } = await this.publish(input, stream);
       if (stream) {
         stream.markComplete(candidate);
+        this.streamEnded(stream);
         this.ctx.metrics.streamEnded('complete');
       }
       return result;

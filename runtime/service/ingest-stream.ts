@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Candidate, InProgressCandidate } from '../domain/model.js';
+import type { Clock } from '../ports/clock.js';
 import { BodyBuffer } from './body-buffer.js';
 
 /**
@@ -25,6 +27,8 @@ export class IngestStream {
   private readonly listeners = new Set<() => void>();
   /** Set when an answer first streamed it (the path's pin was taken for its pipeline). */
   served = false;
+  /** Names it on this instance's relay (unguessable: the relay URL is the only credential). */
+  readonly id = randomUUID();
 
   constructor(readonly candidate: InProgressCandidate) {
     this.bytes = new BodyBuffer(candidate.declaredSize);
@@ -80,8 +84,11 @@ export class IngestStream {
     this.notify();
   }
 
-  /** The PUT was acknowledged with this record: readers may finish. */
-  markComplete(candidate: Candidate): void {
+  /**
+   * The PUT was acknowledged (with this record, on the instance that received it; a relayed copy
+   * learns only that it ended): readers may finish.
+   */
+  markComplete(candidate?: Candidate): void {
     if (this.state_ === 'complete' || this.state_ === 'failed') return;
     this.completed = candidate;
     this.state_ = 'complete';
@@ -114,13 +121,40 @@ const noop = (): void => undefined;
 /**
  * The PUTs of this instance whose bytes are arriving, by object: what delivery may serve before
  * their ack. A stream leaves when it completes (its candidate is in the store then) or fails;
- * readers that hold it keep reading it.
+ * readers that hold it keep reading it. With a relay (other instances), each stream is also
+ * found by its id a few seconds past its end, so an instance that learned of it late still gets
+ * its whole bytes.
  */
 export class StreamRegistry {
   private readonly byObject = new Map<string, IngestStream[]>();
+  private readonly byId = new Map<string, IngestStream>();
+  private relayBase?: string;
 
   /** `onStart`: told of each new stream, to wake the requests held for its object. */
-  constructor(private readonly onStart: (event: string, path: string) => void) {}
+  constructor(
+    private readonly onStart: (event: string, path: string) => void,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Other instances reach this one's streams under `base` (`http://host:port`). */
+  enableRelay(base: string): void {
+    this.relayBase = base;
+  }
+
+  /** Where another instance reads the stream from, when a relay is enabled. */
+  relayUrl(stream: IngestStream): string | undefined {
+    return this.relayBase === undefined ? undefined : `${this.relayBase}${RELAY_PATH}${stream.id}`;
+  }
+
+  /** Whether a relay URL is this instance's own (its streams are in the registry already). */
+  isOwn(relay: string): boolean {
+    return this.relayBase !== undefined && relay.startsWith(`${this.relayBase}${RELAY_PATH}`);
+  }
+
+  /** The stream a relay request names, while it arrives and RELAY_LINGER_MS after. */
+  relayed(id: string): IngestStream | undefined {
+    return this.byId.get(id);
+  }
 
   start(candidate: InProgressCandidate): IngestStream {
     const stream = new IngestStream(candidate);
@@ -135,10 +169,12 @@ export class StreamRegistry {
     } else {
       this.byObject.set(key, [stream]);
     }
+    if (this.relayBase !== undefined) this.byId.set(stream.id, stream);
     const leave = (): void => {
       if (stream.state === 'complete' || stream.state === 'failed') {
         stop();
         this.remove(stream);
+        if (this.byId.has(stream.id)) this.clock.after(RELAY_LINGER_MS, () => this.byId.delete(stream.id));
       }
     };
     const stop = stream.subscribe(leave);
@@ -167,6 +203,14 @@ export class StreamRegistry {
     else if (kept.length !== streams.length) this.byObject.set(key, kept);
   }
 }
+
+/** The relay's path prefix: `GET /relay/{stream id}`. */
+export const RELAY_PATH = '/relay/';
+/**
+ * How long an ended stream stays reachable by its id: longer than the feed's poll and an
+ * instance's read of the record, so a relay opened just after the end still gets the bytes.
+ */
+export const RELAY_LINGER_MS = 5_000;
 
 const NONE: readonly IngestStream[] = [];
 

@@ -4,8 +4,8 @@ import { createAwsStores } from '../../runtime/adapters/aws-stores.js';
 import { DynamoDbMetadataStore } from '../../runtime/adapters/dynamodb-metadata-store.js';
 import type { EventPoll, ObjectPoll, WatchedObjectSource } from '../../runtime/adapters/dynamodb-publish-feed.js';
 import { DynamoDbPublishFeed } from '../../runtime/adapters/dynamodb-publish-feed.js';
-import type { Candidate } from '../../runtime/domain/model.js';
-import type { PublishedObject } from '../../runtime/ports/publish-feed.js';
+import type { Candidate, InProgressCandidate } from '../../runtime/domain/model.js';
+import type { ArrivingElsewhere, PublishedObject } from '../../runtime/ports/publish-feed.js';
 import type { Stores } from '../../runtime/ports/stores.js';
 import type { LocalAws } from '../support/local-aws.js';
 import { startLocalAws } from '../support/local-aws.js';
@@ -13,6 +13,21 @@ import { percentile, RecordingObserver } from './recording-observer.js';
 
 function candidate(event: string, path: string, pipeline: string, publishedAt: number, etag = '"e"'): Candidate {
   return { event, pipeline, path, kind: 'segment', number: 1, rendition: '{n}', etag, size: 1, contentType: 'video/mp4', defects: [], publishedAt };
+}
+
+function arrivingCandidate(event: string, path: string, startedAt: number): InProgressCandidate {
+  return {
+    event,
+    pipeline: 'a',
+    path,
+    kind: 'segment',
+    number: 1,
+    rendition: 'video/seg_{n}.m4s',
+    contentType: 'video/mp4',
+    defects: [],
+    startedAt,
+    inProgress: true,
+  };
 }
 
 /** A source whose contents the test sets, recording what the feed asks of it. */
@@ -23,6 +38,8 @@ class FakeSource implements WatchedObjectSource {
   polls: PublishedObject[][] = [];
   eventPolls: string[] = [];
   failing = false;
+  streams: ArrivingElsewhere[] = [];
+  readonly streamWrites: string[] = [];
   private readonly published = new Map<string, Map<number, number>>();
   private publishes = 0;
 
@@ -39,7 +56,15 @@ class FakeSource implements WatchedObjectSource {
   async pollEvent(event: string): Promise<EventPoll> {
     this.eventPolls.push(event);
     if (this.failing) throw new Error('table unreachable');
-    return { published: this.published, signature: String(this.publishes) };
+    return { published: this.published, signature: String(this.publishes), streams: this.streams };
+  }
+
+  async putStream(candidate: InProgressCandidate, relay: string): Promise<void> {
+    this.streamWrites.push(`put ${candidate.path} ${relay}`);
+  }
+
+  async deleteStream(candidate: InProgressCandidate, relay: string): Promise<void> {
+    this.streamWrites.push(`delete ${candidate.path} ${relay}`);
   }
 
   lastSeen(object: PublishedObject): readonly Candidate[] | undefined {
@@ -157,6 +182,33 @@ describe('DynamoDbPublishFeed (polling logic)', () => {
     await feed.close();
   });
 
+  it('wakes the listeners of a watched object once when a PUT of it starts on some instance, and offers it for relaying', async () => {
+    const { source, feed } = setup();
+    feed.watch({ event: 'ev', path: 'seg_3.m4s' });
+    const arriving: ArrivingElsewhere = { candidate: arrivingCandidate('ev', 'seg_3.m4s', Date.now()), relay: 'http://10.0.0.7:8081/relay/x1' };
+    const elsewhere: ArrivingElsewhere = { candidate: arrivingCandidate('ev', 'seg_4.m4s', Date.now()), relay: 'http://10.0.0.7:8081/relay/x2' };
+    source.streams = [arriving, elsewhere];
+    await elapse(10);
+    await elapse(10);
+    await elapse(10);
+    expect(source.log.filter((line) => line.startsWith('release'))).toEqual(['release seg_3.m4s']);
+    expect(feed.arriving({ event: 'ev', path: 'seg_3.m4s' })).toEqual([arriving]);
+    expect(feed.arriving({ event: 'ev', path: 'seg_9.m4s' })).toEqual([]);
+    // A record left by an instance that died is not offered once it is stale.
+    source.streams = [{ ...arriving, candidate: { ...arriving.candidate, startedAt: Date.now() - 60_000 } }];
+    await elapse(10);
+    expect(feed.arriving({ event: 'ev', path: 'seg_3.m4s' })).toEqual([]);
+  });
+
+  it('writes and withdraws the stream records of its own PUTs through the source', async () => {
+    const { source, feed } = setup();
+    const candidate = arrivingCandidate('ev', 'seg_1.m4s', Date.now());
+    feed.streamStarted(candidate, 'http://a/relay/1');
+    feed.streamEnded(candidate, 'http://a/relay/1');
+    await elapse(0);
+    expect(source.streamWrites).toEqual(['put seg_1.m4s http://a/relay/1', 'delete seg_1.m4s http://a/relay/1']);
+  });
+
   it('counts a failed poll as a feed fault and resumes when the store answers again', async () => {
     const { source, observer, feed } = setup();
     source.failing = true;
@@ -222,6 +274,24 @@ describe('DynamoDbPublishFeed across instances (dynalite)', () => {
     expect(observerB.releases).toHaveLength(rounds);
   });
 
+  it('carries stream records between instances: written by one, polled by the other, withdrawn only by the PUT that wrote them', async () => {
+    const event = 'ev-streams';
+    await a.metadata.ensureEvent(event, Date.now());
+    const source = (b.metadata as DynamoDbMetadataStore).feedSource;
+    const first = arrivingCandidate(event, 'video/seg_5.m4s', Date.now());
+    await (a.metadata as DynamoDbMetadataStore).feedSource.putStream(first, 'http://a/relay/1');
+    expect((await source.pollEvent(event)).streams).toEqual([{ candidate: first, relay: 'http://a/relay/1' }]);
+    // A second PUT of the same path and pipeline replaces the record; the first's withdrawal leaves it.
+    const second = { ...first, startedAt: first.startedAt + 5, declaredSize: 1234 };
+    await (a.metadata as DynamoDbMetadataStore).feedSource.putStream(second, 'http://a/relay/2');
+    await (a.metadata as DynamoDbMetadataStore).feedSource.deleteStream(first, 'http://a/relay/1');
+    expect((await source.pollEvent(event)).streams).toEqual([{ candidate: second, relay: 'http://a/relay/2' }]);
+    await (a.metadata as DynamoDbMetadataStore).feedSource.deleteStream(second, 'http://a/relay/2');
+    expect((await source.pollEvent(event)).streams).toEqual([]);
+    // The event's own reads ignore the records.
+    expect(Object.keys((await b.metadata.getEvent(event))!.pipelines)).toEqual([]);
+  });
+
   it('polls hundreds of watched objects with one Query per period, and reads only the objects published', async () => {
     const event = 'ev-many';
     const client = new DynamoDBClient({ region: local.region });
@@ -244,6 +314,8 @@ describe('DynamoDbPublishFeed across instances (dynalite)', () => {
         return metadata.feedSource.pollEvent(event).finally(() => pollsDone++);
       },
       pollObjects: (objects) => metadata.feedSource.pollObjects(objects),
+      putStream: (candidate, relay) => metadata.feedSource.putStream(candidate, relay),
+      deleteStream: (candidate, relay) => metadata.feedSource.deleteStream(candidate, relay),
     };
     const feed = new DynamoDbPublishFeed({ source, observer: new RecordingObserver() });
     const released = new Set<string>();

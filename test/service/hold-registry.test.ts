@@ -26,6 +26,14 @@ class RecordingFeed implements PublishFeed {
     this.local.subscribe(listener);
   }
 
+  streamStarted(): void {}
+
+  streamEnded(): void {}
+
+  arriving() {
+    return [];
+  }
+
   close(): Promise<void> {
     return this.local.close();
   }
