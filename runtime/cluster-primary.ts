@@ -1,7 +1,10 @@
 import type { Worker } from 'node:cluster';
 import cluster from 'node:cluster';
 import type pino from 'pino';
+import type { FeedMessage } from './adapters/cluster-feed.js';
 import type { RuntimeConfig } from './config.js';
+import type { StoreObserver } from './ports/store-observer.js';
+import { NO_OBSERVER } from './ports/store-observer.js';
 
 /** A worker that dies this soon after its start is not restarted (a crash loop, not a blip). */
 const MIN_WORKER_LIFE_MS = 5_000;
@@ -9,11 +12,15 @@ const MIN_WORKER_LIFE_MS = 5_000;
 /**
  * `LIVE_ORIGIN_WORKERS` > 1 in aws mode: this process forks that many workers, each the normal
  * server (server.ts) sharing the port, each an instance of the multi-instance design (its own
- * caches and publish feed on the shared S3 and DynamoDB, as two hosts would be). The primary
- * serves nothing: it splits the host's LIVE_ORIGIN_MEMORY_BYTES between the workers, restarts a worker that dies, forwards SIGTERM/SIGINT, and exits when every
- * worker has drained (0 if all exited 0).
+ * caches on the shared S3 and DynamoDB, as two hosts would be). The primary serves no request:
+ * it polls DynamoDB once for every object any worker waits for (one publish-feed poller per
+ * host, ClusterFeedHub), splits the host's LIVE_ORIGIN_MEMORY_BYTES between the workers,
+ * restarts a worker that dies, forwards SIGTERM/SIGINT, and exits when every worker has drained
+ * (0 if all exited 0).
  */
-export function runPrimary(config: RuntimeConfig, log: pino.Logger): void {
+export async function runPrimary(config: RuntimeConfig, log: pino.Logger): Promise<void> {
+  const { createHostFeedHub } = await import('./adapters/aws-stores.js');
+  const hub = createHostFeedHub({ region: config.region!, tablePrefix: config.tablePrefix }, feedFaultLog(log));
   // LIVE_ORIGIN_MEMORY_BYTES is the host's: each worker's hot cache gets its share.
   const env: Record<string, string> = { LIVE_ORIGIN_MEMORY_BYTES: String(Math.floor(config.memoryBytes / config.workers)) };
   // A generated token must be the same in every worker, so the primary makes and prints it.
@@ -29,6 +36,9 @@ export function runPrimary(config: RuntimeConfig, log: pino.Logger): void {
     const worker = cluster.fork({ ...env, LIVE_ORIGIN_WORKER_INDEX: String(slot) });
     started.set(worker, Date.now());
     slots.set(worker, slot);
+    const member = { id: worker.id, send: (message: FeedMessage) => (worker.isConnected() ? worker.send(message) : undefined) };
+    worker.on('message', hub.attach(member));
+    worker.once('exit', () => hub.detach(member));
   };
   for (let i = 0; i < config.workers; i++) fork(i);
   log.info({ workers: config.workers }, 'primary started workers');
@@ -40,7 +50,7 @@ export function runPrimary(config: RuntimeConfig, log: pino.Logger): void {
     slots.delete(worker);
     if (code !== 0) failed = true;
     if (stopping) {
-      if (started.size === 0) process.exit(failed ? 1 : 0);
+      if (started.size === 0) void hub.close().finally(() => process.exit(failed ? 1 : 0));
       return;
     }
     log.error({ pid: worker.process.pid, code, signal }, 'worker exited');
@@ -57,4 +67,17 @@ export function runPrimary(config: RuntimeConfig, log: pino.Logger): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Feed faults of the host's poller (the primary has no /metrics): a warning, at most one a minute. */
+function feedFaultLog(log: pino.Logger): StoreObserver {
+  let lastAt = 0;
+  return {
+    ...NO_OBSERVER,
+    fault(store, operation, reason) {
+      if (Date.now() - lastAt < 60_000) return;
+      lastAt = Date.now();
+      log.warn({ store, operation, reason }, 'the host publish-feed poller failed a read (it keeps retrying)');
+    },
+  };
 }

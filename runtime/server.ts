@@ -1,5 +1,7 @@
 import cluster from 'node:cluster';
 import pino from 'pino';
+import type { FeedChannel } from './adapters/cluster-feed.js';
+import { isFeedMessage } from './adapters/cluster-feed.js';
 import { createMemoryStores } from './adapters/memory-stores.js';
 import { PurgeClient } from './adapters/purge-client.js';
 import { systemClock } from './adapters/system-clock.js';
@@ -49,9 +51,24 @@ async function openStores(config: RuntimeConfig, observer: StoreObserver): Promi
       peerEndpoints: { ...config.peerEndpoints },
       s3PathStyle: config.s3PathStyle,
       memoryBytes: config.memoryBytes,
+      // A worker of a host: its primary polls for the whole host.
+      feedChannel: cluster.isWorker ? processFeedChannel() : undefined,
     },
     observer,
   );
+}
+
+/** A cluster worker's IPC channel to its primary, for the host's one publish-feed poller. */
+function processFeedChannel(): FeedChannel {
+  return {
+    send: (message) => {
+      if (process.connected) process.send!(message);
+    },
+    onMessage: (handler) =>
+      process.on('message', (message) => {
+        if (isFeedMessage(message)) handler(message);
+      }),
+  };
 }
 
 /** One purge to every CDN tier (Varnish PURGE fan-out, CloudFront invalidations). */

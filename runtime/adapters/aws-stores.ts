@@ -1,15 +1,19 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY, TABLE_SUFFIXES } from '../aws-contract.js';
+import type { Candidate } from '../domain/model.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import type { Stores } from '../ports/stores.js';
 import { DYNAMODB_HTTP, errorName, MAX_ATTEMPTS, S3_HTTP } from './aws-retry.js';
+import type { FeedChannel } from './cluster-feed.js';
+import { baselineSource, ClusterFeedHub, ClusterPublishFeed } from './cluster-feed.js';
 import { DynamoDbMetadataStore } from './dynamodb-metadata-store.js';
 import { DynamoDbPublishFeed } from './dynamodb-publish-feed.js';
 import { HotCache } from './hot-cache.js';
 import { PeerReplicator } from './peer-replicator.js';
 import type { BucketLocation } from './s3-segment-store.js';
 import { S3SegmentStore } from './s3-segment-store.js';
+import { systemClock } from './system-clock.js';
 
 export interface AwsStoresConfig {
   /** LIVE_ORIGIN_BUCKET: this region's segment bucket. */
@@ -36,6 +40,11 @@ export interface AwsStoresConfig {
   readonly feedPollMs?: number;
   /** Longest a metadata read is served from cache. @default 500 */
   readonly metadataCacheMs?: number;
+  /**
+   * A cluster worker's channel to its primary, which polls for the whole host
+   * (createHostFeedHub): the worker's feed then polls nothing itself.
+   */
+  readonly feedChannel?: FeedChannel;
 }
 
 /**
@@ -85,7 +94,9 @@ export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver
     writeFaultMs: config.writeFaultMs,
     cacheMs: config.metadataCacheMs,
   });
-  const feed = new DynamoDbPublishFeed({ source: metadata.feedSource, observer, pollMs: config.feedPollMs });
+  const feed = config.feedChannel
+    ? new ClusterPublishFeed(config.feedChannel, metadata.feedSource, systemClock)
+    : new DynamoDbPublishFeed({ source: metadata.feedSource, observer, pollMs: config.feedPollMs });
   return {
     segments,
     metadata,
@@ -98,6 +109,21 @@ export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver
       for (const client of [local.client, ...peers.map((peer) => peer.client), dynamoDb]) client.destroy();
     },
   };
+}
+
+/**
+ * The primary process's one publish-feed poller for all the workers of its host: a metadata
+ * store used only for its polls, and the hub that serves the workers' watches.
+ */
+export function createHostFeedHub(config: Pick<AwsStoresConfig, 'region' | 'tablePrefix' | 'feedPollMs'>, observer: StoreObserver): ClusterFeedHub {
+  const dynamoDb = dynamoDbClient(config.region);
+  const metadata = new DynamoDbMetadataStore({ client: dynamoDb, tablePrefix: config.tablePrefix, observer });
+  const baselines = new Map<string, readonly Candidate[]>();
+  const feed = new DynamoDbPublishFeed({ source: baselineSource(metadata.feedSource, baselines), observer, pollMs: config.feedPollMs });
+  return new ClusterFeedHub(feed, baselines, async () => {
+    await metadata.close();
+    dynamoDb.destroy();
+  });
 }
 
 export interface AwsResources {

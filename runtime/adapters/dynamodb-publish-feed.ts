@@ -13,7 +13,7 @@ export const FEED_POLL_MS = 50;
  */
 export const STREAM_RECORD_STALE_MS = 30_000;
 /** An event's stream records from a poll older than this are not offered: the PUTs may have ended since. */
-const STREAMS_FRESH_MS = 1_000;
+export const STREAMS_FRESH_MS = 1_000;
 /** After a failed poll, wait this long before the next (one fault report per wait, not 20 a second). */
 const FEED_ERROR_BACKOFF_MS = 1_000;
 
