@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { bootScript } from '../instance/boot-script.js';
-import { ORIGIN_PORT } from '../instance/paths.js';
+import { MAX_RELAY_WORKERS, ORIGIN_PORT, RELAY_PORT } from '../instance/paths.js';
 import { acknowledge } from '../nag.js';
 import { allowSelfReplacement, createInstanceRole } from './fleet-instance-role.js';
 import { createLoadBalancing } from './fleet-load-balancer.js';
@@ -77,9 +77,15 @@ export class OriginFleet extends Construct {
 
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc,
-      description: `Live Origin instances: ${ORIGIN_PORT} from the load balancer only`,
+      description: `Live Origin instances: ${ORIGIN_PORT} from the load balancer only; relays from each other`,
       allowAllOutbound: true,
     });
+    // Serving while ingesting across instances: each reads PUTs arriving on another from its relay.
+    this.instanceSecurityGroup.addIngressRule(
+      this.instanceSecurityGroup,
+      ec2.Port.tcpRange(RELAY_PORT, RELAY_PORT + MAX_RELAY_WORKERS - 1),
+      'Relays of PUTs still arriving, between the instances of this fleet',
+    );
 
     const balancing = createLoadBalancing(this, resolved);
     this.loadBalancer = balancing.loadBalancer;

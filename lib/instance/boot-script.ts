@@ -16,6 +16,7 @@ import {
   METADATA_URL,
   ORIGIN_PORT,
   READINESS_PATH,
+  RELAY_PORT,
   RUNTIME_LOG_FILE,
   SERVICE_NAME,
   SERVICE_USER,
@@ -64,6 +65,7 @@ export type BootVariable =
   | 'MEMORY_FRACTION'
   | 'TARGET_GROUPS'
   | 'PORT'
+  | 'RELAY_PORT'
   | 'READINESS_PATH'
   | 'LIVENESS_PATH'
   | 'LIVENESS_STATE'
@@ -118,6 +120,7 @@ export function bootVariables(options: BootScriptOptions): Record<BootVariable, 
     MEMORY_FRACTION: String(options.hotCacheMemoryFraction),
     TARGET_GROUPS: options.targetGroupArns.join(' '),
     PORT: String(ORIGIN_PORT),
+    RELAY_PORT: String(RELAY_PORT),
     READINESS_PATH,
     LIVENESS_PATH,
     LIVENESS_STATE: LIVENESS_STATE_FILE,

@@ -41,6 +41,10 @@ set -a
 set +a
 "$BIN_DIR/refresh-credentials.sh"
 
+# The instance's private address: other instances read PUTs arriving here from its relay.
+token=$(curl -fsS -m 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$METADATA_URL/api/token")
+private_ip=$(curl -fsS -m 5 -H "X-aws-ec2-metadata-token: $token" "$METADATA_URL/meta-data/local-ipv4")
+
 umask 077
 memory_bytes=$(awk '/^MemTotal:/ { printf "%d", $2 * 1024 * '"$MEMORY_FRACTION"' }' /proc/meminfo)
 new_env="$ENV_FILE.new"
@@ -54,6 +58,8 @@ LIVE_ORIGIN_PEER_BUCKETS=$PEER_BUCKETS
 AWS_REGION=$REGION
 LIVE_ORIGIN_MEMORY_BYTES=$memory_bytes
 LIVE_ORIGIN_WORKERS=$(nproc)
+LIVE_ORIGIN_RELAY_HOST=$private_ip
+LIVE_ORIGIN_RELAY_PORT=$RELAY_PORT
 LIVE_ORIGIN_CREDENTIALS_FILE=$CREDENTIALS_FILE
 ENV
 # One worker process per vCPU: the primary forks them on one port and splits the memory cap.

@@ -28,6 +28,13 @@ export const SERVICE_USER = 'live-origin';
 export const RUNTIME_LOG_FILE = '/var/log/live-origin/origin.log';
 /** The port the runtime listens on (its own default). */
 export const ORIGIN_PORT = 8080;
+/**
+ * The relay other instances read PUTs from while they arrive: worker i of an instance listens on
+ * RELAY_PORT + i, on the instance's private address (never behind the load balancer).
+ */
+export const RELAY_PORT = 8081;
+/** The relay ports the instances' security group opens to each other: one per worker, up to this many workers. */
+export const MAX_RELAY_WORKERS = 128;
 /** Readiness: 503 while draining or when the store is down. The load balancer's health check. */
 export const READINESS_PATH = '/readyz';
 /** Liveness: the process answers. What decides whether an instance is replaced. */

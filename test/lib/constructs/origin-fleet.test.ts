@@ -138,6 +138,21 @@ describe('OriginFleet', () => {
     });
   });
 
+  it("opens the relay ports (8081 + worker) between the fleet's own instances only (serving while ingesting across instances)", () => {
+    const group = { 'Fn::GetAtt': [logicalId(fleet.instanceSecurityGroup), 'GroupId'] };
+    tpl.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp',
+      FromPort: 8081,
+      ToPort: 8208,
+      GroupId: group,
+      SourceSecurityGroupId: group,
+    });
+    const relayRules = resourcesOf(tpl, 'AWS::EC2::SecurityGroupIngress')
+      .map(([, props]) => props as { FromPort: number; SourceSecurityGroupId?: unknown; CidrIp?: string })
+      .filter((rule) => rule.FromPort === 8081);
+    expect(relayRules.map((rule) => [rule.SourceSecurityGroupId, rule.CidrIp])).toEqual([[group, undefined]]);
+  });
+
   it('scales on CPU (request-count scaling refuses two target groups)', () => {
     tpl.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',

@@ -79,6 +79,8 @@ describe('boot.sh on an instance', () => {
       LIVE_ORIGIN_PEER_BUCKETS: OPTIONS.peerBuckets,
       AWS_REGION: 'us-east-1',
       LIVE_ORIGIN_WORKERS: '2',
+      LIVE_ORIGIN_RELAY_HOST: '10.0.1.23',
+      LIVE_ORIGIN_RELAY_PORT: '8081',
       LIVE_ORIGIN_CREDENTIALS_FILE: host.path('etc/credentials.json'),
       LIVE_ORIGIN_PURGE_URLS: 'https://purge.example.net',
     });

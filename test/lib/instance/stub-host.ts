@@ -59,6 +59,7 @@ done
 case "$url" in
   */api/token) echo token-123 ;;
   */meta-data/instance-id) echo i-0123456789abcdef0 ;;
+  */meta-data/local-ipv4) echo 10.0.1.23 ;;
 esac`),
     'cfn-signal': stub(''),
     systemctl: stub(''),
