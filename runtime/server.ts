@@ -99,9 +99,13 @@ async function openCredentials(config: RuntimeConfig, log: pino.Logger): Promise
   return { source: file, stop: () => file.stop() };
 }
 
-/** The relay's address: worker i of a host takes the configured port + i (any free port when 0). */
-function relayListen(config: RuntimeConfig): { host: string; port: number } {
-  return { host: config.relayHost, port: config.relayPort === 0 ? 0 : config.relayPort + config.workerIndex };
+/**
+ * The relay's address: worker i of a host takes the configured port + i (any free port when 0).
+ * It listens where the runtime listens (HOST) and is named to other instances by its private
+ * address, so a listen never depends on which interface holds that address.
+ */
+function relayListen(config: RuntimeConfig): { host: string; listenHost: string; port: number } {
+  return { host: config.relayHost, listenHost: config.host, port: config.relayPort === 0 ? 0 : config.relayPort + config.workerIndex };
 }
 
 /** Reads config, wires adapters, listens, and drains on SIGTERM/SIGINT. */
@@ -184,7 +188,7 @@ async function main(): Promise<void> {
   }
   const relayServer = relay
     ? await startRelayServer(app.origin, relayListen(config)).catch((error: NodeJS.ErrnoException) => {
-        process.stderr.write(`live-origin: the relay cannot listen on ${config.relayHost}: ${error.message}\n`);
+        process.stderr.write(`live-origin: the relay cannot listen on ${config.host}: ${error.message}\n`);
         process.exit(1);
       })
     : undefined;

@@ -11,8 +11,10 @@ export interface RelayServer {
 }
 
 export interface RelayServerOptions {
-  /** The address other instances reach this one at (the instance's private address); it also listens there. */
+  /** The address other instances reach this one at (the instance's private address). */
   readonly host: string;
+  /** Where it listens (the runtime's own listen address; defaults to host). */
+  readonly listenHost?: string;
   /** 0: any free port (the URL names it). */
   readonly port: number;
 }
@@ -47,7 +49,7 @@ export async function startRelayServer(origin: OriginServices, options: RelaySer
     server.once('error', reject);
     // Exclusive: each worker of a host has a relay of its own (a shared cluster handle would hand
     // one worker's relay requests to another, which does not have the stream).
-    server.listen({ port: options.port, host: options.host, exclusive: true }, () => resolve());
+    server.listen({ port: options.port, host: options.listenHost ?? options.host, exclusive: true }, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;

@@ -111,7 +111,12 @@ describe('two origin processes on one AWS store', () => {
       const { response, at, bytes } = await held;
       expect(response.status).toBe(200);
       expect(response.headers.get('live-pipeline')).toBe('a');
-      expect(response.headers.get('etag')).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
+      // Either the whole object after the ack (with its ETag) or, when instance B saw the PUT
+      // arriving first, the PUT streamed through A's relay: no ETag, the same bytes, its end only
+      // after the ack (the contract's serving-while-ingesting answer).
+      const etag = response.headers.get('etag');
+      if (etag !== null) expect(etag).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
+      else expect(response.headers.get('accept-ranges')).toBeNull();
       expect(bytes.equals(body)).toBe(true);
       delays.push(at - ackAt);
     }
