@@ -2,6 +2,7 @@ import type { Worker } from 'node:cluster';
 import cluster from 'node:cluster';
 import type pino from 'pino';
 import type { RuntimeConfig } from './config.js';
+import type { Clock } from './ports/clock.js';
 
 /** A worker that dies this soon after its start is not restarted (a crash loop, not a blip). */
 const MIN_WORKER_LIFE_MS = 5_000;
@@ -13,7 +14,7 @@ const MIN_WORKER_LIFE_MS = 5_000;
  * serves nothing: it splits the host's LIVE_ORIGIN_MEMORY_BYTES between the workers, restarts a worker that dies, forwards SIGTERM/SIGINT, and exits when every
  * worker has drained (0 if all exited 0).
  */
-export function runPrimary(config: RuntimeConfig, log: pino.Logger): void {
+export function runPrimary(config: RuntimeConfig, log: pino.Logger, clock: Clock): void {
   // LIVE_ORIGIN_MEMORY_BYTES is the host's: each worker's hot cache gets its share.
   const env: Record<string, string> = { LIVE_ORIGIN_MEMORY_BYTES: String(Math.floor(config.memoryBytes / config.workers)) };
   // A generated token must be the same in every worker, so the primary makes and prints it.
@@ -23,7 +24,7 @@ export function runPrimary(config: RuntimeConfig, log: pino.Logger): void {
   const started = new Map<Worker, number>();
   let stopping = false;
   let failed = false;
-  const fork = () => started.set(cluster.fork(env), Date.now());
+  const fork = () => started.set(cluster.fork(env), clock.now());
   for (let i = 0; i < config.workers; i++) fork();
   log.info({ workers: config.workers }, 'primary started workers');
 
@@ -36,7 +37,7 @@ export function runPrimary(config: RuntimeConfig, log: pino.Logger): void {
       return;
     }
     log.error({ pid: worker.process.pid, code, signal }, 'worker exited');
-    if (Date.now() - startedAt >= MIN_WORKER_LIFE_MS) fork();
+    if (clock.now() - startedAt >= MIN_WORKER_LIFE_MS) fork();
     else if (started.size === 0) process.exit(1);
   });
 

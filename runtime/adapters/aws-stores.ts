@@ -1,15 +1,18 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY, TABLE_SUFFIXES } from '../aws-contract.js';
+import type { Clock } from '../ports/clock.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import type { Stores } from '../ports/stores.js';
 import { DYNAMODB_HTTP, errorName, MAX_ATTEMPTS, S3_HTTP } from './aws-retry.js';
+import { sleep } from './clock-waits.js';
 import { DynamoDbMetadataStore } from './dynamodb-metadata-store.js';
 import { DynamoDbPublishFeed } from './dynamodb-publish-feed.js';
 import { HotCache } from './hot-cache.js';
 import { PeerReplicator } from './peer-replicator.js';
 import type { BucketLocation } from './s3-segment-store.js';
 import { S3SegmentStore } from './s3-segment-store.js';
+import { systemClock } from './system-clock.js';
 
 export interface AwsStoresConfig {
   /** LIVE_ORIGIN_BUCKET: this region's segment bucket. */
@@ -36,6 +39,8 @@ export interface AwsStoresConfig {
   readonly feedPollMs?: number;
   /** Longest a metadata read is served from cache. @default 500 */
   readonly metadataCacheMs?: number;
+  /** Times the stores' calls, caches and peer copies. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -74,8 +79,9 @@ function peerLocations(config: Pick<AwsStoresConfig, 'region' | 'peerBuckets' | 
 export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver): Stores {
   const local: BucketLocation = { region: config.region, bucket: config.bucket, client: s3Client(config.region, undefined, config.s3PathStyle ?? false) };
   const peers = peerLocations(config);
-  const replicator = peers.length > 0 ? new PeerReplicator({ peers, observer }) : undefined;
-  const s3 = new S3SegmentStore({ local, peers, afterPut: replicator, observer, writeFaultMs: config.writeFaultMs });
+  const { clock } = config;
+  const replicator = peers.length > 0 ? new PeerReplicator({ peers, observer, clock }) : undefined;
+  const s3 = new S3SegmentStore({ local, peers, afterPut: replicator, observer, writeFaultMs: config.writeFaultMs, clock });
   const segments = new HotCache(s3, { maxBytes: config.memoryBytes, observer });
   const dynamoDb = dynamoDbClient(config.region);
   const metadata = new DynamoDbMetadataStore({
@@ -84,6 +90,7 @@ export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver
     observer,
     writeFaultMs: config.writeFaultMs,
     cacheMs: config.metadataCacheMs,
+    clock,
   });
   const feed = new DynamoDbPublishFeed({ source: metadata.feedSource, observer, pollMs: config.feedPollMs });
   return {
@@ -105,6 +112,8 @@ export interface AwsResources {
   readonly tablePrefix: string;
   readonly region: string;
   readonly peerBuckets?: Readonly<Record<string, string>>;
+  /** Times the wait for a new table to become active. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -116,7 +125,8 @@ export async function ensureAwsResources(resources: AwsResources): Promise<void>
   await Promise.all(buckets.map(([region, bucket]) => ensureBucket(region, bucket)));
   const dynamoDb = dynamoDbClient(resources.region);
   try {
-    await Promise.all(Object.values(TABLE_SUFFIXES).map((suffix) => ensureTable(dynamoDb, `${resources.tablePrefix}${suffix}`)));
+    const clock = resources.clock ?? systemClock;
+    await Promise.all(Object.values(TABLE_SUFFIXES).map((suffix) => ensureTable(dynamoDb, `${resources.tablePrefix}${suffix}`, clock)));
   } finally {
     dynamoDb.destroy();
   }
@@ -145,8 +155,10 @@ async function ensureBucket(region: string, bucket: string): Promise<void> {
 }
 
 const TABLE_ACTIVE_TIMEOUT_MS = 30_000;
+/** How often a table being created is asked whether it is active. */
+const TABLE_ACTIVE_POLL_MS = 100;
 
-async function ensureTable(client: DynamoDBClient, table: string): Promise<void> {
+async function ensureTable(client: DynamoDBClient, table: string, clock: Clock): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
@@ -165,11 +177,11 @@ async function ensureTable(client: DynamoDBClient, table: string): Promise<void>
   } catch (error) {
     if (errorName(error) !== 'ResourceInUseException') throw error;
   }
-  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  const deadline = clock.now() + TABLE_ACTIVE_TIMEOUT_MS;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
     if (Table?.TableStatus === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`table ${table} is not ACTIVE after ${TABLE_ACTIVE_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (clock.now() > deadline) throw new Error(`table ${table} is not ACTIVE after ${TABLE_ACTIVE_TIMEOUT_MS} ms`);
+    await sleep(clock, TABLE_ACTIVE_POLL_MS);
   }
 }

@@ -88,7 +88,7 @@ export const errorsPlugin = fp(
 function refuseBody(request: FastifyRequest, reply: FastifyReply): void {
   if (!bodyStillArriving(request.raw)) return;
   void reply.header('Connection', 'close');
-  lingerAfterResponse(request.raw);
+  lingerAfterResponse(request.raw, request.server.origin.clock);
 }
 
 const METHODS_BY_PREFIX: readonly (readonly [RegExp, string])[] = [
