@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AlarmSignals, AlarmSnapshot } from '../ports/alarm-signals.js';
+import type { PipelineHealthEntry, ServiceMetrics } from '../ports/service-metrics.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import { LocalHistogram } from './local-histogram.js';
 
@@ -53,7 +54,7 @@ const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8];
  * Every series the origin exports (`GET /metrics`), all prefixed `live_origin_`, and the
  * alarm signals the CloudWatch publisher reads from them.
  */
-export class OriginMetrics implements AlarmSignals {
+export class OriginMetrics implements AlarmSignals, ServiceMetrics {
   readonly registry = new Registry();
 
   private readonly deferredRequests = new DeferredCounts();
@@ -323,6 +324,18 @@ export class OriginMetrics implements AlarmSignals {
     this.defectCount += kinds.length;
   }
 
+  deliveryMiss(status: number, reason: string): void {
+    this.deliveryMisses.inc({ status, reason });
+  }
+
+  shedRequest(reason: 'held_cap' | 'event_rate'): void {
+    this.shed.inc({ reason });
+  }
+
+  conflictingPut(pipeline: string): void {
+    this.conflicts.inc({ pipeline });
+  }
+
   streamEnded(outcome: 'complete' | 'failed'): void {
     this.ingestStreams.inc({ outcome });
   }
@@ -333,7 +346,7 @@ export class OriginMetrics implements AlarmSignals {
   }
 
   /** Sets the per-pipeline health gauges for one event and remembers the unhealthy total. */
-  setPipelineHealth(entries: readonly { event: string; pipeline: string; healthy: boolean; latenessMs: number }[]): void {
+  setPipelineHealth(entries: readonly PipelineHealthEntry[]): void {
     this.pipelineHealthy.reset();
     this.pipelineLateness.reset();
     for (const e of entries) {

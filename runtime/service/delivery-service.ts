@@ -116,7 +116,7 @@ export class DeliveryService {
     const timeline = object.rendition ? timelineFor(state.config, state.renditions[object.rendition]) : timelineFor(state.config, undefined);
 
     if (this.eventRps > 0 && !this.budget.take(event, isAtLiveEdge(object.number, liveEdge(state)), this.ctx.clock.now())) {
-      this.ctx.metrics.shed.inc({ reason: 'event_rate' });
+      this.ctx.metrics.shedRequest('event_rate');
       this.duress.mark(this.ctx.clock.now());
       return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, state);
     }
@@ -246,7 +246,7 @@ export class DeliveryService {
   }
 
   private shedHeld(state: EventState): Delivery {
-    this.ctx.metrics.shed.inc({ reason: 'held_cap' });
+    this.ctx.metrics.shedRequest('held_cap');
     this.duress.mark(this.ctx.clock.now());
     return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, state);
   }
@@ -340,7 +340,7 @@ export class DeliveryService {
     state?: EventState,
     cmsd: { durationMs?: number; availableAt?: number; heldMs?: number } = {},
   ): Delivery {
-    this.ctx.metrics.deliveryMisses.inc({ status, reason });
+    this.ctx.metrics.deliveryMiss(status, reason);
     if (!state) return { kind: 'miss', status, reason, ttlMs };
     return { kind: 'miss', status, reason, ttlMs, state, ...cmsd };
   }

@@ -161,7 +161,7 @@ export class IngestService {
 
     // A playlist or manifest is replaced on every update by design (latest PUT wins): only a
     // numbered or static object replaced with other bytes is a conflict.
-    if (previous && object.kind !== 'mutable') metrics.conflicts.inc({ pipeline });
+    if (previous && object.kind !== 'mutable') metrics.conflictingPut(pipeline);
     metrics.ingest(pipeline, previous ? 'replaced' : 'created', input.body.length, input.defects);
     if (state) this.purgeIfServedChanged(state, before, candidate, now, stream?.served ? stream.candidate : undefined);
     return { result: { status: previous ? 200 : 201, etag: input.etag }, candidate };
