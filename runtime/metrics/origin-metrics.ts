@@ -324,6 +324,7 @@ export class OriginMetrics implements AlarmSignals, ServiceMetrics {
     this.defectCount += kinds.length;
   }
 
+  /** A delivery answered without the object: its status and the service's reason. */
   deliveryMiss(status: number, reason: string): void {
     this.deliveryMisses.inc({ status, reason });
   }

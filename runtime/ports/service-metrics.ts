@@ -6,8 +6,6 @@
 export interface ServiceMetrics {
   /** A selection made for a delivery answer (`clean`, `pinned`, `defective`, ...). */
   selectionCounted(outcome: string): void;
-  /** A delivery answered without the object, by status and reason. */
-  deliveryMiss(status: number, reason: string): void;
   /** A request answered 503 to shed load: too many held (`held_cap`), or its event over its rate budget (`event_rate`). */
   shedRequest(reason: 'held_cap' | 'event_rate'): void;
   /** A held request (or blocking reload) whose deadline passed with nothing to serve. */

@@ -182,7 +182,7 @@ export class IngestService {
     if (updated) return updated;
     // Its PUT is still arriving: the defects it declared stand until the ack, and a PATCH after it applies.
     if (this.ctx.streams.of(event, path).some((s) => s.candidate.pipeline === pipeline)) {
-      throw new OriginError('conflict', 'the candidate is still being ingested; PATCH it once its PUT is acknowledged', { 'Retry-After': '1' });
+      throw new OriginError('conflict', 'the candidate is still being ingested; PATCH it once its PUT is acknowledged');
     }
     throw new OriginError('not_found', 'no such candidate');
   }
