@@ -15,7 +15,7 @@ import type { StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
 import type { IngestStream } from './ingest-stream.js';
-import { currentSelection, stalePipelines } from './object-view.js';
+import { currentSelection, liveEdge, stalePipelines } from './object-view.js';
 import { storeCall } from './store-call.js';
 
 /** A pin may be contested by other instances, and chosen bytes may have been evicted: retry this often. */
@@ -348,13 +348,4 @@ export class DeliveryService {
 
 function isFound(result: FindResult): result is Found {
   return result !== undefined && !('allMasked' in result);
-}
-
-/** Newest segment number any pipeline published for the event. */
-function liveEdge(state: EventState): number | undefined {
-  let edge: number | undefined;
-  for (const pipeline of Object.values(state.pipelines)) {
-    if (pipeline.edge !== undefined && (edge === undefined || pipeline.edge > edge)) edge = pipeline.edge;
-  }
-  return edge;
 }
