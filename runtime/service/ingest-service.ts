@@ -187,6 +187,16 @@ export class IngestService {
     throw new OriginError('not_found', 'no such candidate');
   }
 
+  /** Operator `GET`/`HEAD` of one pipeline's candidate: its record and its bytes as stored. */
+  async inspect(event: string, pipeline: string, path: string): Promise<{ candidate: Candidate; bytes: StoredBytes }> {
+    const { metadata, segments } = this.ctx.stores;
+    const record = await storeCall('inspect', () => metadata.getObject(event, path));
+    const candidate = record.candidates.find((c) => c.pipeline === pipeline);
+    const bytes = candidate && (await storeCall('inspect', () => segments.get({ event, pipeline, path }, candidate.etag)));
+    if (!candidate || !bytes) throw new OriginError('not_found', 'no such candidate');
+    return { candidate, bytes };
+  }
+
   /** Operator `DELETE` of one pipeline's candidate. */
   async delete(event: string, pipeline: string, path: string): Promise<void> {
     const { stores } = this.ctx;
