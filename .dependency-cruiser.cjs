@@ -31,17 +31,8 @@ module.exports = {
       name: 'service-uses-domain-and-ports',
       comment: 'A use case decides with the domain and reaches storage, feed and purger through ports: never HTTP, an adapter or the entry points.',
       severity: 'error',
-      from: { path: '^runtime/service/', pathNot: '^runtime/service/context\\.ts$' },
+      from: { path: '^runtime/service/' },
       to: { path: OWN, pathNot: '^runtime/(domain|ports|service)/' },
-    },
-    {
-      name: 'service-context-known-metrics-import',
-      comment:
-        'Known violation (issue 22, for the runtime/service owner): ServiceContext types its metrics as the prom-client class OriginMetrics; ' +
-        'a port for what the services record removes this exception, and the rule above then covers context.ts too.',
-      severity: 'error',
-      from: { path: '^runtime/service/context\\.ts$' },
-      to: { path: OWN, pathNot: '^runtime/(domain|ports|service)/|^runtime/metrics/origin-metrics\\.ts$' },
     },
     {
       name: 'adapters-implement-ports',

@@ -3,6 +3,7 @@ import cluster from 'node:cluster';
 import type pino from 'pino';
 import type { FeedMessage } from './adapters/cluster-feed.js';
 import type { RuntimeConfig } from './config.js';
+import type { Clock } from './ports/clock.js';
 import type { StoreObserver } from './ports/store-observer.js';
 import { NO_OBSERVER } from './ports/store-observer.js';
 
@@ -18,9 +19,9 @@ const MIN_WORKER_LIFE_MS = 5_000;
  * restarts a worker that dies, forwards SIGTERM/SIGINT, and exits when every worker has drained
  * (0 if all exited 0).
  */
-export async function runPrimary(config: RuntimeConfig, log: pino.Logger): Promise<void> {
+export async function runPrimary(config: RuntimeConfig, log: pino.Logger, clock: Clock): Promise<void> {
   const { createHostFeedHub } = await import('./adapters/aws-stores.js');
-  const hub = createHostFeedHub({ region: config.region!, tablePrefix: config.tablePrefix }, feedFaultLog(log));
+  const hub = createHostFeedHub({ region: config.region!, tablePrefix: config.tablePrefix }, feedFaultLog(log, clock));
   // LIVE_ORIGIN_MEMORY_BYTES is the host's: each worker's hot cache gets its share.
   const env: Record<string, string> = { LIVE_ORIGIN_MEMORY_BYTES: String(Math.floor(config.memoryBytes / config.workers)) };
   // A generated token must be the same in every worker, so the primary makes and prints it.
@@ -34,7 +35,7 @@ export async function runPrimary(config: RuntimeConfig, log: pino.Logger): Promi
   let failed = false;
   const fork = (slot: number) => {
     const worker = cluster.fork({ ...env, LIVE_ORIGIN_WORKER_INDEX: String(slot) });
-    started.set(worker, Date.now());
+    started.set(worker, clock.now());
     slots.set(worker, slot);
     const member = { id: worker.id, send: (message: FeedMessage) => (worker.isConnected() ? worker.send(message) : undefined) };
     worker.on('message', hub.attach(member));
@@ -54,7 +55,7 @@ export async function runPrimary(config: RuntimeConfig, log: pino.Logger): Promi
       return;
     }
     log.error({ pid: worker.process.pid, code, signal }, 'worker exited');
-    if (Date.now() - startedAt >= MIN_WORKER_LIFE_MS) fork(slot);
+    if (clock.now() - startedAt >= MIN_WORKER_LIFE_MS) fork(slot);
     else if (started.size === 0) process.exit(1);
   });
 
@@ -70,13 +71,13 @@ export async function runPrimary(config: RuntimeConfig, log: pino.Logger): Promi
 }
 
 /** Feed faults of the host's poller (the primary has no /metrics): a warning, at most one a minute. */
-function feedFaultLog(log: pino.Logger): StoreObserver {
+function feedFaultLog(log: pino.Logger, clock: Clock): StoreObserver {
   let lastAt = 0;
   return {
     ...NO_OBSERVER,
     fault(store, operation, reason) {
-      if (Date.now() - lastAt < 60_000) return;
-      lastAt = Date.now();
+      if (clock.now() - lastAt < 60_000) return;
+      lastAt = clock.now();
       log.warn({ store, operation, reason }, 'the host publish-feed poller failed a read (it keeps retrying)');
     },
   };

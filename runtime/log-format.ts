@@ -5,6 +5,8 @@
  * production path, and it needs no transport thread or dependency in the bundle.
  */
 
+import type { Clock } from './ports/clock.js';
+
 export type LogFormat = 'json' | 'pretty';
 
 /** pino's numeric levels. */
@@ -21,13 +23,14 @@ function value(field: unknown): string {
   return JSON.stringify(field);
 }
 
-function clock(time: unknown): string {
-  const date = new Date(typeof time === 'number' ? time : Date.now());
-  return date.toISOString().slice(11, 23);
+/** An entry without a time of its own shows when it was written (`now`), or a blank of the same width. */
+function timeOfDay(time: unknown, now: (() => number) | undefined): string {
+  const at = typeof time === 'number' ? time : now?.();
+  return at === undefined ? ' '.repeat(12) : new Date(at).toISOString().slice(11, 23);
 }
 
 /** One pino JSON line as a person reads it; a line that is not JSON passes through unchanged. */
-export function prettyLogLine(line: string, colors = false): string {
+export function prettyLogLine(line: string, colors = false, now?: () => number): string {
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(line) as Record<string, unknown>;
@@ -43,10 +46,11 @@ export function prettyLogLine(line: string, colors = false): string {
   const err = entry.err as { message?: string; stack?: string } | undefined;
   const message = [entry.msg ?? '', ...fields].filter((part) => part !== '').join('  ');
   const stack = err ? `\n    ${(err.stack ?? err.message ?? '').split('\n').join('\n    ')}` : '';
-  return `${clock(entry.time)} ${shown} ${message}${stack}\n`;
+  return `${timeOfDay(entry.time, now)} ${shown} ${message}${stack}\n`;
 }
 
-/** A pino destination that writes pretty lines to `out`. */
-export function prettyDestination(out: NodeJS.WritableStream, colors: boolean): { write(line: string): void } {
-  return { write: (line: string) => void out.write(prettyLogLine(line, colors)) };
+/** A pino destination that writes pretty lines to `out`; `clock` dates an entry that has no time. */
+export function prettyDestination(out: NodeJS.WritableStream, colors: boolean, clock: Pick<Clock, 'now'>): { write(line: string): void } {
+  const now = (): number => clock.now();
+  return { write: (line: string) => void out.write(prettyLogLine(line, colors, now)) };
 }

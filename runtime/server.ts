@@ -1,10 +1,11 @@
 import cluster from 'node:cluster';
 import pino from 'pino';
+import { sleep } from './adapters/clock-waits.js';
 import type { FeedChannel } from './adapters/cluster-feed.js';
 import { isFeedMessage } from './adapters/cluster-feed.js';
 import { createMemoryStores } from './adapters/memory-stores.js';
 import { PurgeClient } from './adapters/purge-client.js';
-import { systemClock } from './adapters/system-clock.js';
+import { holdProcessOpen, systemClock } from './adapters/system-clock.js';
 import { parseCommandLine } from './cli-args.js';
 import { runPrimary } from './cluster-primary.js';
 import type { RuntimeConfig } from './config.js';
@@ -20,6 +21,10 @@ import type { Stores } from './ports/stores.js';
 
 /** How long a drain may take before the process exits anyway (held requests are answered first). */
 const SHUTDOWN_GRACE_MS = 30_000;
+/** The longest the last purges may take to leave at shutdown. */
+const PURGE_FLUSH_MS = 2_000;
+/** The one clock of the process: every adapter and service below gets this one. */
+const clock = systemClock;
 
 const USAGE = `usage: npm start            (the AMI runs: node server.mjs)
 
@@ -53,6 +58,7 @@ async function openStores(config: RuntimeConfig, observer: StoreObserver): Promi
       memoryBytes: config.memoryBytes,
       // A worker of a host: its primary polls for the whole host.
       feedChannel: cluster.isWorker ? processFeedChannel() : undefined,
+      clock,
     },
     observer,
   );
@@ -92,6 +98,7 @@ async function openCredentials(config: RuntimeConfig, log: pino.Logger): Promise
   const { CredentialsFile } = await import('./adapters/credentials-file.js');
   const file = new CredentialsFile(config.credentialsFile, {
     reloadMs: config.credentialsReloadMs,
+    clock,
     onChange: () => log.info({ file: config.credentialsFile }, 'credentials reloaded'),
     onError: (error) => log.warn({ err: error, file: config.credentialsFile }, 'credentials not reloaded; the previous ones stay'),
   });
@@ -121,10 +128,10 @@ async function main(): Promise<void> {
   }
   const pretty = (config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
   const log = pretty
-    ? pino({ level: config.logLevel }, prettyDestination(process.stdout, config.logColors && process.stdout.isTTY))
+    ? pino({ level: config.logLevel }, prettyDestination(process.stdout, config.logColors && process.stdout.isTTY, clock))
     : pino({ level: config.logLevel });
   if (config.workers > 1 && cluster.isPrimary) {
-    if (config.store === 'aws') return runPrimary(config, log);
+    if (config.store === 'aws') return runPrimary(config, log, clock);
     // The memory store lives in one process: a second would hold other objects.
     log.warn({ workers: config.workers }, 'LIVE_ORIGIN_WORKERS applies to aws mode; the memory store runs one process');
   }
@@ -142,6 +149,7 @@ async function main(): Promise<void> {
     onOutcome: (outcome) => metrics.purges.inc({ outcome }),
     onFailure: (url, reason) => log.warn({ url, reason }, 'purge failed'),
     onBacklog: (backlog) => metrics.purgeBacklog.set(backlog),
+    clock,
   });
   // With a CloudFront distribution in front, every purge is also an invalidation there.
   const cloudFront = config.cloudFrontDistributionId
@@ -149,6 +157,7 @@ async function main(): Promise<void> {
         distributionId: config.cloudFrontDistributionId,
         onOutcome: (outcome, paths) => metrics.purges.inc({ outcome }, paths),
         onFailure: (reason, paths) => log.warn({ reason, paths: paths.length }, 'CloudFront invalidation failed'),
+        clock,
       })
     : undefined;
   const purger: Purger = cloudFront ? fanOut([purgeClient, cloudFront]) : purgeClient;
@@ -159,13 +168,14 @@ async function main(): Promise<void> {
           signals: metrics,
           region: config.region!,
           onFailure: (error) => log.warn({ err: error }, 'CloudWatch publish failed'),
+          clock,
         })
       : undefined;
   publisher?.start();
   // Other instances read this one's PUTs while they arrive (aws mode: instances share the metadata).
-  const relay = config.store === 'aws' ? (await import('./adapters/http-stream-relay.js')).createHttpStreamRelay(systemClock) : undefined;
+  const relay = config.store === 'aws' ? (await import('./adapters/http-stream-relay.js')).createHttpStreamRelay(clock) : undefined;
   const app = buildApp({
-    clock: systemClock,
+    clock,
     relay,
     stores,
     purger,
@@ -201,22 +211,23 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // The clock's timers never keep the process alive: this does, until the exit below.
+    holdProcessOpen();
     log.info({ signal }, 'draining');
-    const force = setTimeout(() => {
+    clock.after(SHUTDOWN_GRACE_MS, () => {
       log.error('drain took too long, exiting');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
+    });
     // Readiness turns 503 and held requests are answered at once; the node keeps serving for
     // the drain delay so load balancers see it leave before connections close.
     app.origin.readiness.drain();
     app.origin.holds.drain();
-    await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+    await sleep(clock, config.drainDelayMs);
     await app.close();
     await relayServer?.close();
     await app.origin.remoteStreams.close();
     credentials.stop();
-    await Promise.race([purger.flush(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    await Promise.race([purger.flush(), sleep(clock, PURGE_FLUSH_MS)]);
     await publisher?.close();
     await stores.close();
     log.info('stopped');

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { prettyDestination, prettyLogLine } from '../runtime/log-format.js';
+import { ManualClock } from './support/manual-clock.js';
 
 const TIME = Date.UTC(2026, 11, 5, 9, 7, 3, 42);
 
@@ -38,6 +39,12 @@ describe('prettyLogLine', () => {
     expect(prettyLogLine(line, true)).toBe('09:07:03.042 \u001b[31mERROR\u001b[0m x\n');
   });
 
+  it('dates an entry without a time of its own by the clock it is given', () => {
+    const line = JSON.stringify({ level: 30, msg: 'no time' });
+    expect(prettyLogLine(line, false, () => TIME)).toBe('09:07:03.042 INFO  no time\n');
+    expect(prettyLogLine(line)).toBe(`${' '.repeat(12)} INFO  no time\n`);
+  });
+
   it('passes a line that is not JSON through', () => {
     expect(prettyLogLine('plain text')).toBe('plain text\n');
   });
@@ -47,10 +54,9 @@ describe('prettyDestination', () => {
   it('takes what pino writes and prints one readable line per entry', () => {
     const written: string[] = [];
     const out = { write: (text: string) => written.push(text) } as unknown as NodeJS.WritableStream;
-    const log = pino({ level: 'info' }, prettyDestination(out, false));
+    const log = pino({ level: 'info', timestamp: false }, prettyDestination(out, false, new ManualClock(TIME)));
     log.info({ workers: 2 }, 'primary started workers');
     log.debug('not at info');
-    expect(written).toHaveLength(1);
-    expect(written[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}primary started workers {2}workers=2\n$/);
+    expect(written).toEqual(['09:07:03.042 INFO  primary started workers  workers=2\n']);
   });
 });

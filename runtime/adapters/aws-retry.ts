@@ -1,4 +1,6 @@
+import type { Clock } from '../ports/clock.js';
 import type { StoreObserver } from '../ports/store-observer.js';
+import { abortAfter } from './clock-waits.js';
 
 /**
  * Timeouts and retries sized for live video (docs/contract.md: a write slower than 500 ms is a
@@ -42,6 +44,8 @@ export type StoreName = 'segments' | 'metadata';
 
 export interface CallOptions {
   readonly observer: StoreObserver;
+  /** Times the budget. */
+  readonly clock: Clock;
   readonly store: StoreName;
   readonly operation: string;
   /** Writes are checked against the slow-write threshold. */
@@ -53,24 +57,25 @@ export interface CallOptions {
 
 /**
  * Runs one store call under the budget, reports its latency, a slow write, or a failure, and
- * lets the failure propagate (the service layer answers 503 with Retry-After).
+ * lets the failure propagate (the service layer answers 503 with Retry-After). The budget runs
+ * on the injected clock; the latency is measured with `performance.now()`, a monotonic duration
+ * for the metrics that no rule reads as a time of day.
  */
 export async function awsCall<T>(options: CallOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const budget = callBudgetMs(options.bytes ?? 0);
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new StoreTimeoutError(options, budget)), budget);
+  const limit = abortAfter(options.clock, budget, () => new StoreTimeoutError(options, budget));
   const started = performance.now();
   try {
-    const result = await run(controller.signal);
+    const result = await run(limit.signal);
     const ms = performance.now() - started;
     options.observer.latency(options.store, options.operation, ms / 1000);
     if (options.write && ms > options.writeFaultMs) options.observer.fault(options.store, options.operation, 'slow');
     return result;
   } catch (error) {
     options.observer.fault(options.store, options.operation, 'error');
-    throw controller.signal.aborted ? controller.signal.reason : error;
+    throw limit.signal.aborted ? limit.signal.reason : error;
   } finally {
-    clearTimeout(timer);
+    limit.cancel();
   }
 }
 

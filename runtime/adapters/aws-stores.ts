@@ -2,9 +2,11 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY, TABLE_SUFFIXES } from '../aws-contract.js';
 import type { Candidate } from '../domain/model.js';
+import type { Clock } from '../ports/clock.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import type { Stores } from '../ports/stores.js';
 import { DYNAMODB_HTTP, errorName, MAX_ATTEMPTS, S3_HTTP } from './aws-retry.js';
+import { sleep } from './clock-waits.js';
 import type { FeedChannel } from './cluster-feed.js';
 import { baselineSource, ClusterFeedHub, ClusterPublishFeed } from './cluster-feed.js';
 import { DynamoDbMetadataStore } from './dynamodb-metadata-store.js';
@@ -45,6 +47,8 @@ export interface AwsStoresConfig {
    * (createHostFeedHub): the worker's feed then polls nothing itself.
    */
   readonly feedChannel?: FeedChannel;
+  /** Times the stores' calls, caches and peer copies. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -83,8 +87,9 @@ function peerLocations(config: Pick<AwsStoresConfig, 'region' | 'peerBuckets' | 
 export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver): Stores {
   const local: BucketLocation = { region: config.region, bucket: config.bucket, client: s3Client(config.region, undefined, config.s3PathStyle ?? false) };
   const peers = peerLocations(config);
-  const replicator = peers.length > 0 ? new PeerReplicator({ peers, observer }) : undefined;
-  const s3 = new S3SegmentStore({ local, peers, afterPut: replicator, observer, writeFaultMs: config.writeFaultMs });
+  const { clock } = config;
+  const replicator = peers.length > 0 ? new PeerReplicator({ peers, observer, clock }) : undefined;
+  const s3 = new S3SegmentStore({ local, peers, afterPut: replicator, observer, writeFaultMs: config.writeFaultMs, clock });
   const segments = new HotCache(s3, { maxBytes: config.memoryBytes, observer });
   const dynamoDb = dynamoDbClient(config.region);
   const metadata = new DynamoDbMetadataStore({
@@ -93,9 +98,10 @@ export function createAwsStores(config: AwsStoresConfig, observer: StoreObserver
     observer,
     writeFaultMs: config.writeFaultMs,
     cacheMs: config.metadataCacheMs,
+    clock,
   });
   const feed = config.feedChannel
-    ? new ClusterPublishFeed(config.feedChannel, metadata.feedSource, systemClock)
+    ? new ClusterPublishFeed(config.feedChannel, metadata.feedSource, clock ?? systemClock)
     : new DynamoDbPublishFeed({ source: metadata.feedSource, observer, pollMs: config.feedPollMs });
   return {
     segments,
@@ -131,6 +137,8 @@ export interface AwsResources {
   readonly tablePrefix: string;
   readonly region: string;
   readonly peerBuckets?: Readonly<Record<string, string>>;
+  /** Times the wait for a new table to become active. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -142,7 +150,8 @@ export async function ensureAwsResources(resources: AwsResources): Promise<void>
   await Promise.all(buckets.map(([region, bucket]) => ensureBucket(region, bucket)));
   const dynamoDb = dynamoDbClient(resources.region);
   try {
-    await Promise.all(Object.values(TABLE_SUFFIXES).map((suffix) => ensureTable(dynamoDb, `${resources.tablePrefix}${suffix}`)));
+    const clock = resources.clock ?? systemClock;
+    await Promise.all(Object.values(TABLE_SUFFIXES).map((suffix) => ensureTable(dynamoDb, `${resources.tablePrefix}${suffix}`, clock)));
   } finally {
     dynamoDb.destroy();
   }
@@ -171,8 +180,10 @@ async function ensureBucket(region: string, bucket: string): Promise<void> {
 }
 
 const TABLE_ACTIVE_TIMEOUT_MS = 30_000;
+/** How often a table being created is asked whether it is active. */
+const TABLE_ACTIVE_POLL_MS = 100;
 
-async function ensureTable(client: DynamoDBClient, table: string): Promise<void> {
+async function ensureTable(client: DynamoDBClient, table: string, clock: Clock): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
@@ -191,11 +202,11 @@ async function ensureTable(client: DynamoDBClient, table: string): Promise<void>
   } catch (error) {
     if (errorName(error) !== 'ResourceInUseException') throw error;
   }
-  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  const deadline = clock.now() + TABLE_ACTIVE_TIMEOUT_MS;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
     if (Table?.TableStatus === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`table ${table} is not ACTIVE after ${TABLE_ACTIVE_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (clock.now() > deadline) throw new Error(`table ${table} is not ACTIVE after ${TABLE_ACTIVE_TIMEOUT_MS} ms`);
+    await sleep(clock, TABLE_ACTIVE_POLL_MS);
   }
 }

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
+import type { Cancel, Clock } from '../ports/clock.js';
 import type { Purger } from '../ports/purger.js';
+import { abortAfter, sleep } from './clock-waits.js';
+import { systemClock } from './system-clock.js';
 
 /**
  * Purges reach CloudFront as invalidations (the `PURGE` method does not exist there). Each path
@@ -57,6 +60,8 @@ export interface CloudFrontPurgerOptions {
   readonly maxRetryDelayMs?: number;
   /** @default CALL_TIMEOUT_MS */
   readonly callTimeoutMs?: number;
+  /** Times the batch window, the calls and the pauses between attempts. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /** An event's pending purges: its paths, or everything under it. */
@@ -70,11 +75,15 @@ export function invalidationPath(event: string, path: string): string {
 export class CloudFrontPurger implements Purger {
   private readonly pending = new Map<string, Pending>();
   private pendingPaths = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** Ends the open batch window early. */
+  private cancelWindow: Cancel | undefined;
   private sending: Promise<void> | undefined;
   private closed = false;
+  private readonly clock: Clock;
 
-  constructor(private readonly options: CloudFrontPurgerOptions) {}
+  constructor(private readonly options: CloudFrontPurgerOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   purge(event: string, paths: readonly string[]): void {
     for (const path of paths) this.add(event, path);
@@ -85,8 +94,8 @@ export class CloudFrontPurger implements Purger {
   async flush(): Promise<void> {
     // The map, not the counter, says what is left: every batch empties what it takes from it.
     while (this.sending || this.pending.size > 0) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+      this.cancelWindow?.();
+      this.cancelWindow = undefined;
       await (this.sending ?? this.sendNext());
     }
   }
@@ -130,12 +139,11 @@ export class CloudFrontPurger implements Purger {
 
   /** Starts the batch window, unless one is open or an invalidation is in flight (it re-arms). */
   private arm(): void {
-    if (this.closed || this.timer || this.sending || this.pending.size === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    if (this.closed || this.cancelWindow || this.sending || this.pending.size === 0) return;
+    this.cancelWindow = this.clock.after(this.options.batchWindowMs ?? BATCH_WINDOW_MS, () => {
+      this.cancelWindow = undefined;
       void this.sendNext();
-    }, this.options.batchWindowMs ?? BATCH_WINDOW_MS);
-    this.timer.unref();
+    });
   }
 
   private sendNext(): Promise<void> {
@@ -179,22 +187,25 @@ export class CloudFrontPurger implements Purger {
     let delay = this.options.retryDelayMs ?? RETRY_DELAY_MS;
     let reason = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      const limit = abortAfter(this.clock, this.options.callTimeoutMs ?? CALL_TIMEOUT_MS);
       try {
         await this.options.client.send(
           new CreateInvalidationCommand({
             DistributionId: this.options.distributionId,
             InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: paths } },
           }),
-          { abortSignal: AbortSignal.timeout(this.options.callTimeoutMs ?? CALL_TIMEOUT_MS) },
+          { abortSignal: limit.signal },
         );
         this.options.onOutcome(attempt === 1 ? 'ok' : 'retried', paths.length);
         return;
       } catch (error) {
         reason = describe(error);
+      } finally {
+        limit.cancel();
       }
       if (attempt < attempts) {
         // TooManyInvalidationsInProgress and throttling clear as earlier invalidations finish.
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(this.clock, delay);
         delay = Math.min(delay * 2, this.options.maxRetryDelayMs ?? MAX_RETRY_DELAY_MS);
       }
     }

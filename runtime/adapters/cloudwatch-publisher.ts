@@ -2,7 +2,10 @@ import type { MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { METRIC_NAMES, METRIC_NAMESPACE, METRIC_REGION_DIMENSION } from '../aws-contract.js';
 import type { AlarmSignals, AlarmSnapshot } from '../ports/alarm-signals.js';
+import type { Cancel, Clock } from '../ports/clock.js';
 import { CALL_BUDGET_MS, MAX_ATTEMPTS } from './aws-retry.js';
+import { abortAfter } from './clock-waits.js';
+import { systemClock } from './system-clock.js';
 
 /** CloudWatch alarms evaluate one-minute periods. */
 export const CLOUDWATCH_PERIOD_MS = 60_000;
@@ -22,6 +25,8 @@ export interface CloudWatchPublisherOptions {
   readonly intervalMs?: number;
   /** Told of every failed send (the data is kept and sent with the next one). */
   readonly onFailure?: (error: unknown) => void;
+  /** Times the periods and each send, and dates the data. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -29,7 +34,9 @@ export interface CloudWatchPublisherOptions {
  * send never throws: it is counted and reported, and its increases ride on the next send.
  */
 export class CloudWatchPublisher {
-  private timer: NodeJS.Timeout | undefined;
+  /** Stops the period timer while it runs. */
+  private stopTimer: Cancel | undefined;
+  private readonly clock: Clock;
   private sending: Promise<void> | undefined;
   /** Counters as of the last successful send (zero at start: the counters start with the process). */
   private sent: Record<SentCounter, number> = {
@@ -50,7 +57,9 @@ export class CloudWatchPublisher {
   private failureCount = 0;
   private sentCount = 0;
 
-  constructor(private readonly options: CloudWatchPublisherOptions) {}
+  constructor(private readonly options: CloudWatchPublisherOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   get failures(): number {
     return this.failureCount;
@@ -61,9 +70,8 @@ export class CloudWatchPublisher {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.flush(), this.options.intervalMs ?? CLOUDWATCH_PERIOD_MS);
-    this.timer.unref();
+    if (this.stopTimer) return;
+    this.stopTimer = this.clock.every(this.options.intervalMs ?? CLOUDWATCH_PERIOD_MS, () => void this.flush());
   }
 
   /** Sends what has changed since the last successful send. */
@@ -76,8 +84,8 @@ export class CloudWatchPublisher {
 
   /** Stops the timer, sends the last period, and releases the client (the publisher owns it). */
   async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
     await this.sending;
     await this.flush();
     this.options.client.destroy();
@@ -87,11 +95,10 @@ export class CloudWatchPublisher {
     const snapshot = this.options.signals.snapshot();
     this.lagMax = Math.max(this.lagMax, snapshot.peerCopyLagMsMax);
     this.backlogMax = Math.max(this.backlogMax, snapshot.peerCopyBacklogMax);
-    const data = this.metricData(snapshot, new Date());
+    const data = this.metricData(snapshot, new Date(this.clock.now()));
+    const limit = abortAfter(this.clock, CALL_BUDGET_MS);
     try {
-      await this.options.client.send(new PutMetricDataCommand({ Namespace: METRIC_NAMESPACE, MetricData: data }), {
-        abortSignal: AbortSignal.timeout(CALL_BUDGET_MS),
-      });
+      await this.options.client.send(new PutMetricDataCommand({ Namespace: METRIC_NAMESPACE, MetricData: data }), { abortSignal: limit.signal });
       for (const name of [...COUNTERS, ...RATIO_COUNTERS]) this.sent[name] = snapshot[name];
       this.lagMax = 0;
       this.backlogMax = 0;
@@ -99,6 +106,8 @@ export class CloudWatchPublisher {
     } catch (error) {
       this.failureCount++;
       this.options.onFailure?.(error);
+    } finally {
+      limit.cancel();
     }
   }
 

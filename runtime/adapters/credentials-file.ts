@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseTokenGrants } from '../domain/tokens.js';
+import type { Cancel, Clock } from '../ports/clock.js';
 import type { CredentialSource, Credentials } from '../ports/credentials.js';
+import { systemClock } from './system-clock.js';
 
 /** How often the file is read again: with the instance's one-minute refresh, a revoked token dies within two minutes. */
 export const CREDENTIALS_RELOAD_MS = 30_000;
@@ -28,6 +30,8 @@ export interface CredentialsFileOptions {
   readonly onChange?: () => void;
   /** A re-read failed (unreadable, or not valid): the previous credentials stay. */
   readonly onError?: (error: unknown) => void;
+  /** Times the re-reads. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -40,7 +44,8 @@ export interface CredentialsFileOptions {
 export class CredentialsFile implements CredentialSource {
   private credentials: Credentials;
   private text: string;
-  private timer: NodeJS.Timeout | undefined;
+  /** Stops the re-reads while they run. */
+  private stopTimer: Cancel | undefined;
 
   /** Reads the file once; throws when it is missing or not valid (the process should not start). */
   constructor(
@@ -56,14 +61,13 @@ export class CredentialsFile implements CredentialSource {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.reload(), this.options.reloadMs ?? CREDENTIALS_RELOAD_MS);
-    this.timer.unref();
+    if (this.stopTimer) return;
+    this.stopTimer = (this.options.clock ?? systemClock).every(this.options.reloadMs ?? CREDENTIALS_RELOAD_MS, () => void this.reload());
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
   }
 
   /** Reads the file again; keeps the current credentials if it is unchanged, unreadable or not valid. */

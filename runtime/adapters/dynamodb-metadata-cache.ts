@@ -1,4 +1,5 @@
 import type { EventState } from '../domain/model.js';
+import type { Clock } from '../ports/clock.js';
 import type { EventRecord } from './dynamodb-items.js';
 import { objectPartition } from './dynamodb-items.js';
 import type { StoredObject } from './dynamodb-tables.js';
@@ -19,9 +20,9 @@ export class MetadataCache {
   /** Events known to exist (they are never deleted), so ensureEvent costs nothing after the first. */
   private readonly knownEvents = new Set<string>();
 
-  constructor(cacheMs: number) {
-    this.objects = new ReadCache(cacheMs, MAX_CACHED_OBJECTS);
-    this.events = new ReadCache(cacheMs, MAX_CACHED_EVENTS);
+  constructor(cacheMs: number, clock: Clock) {
+    this.objects = new ReadCache(cacheMs, MAX_CACHED_OBJECTS, {}, clock);
+    this.events = new ReadCache(cacheMs, MAX_CACHED_EVENTS, {}, clock);
   }
 
   /** The event's record, cached or from `load`; an event found to exist is remembered as existing. */

@@ -5,6 +5,7 @@ import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_TTL_ATTRIBUTE as
 import type { Candidate, EventConfig, EventState, Mask } from '../domain/model.js';
 import { RENDITION_HISTORY } from '../domain/model.js';
 import { mergeNotifications } from '../domain/notifications.js';
+import type { Clock } from '../ports/clock.js';
 import type { MetadataStore, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import { WRITE_FAULT_MS } from './aws-retry.js';
@@ -38,6 +39,7 @@ import { DynamoDbPollSource } from './dynamodb-poll-source.js';
 import type { WatchedObjectSource } from './dynamodb-publish-feed.js';
 import type { StoredObject } from './dynamodb-tables.js';
 import { DynamoDbTables } from './dynamodb-tables.js';
+import { systemClock } from './system-clock.js';
 
 /**
  * How long a read may be served from this instance's cache. The contract allows one second
@@ -56,6 +58,8 @@ export interface DynamoDbMetadataStoreOptions {
   readonly writeFaultMs?: number;
   /** @default 500 (METADATA_CACHE_MS) */
   readonly cacheMs?: number;
+  /** Ages the cache, times each call's budget, and dates a pin's expiry. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -69,15 +73,18 @@ export class DynamoDbMetadataStore implements MetadataStore {
   readonly feedSource: WatchedObjectSource;
   private readonly tables: DynamoDbTables;
   private readonly cache: MetadataCache;
+  private readonly clock: Clock;
 
   constructor(options: DynamoDbMetadataStoreOptions) {
+    this.clock = options.clock ?? systemClock;
     this.tables = new DynamoDbTables({
       client: options.client,
       tablePrefix: options.tablePrefix,
       observer: options.observer,
       writeFaultMs: options.writeFaultMs ?? WRITE_FAULT_MS,
+      clock: this.clock,
     });
-    this.cache = new MetadataCache(options.cacheMs ?? METADATA_CACHE_MS);
+    this.cache = new MetadataCache(options.cacheMs ?? METADATA_CACHE_MS, this.clock);
     this.feedSource = new DynamoDbPollSource(this.tables, this.cache, (event) => this.getEvent(event));
   }
 
@@ -250,7 +257,7 @@ export class DynamoDbMetadataStore implements MetadataStore {
 
   async swapPin(event: string, path: string, expected: string | undefined, next: string): Promise<string> {
     const { pinEpoch, state } = await this.eventRecord(event);
-    const expiresAt = candidateExpiry(Date.now(), state?.config);
+    const expiresAt = candidateExpiry(this.clock.now(), state?.config);
     let want = expected;
     // Two rounds at most: a failed swap whose pin has meanwhile been cleared becomes a first pin.
     for (let round = 0; round < 2; round++) {

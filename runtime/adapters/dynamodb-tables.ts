@@ -2,6 +2,7 @@ import type { DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamod
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_SUFFIXES } from '../aws-contract.js';
 import type { Candidate } from '../domain/model.js';
+import type { Clock } from '../ports/clock.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import type { CallOptions } from './aws-retry.js';
 import { awsCall } from './aws-retry.js';
@@ -20,6 +21,8 @@ export interface DynamoDbTablesOptions {
   readonly tablePrefix: string;
   readonly observer: StoreObserver;
   readonly writeFaultMs: number;
+  /** Times each call's budget. */
+  readonly clock: Clock;
 }
 
 /**
@@ -40,7 +43,8 @@ export class DynamoDbTables {
 
   /** One metadata call under the budget (aws-retry.ts); writes are also checked against the slow-write threshold. */
   call<T>(operation: string, write: boolean, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const options: CallOptions = { observer: this.options.observer, store: 'metadata', operation, write, writeFaultMs: this.options.writeFaultMs };
+    const { observer, writeFaultMs, clock } = this.options;
+    const options: CallOptions = { observer, clock, store: 'metadata', operation, write, writeFaultMs };
     return awsCall(options, run);
   }
 

@@ -1,10 +1,13 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Cancel, Clock } from '../ports/clock.js';
 import type { SegmentKey } from '../ports/segment-store.js';
 import { segmentKeyString } from '../ports/segment-store.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import { CALL_BUDGET_MS, callBudgetMs } from './aws-retry.js';
+import { abortAfter } from './clock-waits.js';
 import type { BucketLocation, PutListener } from './s3-segment-store.js';
 import { putObjectInput } from './s3-segment-store.js';
+import { systemClock } from './system-clock.js';
 
 export interface PeerReplicatorOptions {
   /** The other regions' buckets (never this region's). */
@@ -22,6 +25,8 @@ export interface PeerReplicatorOptions {
   readonly baseDelayMs?: number;
   /** @default 5000 */
   readonly maxDelayMs?: number;
+  /** Dates the acks, times the retries and each copy's budget. @default systemClock */
+  readonly clock?: Clock;
 }
 
 interface Copy {
@@ -42,13 +47,15 @@ interface Copy {
  */
 export class PeerReplicator implements PutListener {
   private readonly lanes: PeerLane[];
+  private readonly clock: Clock;
 
   constructor(options: PeerReplicatorOptions) {
-    this.lanes = options.peers.map((peer) => new PeerLane(peer, options));
+    this.clock = options.clock ?? systemClock;
+    this.lanes = options.peers.map((peer) => new PeerLane(peer, options, this.clock));
   }
 
   afterPut(key: SegmentKey, body: Buffer, meta: { readonly contentType: string; readonly etag: string }): void {
-    const ackAt = Date.now();
+    const ackAt = this.clock.now();
     for (const lane of this.lanes) {
       lane.enqueue({ id: segmentKeyString(key), key, body, contentType: meta.contentType, etag: meta.etag, ackAt, attempts: 0 });
     }
@@ -67,7 +74,8 @@ export class PeerReplicator implements PutListener {
 
 class PeerLane {
   private readonly waiting = new Map<string, Copy>();
-  private readonly retrying = new Set<NodeJS.Timeout>();
+  /** Retries waiting for their backoff to pass, each by how to cancel it. */
+  private readonly retrying = new Set<Cancel>();
   /** Keys being copied: a newer version waits, so versions land in order. */
   private readonly sending = new Set<string>();
   private waitingBytes = 0;
@@ -84,6 +92,7 @@ class PeerLane {
   constructor(
     private readonly peer: BucketLocation,
     private readonly options: PeerReplicatorOptions,
+    private readonly clock: Clock,
   ) {
     this.maxQueued = options.maxQueued ?? 2_000;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 256 * 1024 * 1024;
@@ -120,13 +129,13 @@ class PeerLane {
 
   async close(drainMs: number): Promise<void> {
     this.closed = true;
-    for (const timer of this.retrying) clearTimeout(timer);
+    for (const cancel of this.retrying) cancel();
     this.retrying.clear();
     if (this.active === 0) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, drainMs);
+      const cancel = this.clock.after(drainMs, resolve);
       this.idle = () => {
-        clearTimeout(timer);
+        cancel();
         resolve();
       };
     });
@@ -152,13 +161,14 @@ class PeerLane {
 
   private async send(copy: Copy): Promise<void> {
     copy.attempts++;
+    const limit = abortAfter(this.clock, callBudgetMs(copy.body.length));
     try {
-      await this.peer.client.send(new PutObjectCommand(putObjectInput(this.peer.bucket, copy.key, copy.body, copy)), {
-        abortSignal: AbortSignal.timeout(callBudgetMs(copy.body.length)),
-      });
-      this.options.observer.peerCopied(this.peer.region, Date.now() - copy.ackAt);
+      await this.peer.client.send(new PutObjectCommand(putObjectInput(this.peer.bucket, copy.key, copy.body, copy)), { abortSignal: limit.signal });
+      this.options.observer.peerCopied(this.peer.region, this.clock.now() - copy.ackAt);
     } catch {
       this.retry(copy);
+    } finally {
+      limit.cancel();
     }
   }
 
@@ -172,11 +182,10 @@ class PeerLane {
     }
     const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (copy.attempts - 1));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-    const timer = setTimeout(() => {
-      this.retrying.delete(timer);
+    const cancel = this.clock.after(delay, () => {
+      this.retrying.delete(cancel);
       if (!this.waiting.has(copy.id)) this.enqueue(copy);
-    }, delay);
-    timer.unref();
-    this.retrying.add(timer);
+    });
+    this.retrying.add(cancel);
   }
 }

@@ -1,4 +1,7 @@
+import type { Clock } from '../ports/clock.js';
 import type { Purger } from '../ports/purger.js';
+import { abortAfter, sleep } from './clock-waits.js';
+import { systemClock } from './system-clock.js';
 
 export interface PurgeClientOptions {
   /** Base URLs of the CDN tier (`http://edge-1:6081`); PURGE goes to `${base}/live/{event}/{path}`. */
@@ -17,6 +20,8 @@ export interface PurgeClientOptions {
   readonly maxQueued?: number;
   /** Told the backlog (queued plus in flight) whenever it changes, for a gauge. */
   readonly onBacklog?: (backlog: number) => void;
+  /** Times the attempts and the pauses between them. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -27,8 +32,11 @@ export class PurgeClient implements Purger {
   private readonly queue: string[] = [];
   private active = 0;
   private idle: (() => void)[] = [];
+  private readonly clock: Clock;
 
-  constructor(private readonly options: PurgeClientOptions) {}
+  constructor(private readonly options: PurgeClientOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** Purges queued or in flight: bounded by maxQueued + concurrency. */
   get backlog(): number {
@@ -73,8 +81,9 @@ export class PurgeClient implements Purger {
     let delay = this.options.retryDelayMs ?? 100;
     let reason = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      const limit = abortAfter(this.clock, this.options.timeoutMs ?? 2000);
       try {
-        const response = await fetch(url, { method: 'PURGE', signal: AbortSignal.timeout(this.options.timeoutMs ?? 2000) });
+        const response = await fetch(url, { method: 'PURGE', signal: limit.signal });
         await response.body?.cancel();
         if (response.ok || response.status === 404) {
           this.options.onOutcome(attempt === 1 ? 'ok' : 'retried');
@@ -83,9 +92,11 @@ export class PurgeClient implements Purger {
         reason = `status ${response.status}`;
       } catch (error) {
         reason = (error as Error).message;
+      } finally {
+        limit.cancel();
       }
       if (attempt < attempts) {
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(this.clock, delay);
         delay *= 2;
       }
     }

@@ -1,3 +1,5 @@
+import type { Clock } from '../ports/clock.js';
+import { systemClock } from './system-clock.js';
 import { WriteSequence } from './write-sequence.js';
 
 /**
@@ -47,6 +49,8 @@ export class ReadCache<T> {
     private readonly ttlMs: number,
     private readonly maxEntries: number,
     bounds: ReadCacheBounds = {},
+    /** Ages the entries. */
+    private readonly clock: Clock = systemClock,
   ) {
     this.writes = new WriteSequence(maxEntries);
     this.staleWhileRevalidateMs = bounds.staleWhileRevalidateMs ?? 2 * ttlMs;
@@ -57,7 +61,7 @@ export class ReadCache<T> {
   get(key: string, load: () => Promise<T>): Promise<T> {
     const entry = this.entries.get(key);
     if (!entry) return this.load(key, load);
-    const now = Date.now();
+    const now = this.clock.now();
     const age = now - entry.readAt;
     if (age < this.ttlMs) return Promise.resolve(entry.value);
     // A refresh that is still running past the revalidate window means the store is slow:
@@ -78,7 +82,7 @@ export class ReadCache<T> {
     const pending = this.loading.get(key);
     if (pending) return pending;
     const mark = this.writes.mark();
-    const startedAt = Date.now();
+    const startedAt = this.clock.now();
     const promise = load().then(
       (value) => {
         if (this.loading.get(key) === promise) this.loading.delete(key);
@@ -88,7 +92,7 @@ export class ReadCache<T> {
       (error: unknown) => {
         if (this.loading.get(key) === promise) this.loading.delete(key);
         const entry = this.entries.get(key);
-        if (entry) entry.failedAt = Date.now();
+        if (entry) entry.failedAt = this.clock.now();
         throw error;
       },
     );

@@ -1,10 +1,12 @@
 import type { GetObjectCommandOutput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Clock } from '../ports/clock.js';
 import type { SegmentKey, SegmentStore, StoredBytes } from '../ports/segment-store.js';
 import { segmentKeyString } from '../ports/segment-store.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import type { CallOptions } from './aws-retry.js';
 import { awsCall, errorName, WRITE_FAULT_MS } from './aws-retry.js';
+import { systemClock } from './system-clock.js';
 
 /** One region's segment bucket and the client that reaches it. */
 export interface BucketLocation {
@@ -30,6 +32,8 @@ export interface S3SegmentStoreOptions {
   readonly observer: StoreObserver;
   /** @default 500 */
   readonly writeFaultMs?: number;
+  /** Times each call's budget. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -39,10 +43,12 @@ export interface S3SegmentStoreOptions {
 export class S3SegmentStore implements SegmentStore {
   private readonly peers: readonly BucketLocation[];
   private readonly writeFaultMs: number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: S3SegmentStoreOptions) {
     this.peers = options.peers ?? [];
     this.writeFaultMs = options.writeFaultMs ?? WRITE_FAULT_MS;
+    this.clock = options.clock ?? systemClock;
   }
 
   async put(key: SegmentKey, body: Buffer, meta: { readonly contentType: string; readonly etag: string }): Promise<void> {
@@ -84,7 +90,7 @@ export class S3SegmentStore implements SegmentStore {
   async close(): Promise<void> {}
 
   private call(operation: string, write: boolean, bytes?: number): CallOptions {
-    return { observer: this.options.observer, store: 'segments', operation, write, writeFaultMs: this.writeFaultMs, bytes };
+    return { observer: this.options.observer, clock: this.clock, store: 'segments', operation, write, writeFaultMs: this.writeFaultMs, bytes };
   }
 }
 

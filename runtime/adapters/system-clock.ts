@@ -14,3 +14,16 @@ export const systemClock: Clock = {
     return () => clearInterval(timer);
   },
 };
+
+/**
+ * Keeps the process running until the returned function is called, although the clock's own
+ * timers never do: the server's shutdown holds it while it waits on them (the drain delay, the
+ * last purges and their retries), so the process ends by its own exit, not by running dry.
+ */
+export function holdProcessOpen(): Cancel {
+  const handle = setInterval(() => undefined, HOLD_PERIOD_MS);
+  return () => clearInterval(handle);
+}
+
+/** A period long enough that the hold's timer never actually runs. */
+const HOLD_PERIOD_MS = 2 ** 31 - 1;

@@ -5,8 +5,10 @@ import { badRequest, invalidIdentifier } from './errors.js';
  * kind and segment number.
  */
 
-const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const PIPELINE_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** An event id (the contract's `{event}`); the route schemas use this same pattern. */
+export const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** A pipeline id (the contract's `{pipeline}`); the route schemas use this same pattern. */
+export const PIPELINE_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
 export const MAX_PATH_SEGMENTS = 8;
 export const MAX_PATH_BYTES = 512;

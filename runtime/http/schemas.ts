@@ -1,6 +1,11 @@
-/** Route parameter schemas: bad identifiers are rejected (400) before any handler runs. */
-export const EVENT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
-export const PIPELINE_PATTERN = '^[a-z0-9][a-z0-9-]{0,31}$';
+import { EVENT_ID, PIPELINE_ID } from '../domain/object-path.js';
+
+/**
+ * Route parameter schemas: bad identifiers are rejected (400) before any handler runs, by the
+ * identifier rules of the domain (domain/object-path.ts), not a copy of them.
+ */
+export const EVENT_PATTERN = EVENT_ID.source;
+export const PIPELINE_PATTERN = PIPELINE_ID.source;
 
 export const eventParams = {
   type: 'object',

@@ -1,40 +1,9 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AlarmSignals, AlarmSnapshot } from '../ports/alarm-signals.js';
+import type { PipelineHealthEntry, ServiceMetrics } from '../ports/service-metrics.js';
 import type { StoreObserver } from '../ports/store-observer.js';
+import { DeferredCounts } from './deferred-counts.js';
 import { LocalHistogram } from './local-histogram.js';
-
-/**
- * Counts kept in plain numbers per label set and added to a prom-client counter when it is
- * collected (scrape, `get()`): prom-client hashes the labels on every `inc`, even through a
- * bound child, which showed in the delivery profile.
- */
-class DeferredCounts {
-  private readonly pending = new Map<string, { readonly labels: Record<string, string | number>; count: number }>();
-
-  add(key: string, labels: () => Record<string, string | number>, amount = 1): void {
-    const entry = this.pending.get(key);
-    if (entry) entry.count += amount;
-    else this.pending.set(key, { labels: labels(), count: amount });
-  }
-
-  /** The pending count of one label set, to be incremented by its holder. */
-  entry(key: string, labels: Record<string, string | number>): { count: number } {
-    let entry = this.pending.get(key);
-    if (!entry) {
-      entry = { labels, count: 0 };
-      this.pending.set(key, entry);
-    }
-    return entry;
-  }
-
-  flushInto(counter: Counter<string>): void {
-    for (const entry of this.pending.values()) {
-      if (entry.count === 0) continue;
-      counter.inc(entry.labels, entry.count);
-      entry.count = 0;
-    }
-  }
-}
 
 /**
  * Answers the origin did not mean: its store failed it, or it failed itself. Every other 5xx is
@@ -53,7 +22,7 @@ const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8];
  * Every series the origin exports (`GET /metrics`), all prefixed `live_origin_`, and the
  * alarm signals the CloudWatch publisher reads from them.
  */
-export class OriginMetrics implements AlarmSignals {
+export class OriginMetrics implements AlarmSignals, ServiceMetrics {
   readonly registry = new Registry();
 
   private readonly deferredRequests = new DeferredCounts();
@@ -329,6 +298,19 @@ export class OriginMetrics implements AlarmSignals {
     this.defectCount += kinds.length;
   }
 
+  /** A delivery answered without the object: its status and the service's reason. */
+  deliveryMiss(status: number, reason: string): void {
+    this.deliveryMisses.inc({ status, reason });
+  }
+
+  shedRequest(reason: 'held_cap' | 'event_rate'): void {
+    this.shed.inc({ reason });
+  }
+
+  conflictingPut(pipeline: string): void {
+    this.conflicts.inc({ pipeline });
+  }
+
   streamEnded(outcome: 'complete' | 'failed'): void {
     this.ingestStreams.inc({ outcome });
   }
@@ -339,7 +321,7 @@ export class OriginMetrics implements AlarmSignals {
   }
 
   /** Sets the per-pipeline health gauges for one event and remembers the unhealthy total. */
-  setPipelineHealth(entries: readonly { event: string; pipeline: string; healthy: boolean; latenessMs: number }[]): void {
+  setPipelineHealth(entries: readonly PipelineHealthEntry[]): void {
     this.pipelineHealthy.reset();
     this.pipelineLateness.reset();
     for (const e of entries) {

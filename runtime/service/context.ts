@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { OriginMetrics } from '../metrics/origin-metrics.js';
 import type { Clock } from '../ports/clock.js';
 import type { Purger } from '../ports/purger.js';
+import type { ServiceMetrics } from '../ports/service-metrics.js';
 import type { Stores } from '../ports/stores.js';
 import type { ActivityLog } from './activity-log.js';
 import type { StreamRegistry } from './ingest-stream.js';
@@ -11,7 +11,7 @@ import type { RemoteStreams } from './remote-streams.js';
 export interface ServiceContext {
   readonly stores: Stores;
   readonly purger: Purger;
-  readonly metrics: OriginMetrics;
+  readonly metrics: ServiceMetrics;
   readonly log: FastifyBaseLogger;
   readonly clock: Clock;
   readonly activity: ActivityLog;

@@ -16,12 +16,16 @@ import type { StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
 import type { IngestStream } from './ingest-stream.js';
-import { currentSelection, stalePipelines } from './object-view.js';
+import { currentSelection, liveEdge, stalePipelines } from './object-view.js';
 import { storeCall } from './store-call.js';
 
 /** A pin may be contested by other instances, and chosen bytes may have been evicted: retry this often. */
 const MAX_SELECTION_ROUNDS = 4;
 
+/**
+ * Why delivery has no object to answer with. The HTTP layer's table (http/answers.ts) turns each
+ * into a status, a body, a lifetime and a Retry-After.
+ */
 export type MissReason =
   | 'unknown_event'
   | 'absent'
@@ -31,9 +35,24 @@ export type MissReason =
   | 'gone'
   | 'masked'
   | 'overload'
+  /** A held request for a segment, answered because the origin drains. */
   | 'drain'
+  /** A blocking playlist reload, answered because the origin drains. */
+  | 'reload_drain'
   /** A blocking playlist reload the served playlist did not satisfy within three target durations. */
   | 'block_timeout';
+
+/** What a miss carries besides its reason: a computed lifetime, and what CMSD reports. */
+interface MissDetails {
+  /** The lifetime when the timing rules compute it (`future`: until the hold window); else the reason's own. */
+  readonly ttlMs?: number;
+  /** Segment duration of the object's timeline, when known (CMSD `d`). */
+  readonly durationMs?: number;
+  /** When the origin can answer with the object (CMSD `at` on a 404 for one not yet due). */
+  readonly availableAt?: number;
+  /** How long this request was held before the answer (CMSD `ht`). */
+  readonly heldMs?: number;
+}
 
 export type Delivery =
   | {
@@ -49,20 +68,12 @@ export type Delivery =
       /** How long this request was held before the answer (CMSD `ht`). */
       readonly heldMs?: number;
     }
-  | {
+  | (MissDetails & {
       readonly kind: 'miss';
-      readonly status: 404 | 410 | 503;
       readonly reason: MissReason;
-      readonly ttlMs: number;
       /** Undefined for an unknown event (no notifications to carry). */
       readonly state?: EventState;
-      /** Segment duration of the object's timeline, when known (CMSD `d`). */
-      readonly durationMs?: number;
-      /** When the origin can answer with the object (CMSD `at` on a 404 for one not yet due). */
-      readonly availableAt?: number;
-      /** How long this request was held before the answer (CMSD `ht`). */
-      readonly heldMs?: number;
-    }
+    })
   | {
       /** An object still being ingested: streamed from its first byte (contract v3). */
       readonly kind: 'stream';
@@ -113,13 +124,13 @@ export class DeliveryService {
   async deliver(event: string, object: ObjectPath, leaving?: LeaveWatch, directives?: ReloadDirectives): Promise<Delivery> {
     const { metadata } = this.ctx.stores;
     const state = await storeCall('delivery', () => metadata.getEvent(event));
-    if (!state) return this.miss(404, 'unknown_event', TTL_DEFAULTS.unknownEventMs);
+    if (!state) return this.miss('unknown_event');
     const timeline = object.rendition ? timelineFor(state.config, state.renditions[object.rendition]) : timelineFor(state.config, undefined);
 
     if (this.eventRps > 0 && !this.budget.take(event, isAtLiveEdge(object.number, liveEdge(state)), this.ctx.clock.now())) {
-      this.ctx.metrics.shed.inc({ reason: 'event_rate' });
+      this.ctx.metrics.shedRequest('event_rate');
       this.duress.mark(this.ctx.clock.now());
-      return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, state);
+      return this.miss('overload', state);
     }
     if (directives && object.kind === 'mutable') return this.reload(state, object, directives, timeline, leaving);
 
@@ -130,8 +141,8 @@ export class DeliveryService {
     for (let current = state; ; ) {
       const found = await this.find(current, object);
       if (isFound(found)) return this.found(current, object, found, timeline, heldMs);
-      if (found?.allMasked) return this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current);
-      if (object.kind !== 'segment' || object.number === undefined) return this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
+      if (found?.allMasked) return this.miss('masked', current);
+      if (object.kind !== 'segment' || object.number === undefined) return this.miss('absent', current);
 
       const now = this.ctx.clock.now();
       let verdict: MissingVerdict;
@@ -142,13 +153,13 @@ export class DeliveryService {
         // No timeline yet (no template, too few segments for the cadence): the next part, the one
         // the playlist's preload hint names, is still held, known by the part before it.
         nextPartDeadline ??= await this.nextPartDeadline(current, object, now);
-        if (nextPartDeadline === undefined) return this.miss(404, 'no_timeline', TTL_DEFAULTS.shortMs, current);
+        if (nextPartDeadline === undefined) return this.miss('no_timeline', current);
         verdict = { kind: 'hold', deadlineMs: nextPartDeadline };
       }
       if (verdict.kind === 'future') {
-        return this.miss(404, 'future', verdict.ttlMs, current, { durationMs: timeline?.durationMs, availableAt: now + verdict.ttlMs });
+        return this.miss('future', current, { ttlMs: verdict.ttlMs, durationMs: timeline?.durationMs, availableAt: now + verdict.ttlMs });
       }
-      if (verdict.kind === 'gone') return this.miss(410, 'gone', TTL_DEFAULTS.goneMs, current, { durationMs: timeline?.durationMs });
+      if (verdict.kind === 'gone') return this.miss('gone', current, { durationMs: timeline?.durationMs });
 
       const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, leaving);
       heldMs = this.ctx.clock.now() - startedAt;
@@ -167,10 +178,7 @@ export class DeliveryService {
       const last = await this.find(current, object);
       if (isFound(last)) return this.found(current, object, last, timeline, heldMs);
       if (outcome === 'timeout') this.ctx.metrics.holdTimeout();
-      return this.miss(404, outcome === 'timeout' ? 'hold_timeout' : 'drain', TTL_DEFAULTS.shortMs, current, {
-        durationMs: timeline?.durationMs,
-        heldMs,
-      });
+      return this.miss(outcome === 'timeout' ? 'hold_timeout' : 'drain', current, { durationMs: timeline?.durationMs, heldMs });
     }
   }
 
@@ -196,9 +204,7 @@ export class DeliveryService {
     for (let current = state; ; ) {
       const found = await this.find(current, object, passedOver);
       if (!found || !('candidate' in found)) {
-        return found && 'allMasked' in found && found.allMasked
-          ? this.miss(410, 'masked', TTL_DEFAULTS.goneMs, current)
-          : this.miss(404, 'absent', TTL_DEFAULTS.shortMs, current);
+        return this.miss(found && 'allMasked' in found && found.allMasked ? 'masked' : 'absent', current);
       }
       const playlist = readMediaPlaylist(found.bytes.body.toString('utf8'));
       const targetMs = playlist.targetDurationMs;
@@ -215,7 +221,7 @@ export class DeliveryService {
       deadlineMs ??= startedAt + blockTimeoutMs(targetMs);
       if (now >= deadlineMs) {
         this.ctx.metrics.holdTimeout();
-        return this.miss(503, 'block_timeout', 0, current, { heldMs });
+        return this.miss('block_timeout', current, { heldMs });
       }
       const served = found.candidate;
       const stallsAt = playlistStallsAt(served.publishedAt, playlist.partTargetMs);
@@ -229,7 +235,7 @@ export class DeliveryService {
       waited = true;
       if (outcome === 'aborted') return { kind: 'aborted' };
       if (outcome === 'shed') return this.shedHeld(current);
-      if (outcome === 'drain') return this.miss(503, 'drain', 0, current, { heldMs: this.ctx.clock.now() - startedAt });
+      if (outcome === 'drain') return this.miss('reload_drain', current, { heldMs: this.ctx.clock.now() - startedAt });
       // Published, or timed out (judged once more, since a publish may have raced the deadline).
       current = (await storeCall('delivery', () => this.ctx.stores.metadata.getEvent(state.event))) ?? current;
     }
@@ -247,9 +253,9 @@ export class DeliveryService {
   }
 
   private shedHeld(state: EventState): Delivery {
-    this.ctx.metrics.shed.inc({ reason: 'held_cap' });
+    this.ctx.metrics.shedRequest('held_cap');
     this.duress.mark(this.ctx.clock.now());
-    return this.miss(503, 'overload', TTL_DEFAULTS.overloadMs, state);
+    return this.miss('overload', state);
   }
 
   /**
@@ -353,28 +359,13 @@ export class DeliveryService {
     return { kind: 'object', state, ...found, ttlMs, immutable, durationMs, heldMs };
   }
 
-  private miss(
-    status: 404 | 410 | 503,
-    reason: MissReason,
-    ttlMs: number,
-    state?: EventState,
-    cmsd: { durationMs?: number; availableAt?: number; heldMs?: number } = {},
-  ): Delivery {
-    this.ctx.metrics.deliveryMisses.inc({ status, reason });
-    if (!state) return { kind: 'miss', status, reason, ttlMs };
-    return { kind: 'miss', status, reason, ttlMs, state, ...cmsd };
+  /** A miss says why; the HTTP layer's table says what that is as an answer. */
+  private miss(reason: MissReason, state?: EventState, details: MissDetails = {}): Delivery {
+    if (!state) return { kind: 'miss', reason };
+    return { kind: 'miss', reason, state, ...details };
   }
 }
 
 function isFound(result: FindResult): result is Found {
   return result !== undefined && !('allMasked' in result);
-}
-
-/** Newest segment number any pipeline published for the event. */
-function liveEdge(state: EventState): number | undefined {
-  let edge: number | undefined;
-  for (const pipeline of Object.values(state.pipelines)) {
-    if (pipeline.edge !== undefined && (edge === undefined || pipeline.edge > edge)) edge = pipeline.edge;
-  }
-  return edge;
 }

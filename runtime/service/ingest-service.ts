@@ -173,7 +173,7 @@ export class IngestService {
 
     // A playlist or manifest is replaced on every update by design (latest PUT wins): only a
     // numbered or static object replaced with other bytes is a conflict.
-    if (previous && object.kind !== 'mutable') metrics.conflicts.inc({ pipeline });
+    if (previous && object.kind !== 'mutable') metrics.conflictingPut(pipeline);
     metrics.ingest(pipeline, previous ? 'replaced' : 'created', input.body.length, input.defects);
     if (state) this.purgeIfServedChanged(state, before, candidate, now, stream?.served ? stream.candidate : undefined);
     return { result: { status: previous ? 200 : 201, etag: input.etag }, candidate };
@@ -194,9 +194,19 @@ export class IngestService {
     if (updated) return updated;
     // Its PUT is still arriving: the defects it declared stand until the ack, and a PATCH after it applies.
     if (this.ctx.streams.of(event, path).some((s) => s.candidate.pipeline === pipeline)) {
-      throw new OriginError('conflict', 'the candidate is still being ingested; PATCH it once its PUT is acknowledged', { 'Retry-After': '1' });
+      throw new OriginError('conflict', 'the candidate is still being ingested; PATCH it once its PUT is acknowledged');
     }
     throw new OriginError('not_found', 'no such candidate');
+  }
+
+  /** Operator `GET`/`HEAD` of one pipeline's candidate: its record and its bytes as stored. */
+  async inspect(event: string, pipeline: string, path: string): Promise<{ candidate: Candidate; bytes: StoredBytes }> {
+    const { metadata, segments } = this.ctx.stores;
+    const record = await storeCall('inspect', () => metadata.getObject(event, path));
+    const candidate = record.candidates.find((c) => c.pipeline === pipeline);
+    const bytes = candidate && (await storeCall('inspect', () => segments.get({ event, pipeline, path }, candidate.etag)));
+    if (!candidate || !bytes) throw new OriginError('not_found', 'no such candidate');
+    return { candidate, bytes };
   }
 
   /** Operator `DELETE` of one pipeline's candidate. */

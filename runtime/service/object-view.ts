@@ -11,6 +11,15 @@ export function eventTimeline(state: EventState): Timeline | undefined {
   return timelineFor(state.config, Object.values(state.renditions)[0]);
 }
 
+/** The event's live edge: the newest segment number any pipeline published; undefined before any. */
+export function liveEdge(state: EventState): number | undefined {
+  let edge: number | undefined;
+  for (const pipeline of Object.values(state.pipelines)) {
+    if (pipeline.edge !== undefined && (edge === undefined || pipeline.edge > edge)) edge = pipeline.edge;
+  }
+  return edge;
+}
+
 /** A pipeline this many segments behind the newest edge has a stale playlist (one is ordinary jitter). */
 export const STALE_PLAYLIST_SEGMENTS = 2;
 
@@ -26,7 +35,7 @@ export function stalePipelines(state: EventState, nowMs: number): Set<string> {
   // A playlist's target duration (EXT-X-TARGETDURATION) is whole seconds: the segment duration rounded up.
   const targetDurationMs = Math.max(1000, Math.ceil(durationMs / 1000) * 1000);
   const pipelines = Object.values(state.pipelines);
-  const newest = Math.max(...pipelines.map((p) => p.edge ?? -Infinity));
+  const newest = liveEdge(state) ?? -Infinity;
   const someoneAdvancing = pipelines.some((p) => nowMs - p.lastIngestAt <= targetDurationMs);
   const stale = new Set<string>();
   for (const stats of pipelines) {

@@ -1,11 +1,8 @@
 import { OriginError } from '../domain/errors.js';
 
-/** Seconds a client should wait before retrying a write the store could not take. */
-export const STORE_RETRY_AFTER_SECONDS = 1;
-
 /**
- * Runs a store operation; any failure becomes a 503 `store_unavailable` with Retry-After,
- * so clients see a clear retryable answer and never a leaked internal error. Not an async
+ * Runs a store operation; any failure becomes a `store_unavailable` error (503 with Retry-After,
+ * http/answers.ts), so clients see a clear retryable answer and never a leaked internal error. Not an async
  * function: the hot GET makes three of these calls, and the store's own promise is returned
  * with only a rejection handler added (no extra async frame per call).
  */
@@ -23,5 +20,5 @@ export function storeCall<T>(operation: string, run: () => Promise<T>): Promise<
 
 function asStoreError(operation: string, error: unknown): unknown {
   if (error instanceof OriginError) return error;
-  return new OriginError('store_unavailable', `store unavailable during ${operation}`, { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) }, error);
+  return new OriginError('store_unavailable', `store unavailable during ${operation}`, {}, error);
 }

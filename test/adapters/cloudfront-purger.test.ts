@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudFrontPurger, type CloudFrontPurgerOptions, type InvalidationOutcome } from '../../runtime/adapters/cloudfront-purger.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { until } from '../support/until.js';
 
 /**
  * No CloudFront emulator exists (LocalStack's is a paid feature; nothing runs offline here), so
@@ -17,7 +19,7 @@ interface Received {
   readonly paths: string[];
   readonly quantity: number;
   readonly callerReference: string;
-  /** Arrival time, ms since the epoch. */
+  /** Arrival time on the purger's (fake) clock, ms since the epoch. */
   readonly at: number;
 }
 
@@ -27,6 +29,10 @@ let endpoint: string;
 const received: Received[] = [];
 /** Answers for the next requests, in order; empty means 201. */
 let answers: (number | 'TooMany')[] = [];
+/** The purger's clock in the test under way: its windows and pauses pass only when the test moves it. */
+let clock = new ManualClock();
+/** Pauses and batch windows in these tests are at most this long; a call's time limit is longer. */
+const MAX_PAUSE_MS = 1_000;
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -44,7 +50,7 @@ function errorXml(code: string, message: string): string {
 
 beforeAll(async () => {
   server = createServer((request, response) => {
-    const at = Date.now();
+    const at = clock.now();
     void readBody(request).then((xml) => {
       received.push({
         at,
@@ -86,6 +92,7 @@ afterAll(async () => {
 beforeEach(() => {
   received.length = 0;
   answers = [];
+  clock = new ManualClock();
 });
 
 function purger(options: Partial<CloudFrontPurgerOptions> = {}) {
@@ -106,15 +113,13 @@ function purger(options: Partial<CloudFrontPurgerOptions> = {}) {
     onFailure: (reason, paths) => failures.push([reason, paths]),
     batchWindowMs: 30,
     retryDelayMs: 5,
+    callTimeoutMs: 5_000,
+    clock,
     ...options,
   });
-  return { cloudfront, outcomes, failures };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Resolves once `happened()` (checked every 5 ms), or after 10 s: the checks after it then fail. */
-async function until(happened: () => boolean): Promise<void> {
-  for (const giveUpAt = Date.now() + 10_000; !happened() && Date.now() < giveUpAt; ) await sleep(5);
+  /** `flush`, with its pauses between attempts run on the fake clock. */
+  const flush = () => clock.runPauses(cloudfront.flush(), MAX_PAUSE_MS);
+  return { cloudfront, outcomes, failures, flush };
 }
 
 describe('CloudFrontPurger: the wire request', () => {
@@ -134,18 +139,18 @@ describe('CloudFrontPurger: the wire request', () => {
   });
 
   it('turns a whole-event purge into the event wildcard', async () => {
-    const { cloudfront } = purger();
+    const { cloudfront, flush } = purger();
     cloudfront.purge('news-1', ['*']);
-    await cloudfront.flush();
+    await flush();
     expect(received.map((r) => r.paths)).toEqual([['/live/news-1/*']]);
   });
 
   it('gives every invalidation its own caller reference', async () => {
-    const { cloudfront } = purger();
+    const { cloudfront, flush } = purger();
     cloudfront.purge('a', ['x.m4s']);
-    await cloudfront.flush();
+    await flush();
     cloudfront.purge('a', ['y.m4s']);
-    await cloudfront.flush();
+    await flush();
     expect(received).toHaveLength(2);
     expect(received[0]!.callerReference).not.toBe(received[1]!.callerReference);
   });
@@ -153,62 +158,64 @@ describe('CloudFrontPurger: the wire request', () => {
 
 describe('CloudFrontPurger: batching', () => {
   it('collects purges within the window into one invalidation, without duplicates, and sends it when the window ends', async () => {
-    // A window long enough that the purges below fall within it however busy the host is.
     const { cloudfront } = purger({ batchWindowMs: 1_000 });
+    const start = clock.now();
     cloudfront.purge('news-1', ['seg_1.m4s']);
-    await sleep(10);
+    await clock.advance(999);
     cloudfront.purge('news-1', ['seg_1.m4s', 'seg_2.m4s']);
     cloudfront.purge('news-2', ['seg_1.m4s']);
-    expect(received).toHaveLength(0);
-    // Sent by the window's end, without a flush.
+    // One window, opened by the first purge and not moved by the later ones; it ends without a flush.
+    expect(clock.nextTimerAt()).toBe(start + 1_000);
+    await clock.advance(1);
     await until(() => received.length > 0);
     await cloudfront.close();
     expect(received).toHaveLength(1);
+    expect(received[0]!.at - start).toBe(1_000);
     expect(received[0]!.paths.sort()).toEqual(['/live/news-1/seg_1.m4s', '/live/news-1/seg_2.m4s', '/live/news-2/seg_1.m4s']);
   });
 
   it('lets a pending event wildcard cover that event’s paths, before and after it', async () => {
-    const { cloudfront } = purger();
+    const { cloudfront, flush } = purger();
     cloudfront.purge('news-1', ['seg_1.m4s', 'seg_2.m4s']);
     cloudfront.purge('news-1', ['*']);
     cloudfront.purge('news-1', ['seg_3.m4s']);
     cloudfront.purge('news-2', ['seg_9.m4s']);
-    await cloudfront.flush();
+    await flush();
     expect(received).toHaveLength(1);
     expect(received[0]!.paths).toEqual(['/live/news-1/*', '/live/news-2/seg_9.m4s']);
   });
 
   it('folds one event’s paths into its wildcard when there are more than it costs', async () => {
-    const { cloudfront, outcomes } = purger({ wildcardAbove: 3 });
+    const { cloudfront, outcomes, flush } = purger({ wildcardAbove: 3 });
     cloudfront.purge('news-1', ['1.m4s', '2.m4s', '3.m4s', '4.m4s', '5.m4s']);
-    await cloudfront.flush();
+    await flush();
     expect(received.map((r) => r.paths)).toEqual([['/live/news-1/*']]);
     expect(outcomes).toEqual({ collapsed: 4, ok: 1 });
   });
 
   it('splits a backlog into invalidations of at most the per-request limit, one at a time', async () => {
-    const { cloudfront, outcomes } = purger({ maxPathsPerInvalidation: 2, wildcardAbove: 100 });
+    const { cloudfront, outcomes, flush } = purger({ maxPathsPerInvalidation: 2, wildcardAbove: 100 });
     cloudfront.purge('news-1', ['1.m4s', '2.m4s', '3.m4s', '4.m4s', '5.m4s']);
-    await cloudfront.flush();
+    await flush();
     expect(received.map((r) => r.quantity)).toEqual([2, 2, 1]);
     expect(new Set(received.flatMap((r) => r.paths)).size).toBe(5);
     expect(outcomes).toEqual({ ok: 5 });
   });
 
   it('counts a repeated path once against the backlog', async () => {
-    const { cloudfront, outcomes } = purger({ maxPendingPaths: 2, wildcardAbove: 100 });
+    const { cloudfront, outcomes, flush } = purger({ maxPendingPaths: 2, wildcardAbove: 100 });
     for (let i = 0; i < 5; i++) cloudfront.purge('news-1', ['1.m4s']);
     cloudfront.purge('news-1', ['2.m4s']);
-    await cloudfront.flush();
+    await flush();
     expect(received.map((r) => r.paths.sort())).toEqual([['/live/news-1/1.m4s', '/live/news-1/2.m4s']]);
     expect(outcomes).toEqual({ ok: 2 });
   });
 
   it('drops (and counts) paths past the bounded backlog', async () => {
-    const { cloudfront, outcomes } = purger({ maxPendingPaths: 3, wildcardAbove: 100 });
+    const { cloudfront, outcomes, flush } = purger({ maxPendingPaths: 3, wildcardAbove: 100 });
     cloudfront.purge('news-1', ['1.m4s', '2.m4s', '3.m4s', '4.m4s']);
     cloudfront.purge('news-2', ['*']);
-    await cloudfront.flush();
+    await flush();
     expect(received.map((r) => r.quantity)).toEqual([3]);
     expect(outcomes).toEqual({ dropped: 2, ok: 3 });
   });
@@ -216,10 +223,10 @@ describe('CloudFrontPurger: batching', () => {
 
 describe('CloudFrontPurger: errors and backoff', () => {
   it('retries TooManyInvalidationsInProgress with the same caller reference and counts the paths as retried', async () => {
-    const { cloudfront, outcomes, failures } = purger();
+    const { cloudfront, outcomes, failures, flush } = purger();
     answers = ['TooMany', 503];
     cloudfront.purge('news-1', ['seg_1.m4s']);
-    await cloudfront.flush();
+    await flush();
     expect(received).toHaveLength(3);
     expect(new Set(received.map((r) => r.callerReference)).size).toBe(1);
     expect(outcomes).toEqual({ retried: 1 });
@@ -227,26 +234,20 @@ describe('CloudFrontPurger: errors and backoff', () => {
   });
 
   it('backs off, doubling the delay, up to the cap', async () => {
-    const { cloudfront } = purger({ retryDelayMs: 40, maxRetryDelayMs: 60, attempts: 5 });
+    const { cloudfront, flush } = purger({ retryDelayMs: 40, maxRetryDelayMs: 60, attempts: 5 });
     answers = [503, 503, 503, 503];
     cloudfront.purge('news-1', ['seg_1.m4s']);
-    await cloudfront.flush();
+    await flush();
     const times = received.map((r) => r.at);
-    const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    expect(gaps).toHaveLength(4);
-    // 40, then 80, 160 and 320, each capped to 60 (timers may fire late, never early).
-    expect(gaps[0]).toBeGreaterThanOrEqual(38);
-    for (const gap of gaps.slice(1)) expect(gap).toBeGreaterThanOrEqual(58);
-    // Uncapped the waits would add up to at least 600 ms (timers never fire early); capped, to
-    // 220 plus however late the timers fire on a busy host.
-    expect(gaps.reduce((sum, gap) => sum + gap, 0)).toBeLessThan(600);
+    // 40, then 80, 160 and 320, each capped to 60: exact, on the purger's clock.
+    expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual([40, 60, 60, 60]);
   });
 
   it('gives up after the attempts, reports the error with the paths, and never throws', async () => {
-    const { cloudfront, outcomes, failures } = purger({ attempts: 2 });
+    const { cloudfront, outcomes, failures, flush } = purger({ attempts: 2 });
     answers = ['TooMany', 'TooMany'];
     cloudfront.purge('news-1', ['seg_1.m4s', 'seg_2.m4s']);
-    await expect(cloudfront.flush()).resolves.toBeUndefined();
+    await expect(flush()).resolves.toBeUndefined();
     expect(received).toHaveLength(2);
     expect(outcomes).toEqual({ failed: 2 });
     expect(failures).toHaveLength(1);
@@ -255,13 +256,15 @@ describe('CloudFrontPurger: errors and backoff', () => {
   });
 
   it('keeps collecting while an invalidation is being retried, and sends the rest after it', async () => {
-    const { cloudfront } = purger({ retryDelayMs: 60 });
+    const { cloudfront, flush } = purger({ retryDelayMs: 60 });
     answers = [503];
     cloudfront.purge('news-1', ['seg_1.m4s']);
-    // Once the first invalidation has gone out (and been refused): it is being retried now.
-    await until(() => received.length > 0);
+    // The window ends; once the invalidation has gone out and been refused, it waits for its
+    // retry, which only the clock brings: what is purged meanwhile is collected.
+    await clock.advance(30);
+    await until(() => received.length === 1 && clock.nextTimerAt() === clock.now() + 60);
     cloudfront.purge('news-1', ['seg_2.m4s']);
-    await cloudfront.flush();
+    await flush();
     expect(received.map((r) => r.paths)).toEqual([['/live/news-1/seg_1.m4s'], ['/live/news-1/seg_1.m4s'], ['/live/news-1/seg_2.m4s']]);
   });
 });

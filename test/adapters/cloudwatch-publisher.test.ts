@@ -7,12 +7,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchPublisher } from '../../runtime/adapters/cloudwatch-publisher.js';
 import { METRIC_NAMES, METRIC_NAMESPACE, METRIC_REGION_DIMENSION } from '../../runtime/aws-contract.js';
 import type { AlarmSnapshot } from '../../runtime/ports/alarm-signals.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { until } from '../support/until.js';
 
 interface Datum {
   name: string;
   value: number;
   unit: string;
   dimensions: { Name: string; Value: string }[];
+  /** Epoch ms. */
+  timestamp: number;
   /** A list of samples with their counts, instead of one value. */
   values?: number[];
   counts?: number[];
@@ -50,18 +54,35 @@ function decode(request: IncomingMessage, text: string): Received {
       for (let d = 1; form.has(`MetricData.member.${i}.Dimensions.member.${d}.Name`); d++) {
         dimensions.push({ Name: field(`Dimensions.member.${d}.Name`), Value: field(`Dimensions.member.${d}.Value`) });
       }
-      data.push({ name: field('MetricName'), value: Number(field('Value')), unit: field('Unit'), dimensions });
+      data.push({ name: field('MetricName'), value: Number(field('Value')), unit: field('Unit'), dimensions, timestamp: Date.parse(field('Timestamp')) });
     }
     return { target: form.get('Action') ?? undefined, namespace: form.get('Namespace') ?? '', data };
   }
   const json = JSON.parse(text) as {
     Namespace: string;
-    MetricData: { MetricName: string; Value: number; Values?: number[]; Counts?: number[]; Unit: string; Dimensions: { Name: string; Value: string }[] }[];
+    MetricData: {
+      MetricName: string;
+      Value: number;
+      Values?: number[];
+      Counts?: number[];
+      Unit: string;
+      Dimensions: { Name: string; Value: string }[];
+      /** Epoch seconds (the JSON protocol's timestamps). */
+      Timestamp: number;
+    }[];
   };
   return {
     target: request.headers['x-amz-target'] as string | undefined,
     namespace: json.Namespace,
-    data: json.MetricData.map((d) => ({ name: d.MetricName, value: d.Value, unit: d.Unit, dimensions: d.Dimensions, values: d.Values, counts: d.Counts })),
+    data: json.MetricData.map((d) => ({
+      name: d.MetricName,
+      value: d.Value,
+      unit: d.Unit,
+      dimensions: d.Dimensions,
+      timestamp: d.Timestamp * 1000,
+      values: d.Values,
+      counts: d.Counts,
+    })),
   };
 }
 
@@ -105,7 +126,7 @@ const zero: AlarmSnapshot = {
   peerCopyBacklogMax: 0,
 };
 
-function publisher(snapshots: AlarmSnapshot[], intervalMs?: number) {
+function publisher(snapshots: AlarmSnapshot[], intervalMs?: number, clock = new ManualClock()) {
   const client = new CloudWatchClient({
     region: 'eu-west-1',
     endpoint,
@@ -115,7 +136,7 @@ function publisher(snapshots: AlarmSnapshot[], intervalMs?: number) {
   const failures: unknown[] = [];
   let i = 0;
   const signals = { snapshot: () => snapshots[Math.min(i++, snapshots.length - 1)]! };
-  return { failures, cloudwatch: new CloudWatchPublisher({ client, signals, region: 'eu-west-1', intervalMs, onFailure: (e) => failures.push(e) }) };
+  return { failures, cloudwatch: new CloudWatchPublisher({ client, signals, region: 'eu-west-1', intervalMs, clock, onFailure: (e) => failures.push(e) }) };
 }
 
 function values(request: Received): Record<string, number> {
@@ -231,7 +252,9 @@ describe('CloudWatchPublisher', () => {
     await cloudwatch.close();
   });
 
-  it('publishes on its interval and flushes the last period on close', async () => {
+  it('publishes once a period on its clock, dated by it, and flushes the last period on close', async () => {
+    const clock = new ManualClock();
+    const start = clock.now();
     const { cloudwatch } = publisher(
       [
         { ...zero, ingests: 1 },
@@ -239,20 +262,19 @@ describe('CloudWatchPublisher', () => {
         { ...zero, ingests: 3 },
         { ...zero, ingests: 9 },
       ],
-      50,
+      60_000,
+      clock,
     );
     cloudwatch.start();
-    // The interval's first send, waited for as it happens (not for a time it should take).
-    for (const giveUpAt = Date.now() + 10_000; received.length === 0 && Date.now() < giveUpAt; ) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    await clock.advance(59_999);
+    expect(cloudwatch.sends).toBe(0);
+    // Each period's send, waited for as it happens (not for a time it should take).
+    for (const period of [1, 2]) {
+      await clock.advance(period === 1 ? 1 : 60_000);
+      await until(() => cloudwatch.sends === period);
     }
-    const periodic = received.length;
-    expect(periodic).toBeGreaterThanOrEqual(1);
     await cloudwatch.close();
-    // Close sends the last period (an interval's send may still have been under way as well).
-    expect(received.length).toBeGreaterThan(periodic);
-    // Increases telescope: together they add up to the last counter value read.
-    const total = received.reduce((sum, request) => sum + values(request).Ingests!, 0);
-    expect(total).toBe([1, 2, 3, 9][Math.min(received.length, 4) - 1]);
+    expect(received.map((request) => values(request).Ingests)).toEqual([1, 1, 1]);
+    expect(received.map((request) => request.data[0]!.timestamp - start)).toEqual([60_000, 120_000, 120_000]);
   });
 });

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { HotCache } from '../../runtime/adapters/hot-cache.js';
 import { MemorySegmentStore } from '../../runtime/adapters/memory-segment-store.js';
 import type { SegmentKey, SegmentStore, StoredBytes } from '../../runtime/ports/segment-store.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { RecordingObserver } from './recording-observer.js';
 
-/** A backing store that counts reads, can be slowed down, and can be switched off. */
+/** A backing store that counts reads, can be slowed down (on fake time: a read ends when the test moves the clock), and can be switched off. */
 class ControlledStore implements SegmentStore {
   readonly inner = new MemorySegmentStore();
+  readonly clock = new ManualClock();
   reads = 0;
   readDelayMs = 0;
   down = false;
@@ -20,7 +22,7 @@ class ControlledStore implements SegmentStore {
     this.reads++;
     if (this.down) throw new Error('store down');
     const stored = await this.inner.get(key);
-    if (this.readDelayMs) await new Promise((resolve) => setTimeout(resolve, this.readDelayMs));
+    if (this.readDelayMs) await new Promise((resolve) => this.clock.after(this.readDelayMs, () => resolve(undefined)));
     return stored;
   }
   async delete(key: SegmentKey): Promise<void> {
@@ -56,7 +58,9 @@ describe('HotCache', () => {
     const { backing, observer, cache } = setup();
     await backing.inner.put(key('seg_2.m4s'), bytes(10), { contentType: 'video/mp4', etag: '"2"' });
     backing.readDelayMs = 30;
-    const results = await Promise.all(Array.from({ length: 50 }, () => cache.get(key('seg_2.m4s'))));
+    const reading = Promise.all(Array.from({ length: 50 }, () => cache.get(key('seg_2.m4s'))));
+    await backing.clock.advance(30);
+    const results = await reading;
     expect(backing.reads).toBe(1);
     expect(results.every((stored) => stored?.etag === '"2"')).toBe(true);
     expect(observer.misses).toBe(50);
@@ -132,6 +136,8 @@ describe('HotCache', () => {
     backing.readDelayMs = 40;
     const slowRead = cache.get(key('live.mpd'));
     await cache.put(key('live.mpd'), bytes(10, 2), { contentType: 'x', etag: '"new"' });
+    // The read answers only now, after the put, with what the store held when it arrived.
+    await backing.clock.advance(40);
     expect((await slowRead)?.etag).toBe('"old"');
     expect((await cache.get(key('live.mpd')))?.etag).toBe('"new"');
   });

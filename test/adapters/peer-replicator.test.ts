@@ -9,6 +9,8 @@ import { S3SegmentStore } from '../../runtime/adapters/s3-segment-store.js';
 import { etagOf } from '../contract/store-contract.js';
 import type { LocalAws, LocalS3 } from '../support/local-aws.js';
 import { startLocalAws, startLocalS3 } from '../support/local-aws.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { until } from '../support/until.js';
 import { percentile, RecordingObserver } from './recording-observer.js';
 
 const PEER_REGION = 'eu-west-1';
@@ -38,7 +40,7 @@ afterAll(async () => {
   await rm(peerDirectory, { recursive: true, force: true });
 });
 
-function wire(options: { baseDelayMs?: number; maxQueued?: number; concurrency?: number } = {}) {
+function wire(options: { baseDelayMs?: number; maxDelayMs?: number; maxQueued?: number; concurrency?: number; clock?: ManualClock } = {}) {
   const observer = new RecordingObserver();
   const replicator = new PeerReplicator({ peers: [{ region: PEER_REGION, bucket: PEER_BUCKET, client: peerClient }], observer, ...options });
   const store = new S3SegmentStore({ local: { region: local.region, bucket: local.bucket, client: localClient }, afterPut: replicator, observer });
@@ -52,11 +54,6 @@ async function peerCopy(key: string): Promise<Buffer | undefined> {
   } catch {
     return undefined;
   }
-}
-
-async function until(condition: () => boolean, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 describe('PeerReplicator', () => {
@@ -81,18 +78,24 @@ describe('PeerReplicator', () => {
   });
 
   it('keeps retrying while the peer is down and lands the copy once it is back', async () => {
-    const { observer, replicator, store } = wire({ baseDelayMs: 100 });
+    // The retries wait on fake time: each pause lasts what the replicator asks, however busy the
+    // host. Pauses stay under a copy's time limit (2 s), which therefore never passes here.
+    const clock = new ManualClock();
+    const maxPauseMs = 1_000;
+    const { observer, replicator, store } = wire({ baseDelayMs: 100, maxDelayMs: maxPauseMs, clock });
     await peerServer.stop();
     const body = Buffer.from('written while the peer region was unreachable');
+    const start = clock.now();
     try {
       await store.put({ event: 'ev-outage', pipeline: 'a', path: 'seg_1.m4s' }, body, { contentType: 'video/mp4', etag: etagOf(body) });
-      await new Promise((resolve) => setTimeout(resolve, 800));
+      // 800 ms of the replicator's time with the peer down: every attempt in it is refused.
+      await clock.runPauses(() => clock.now() - start >= 800, maxPauseMs);
       expect(observer.copies).toEqual([]);
       expect(replicator.pending).toBe(1);
     } finally {
       await peerServer.start();
     }
-    await until(() => observer.copies.length === 1, 8_000);
+    await clock.runPauses(() => observer.copies.length === 1, maxPauseMs);
     expect(observer.copies[0]!.lagMs).toBeGreaterThanOrEqual(800);
     // The backlog was reported while the copy waited, and back at zero once it landed.
     expect(observer.backlogs.some((report) => report.region === PEER_REGION && report.pending === 1)).toBe(true);

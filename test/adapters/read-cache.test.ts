@@ -1,18 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ReadCacheBounds } from '../../runtime/adapters/read-cache.js';
 import { ReadCache } from '../../runtime/adapters/read-cache.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 /**
- * On fake time (ReadCache reads Date.now; the backing reads below wait on setTimeout): each
- * step moves the clock exactly, so no verdict depends on how busy the host is.
+ * On fake time (the cache ages its entries on the clock it is given; the backing reads below
+ * wait on the same clock): each step moves the clock exactly, so no verdict depends on how busy
+ * the host is.
  */
+let clock = new ManualClock();
 beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
+  clock = new ManualClock();
 });
 
-const elapse = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+const elapse = (ms: number) => clock.advance(ms);
+const cacheOf = (ttlMs: number, bounds: ReadCacheBounds) => new ReadCache<string>(ttlMs, 10, bounds, clock);
 
 type Outcome<T> = { value: T } | { error: unknown };
 const outcomeOf = <T>(read: Promise<T>): Promise<Outcome<T>> =>
@@ -47,7 +49,7 @@ function store(initial: string) {
   const state = { value: initial, ms: 0, fail: false, calls: 0 };
   const load = async () => {
     state.calls++;
-    await new Promise((resolve) => setTimeout(resolve, state.ms));
+    await new Promise((resolve) => clock.after(state.ms, () => resolve(undefined)));
     if (state.fail) throw new Error('store down');
     return state.value;
   };
@@ -56,7 +58,7 @@ function store(initial: string) {
 
 describe('ReadCache: hot keys never wait for a slow or failing store', () => {
   it('serves a value past its TTL at once while one refresh runs, then the refreshed value', async () => {
-    const cache = new ReadCache<string>(40, 10, { staleWhileRevalidateMs: 200, staleIfErrorMs: 1_000 });
+    const cache = cacheOf(40, { staleWhileRevalidateMs: 200, staleIfErrorMs: 1_000 });
     const { state, load } = store('v1');
     expect(await after(0, cache.get('k', load))).toBe('v1');
     state.value = 'v2';
@@ -70,7 +72,7 @@ describe('ReadCache: hot keys never wait for a slow or failing store', () => {
   });
 
   it('past the revalidate window, readers wait for the store unless a refresh is already struggling', async () => {
-    const cache = new ReadCache<string>(20, 10, { staleWhileRevalidateMs: 40, staleIfErrorMs: 1_000 });
+    const cache = cacheOf(20, { staleWhileRevalidateMs: 40, staleIfErrorMs: 1_000 });
     const { state, load } = store('v1');
     await after(0, cache.get('k', load));
     await elapse(60);
@@ -86,7 +88,7 @@ describe('ReadCache: hot keys never wait for a slow or failing store', () => {
   });
 
   it('serves the last value when the store fails, up to staleIfErrorMs, then reports the failure', async () => {
-    const cache = new ReadCache<string>(10, 10, { staleWhileRevalidateMs: 20, staleIfErrorMs: 150 });
+    const cache = cacheOf(10, { staleWhileRevalidateMs: 20, staleIfErrorMs: 150 });
     const { state, load } = store('v1');
     await after(0, cache.get('k', load));
     state.fail = true;
@@ -99,11 +101,11 @@ describe('ReadCache: hot keys never wait for a slow or failing store', () => {
   });
 
   it('a local write still wins over a refresh that started before it', async () => {
-    const cache = new ReadCache<string>(100, 10, { staleWhileRevalidateMs: 1_000 });
+    const cache = cacheOf(100, { staleWhileRevalidateMs: 1_000 });
     let stored = 'old';
     const load = async () => {
       const value = stored;
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await new Promise((resolve) => clock.after(30, () => resolve(undefined)));
       return value;
     };
     await after(30, cache.get('k', load));

@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialsFile } from '../../runtime/adapters/credentials-file.js';
+import { ManualClock } from '../support/manual-clock.js';
 import type { TestOrigin } from '../support/origin.js';
 import { startOrigin } from '../support/origin.js';
+import { until } from '../support/until.js';
 
 const OLD_TOKEN = 'old-token-0123456789';
 const NEW_TOKEN = 'new-token-0123456789';
@@ -84,18 +86,23 @@ describe('credentials read again from a file', () => {
 
   it('pick a change up on their own, on the reload timer', async () => {
     write({ LIVE_ORIGIN_TOKENS: `${NEW_TOKEN}=*` });
-    const timed = new CredentialsFile(file, { reloadMs: 20 });
+    const clock = new ManualClock();
+    const timed = new CredentialsFile(file, { reloadMs: 20, clock });
     expect(timed.current().tokens.has(NEW_TOKEN)).toBe(true);
     write({ LIVE_ORIGIN_TOKENS: `${OLD_TOKEN}=news-*` });
     timed.start();
     try {
-      // Judged by what the source answers, with a generous bound for a busy host.
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline && timed.current().tokens.has(NEW_TOKEN)) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Nothing is re-read before the period ends on the clock; then the read is judged by what the source answers.
+      await clock.advance(19);
+      expect(clock.timers).toBe(1);
+      expect(timed.current().tokens.has(NEW_TOKEN)).toBe(true);
+      await clock.advance(1);
+      await until(() => !timed.current().tokens.has(NEW_TOKEN));
       expect([...timed.current().tokens.keys()]).toEqual([OLD_TOKEN]);
     } finally {
       timed.stop();
     }
+    expect(clock.timers).toBe(0);
   });
 });
 

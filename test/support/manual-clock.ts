@@ -56,6 +56,35 @@ export class ManualClock implements Clock {
     await settle();
   }
 
+  /** When the next pending timer is due (epoch ms), or undefined when none is pending. */
+  nextTimerAt(): number | undefined {
+    return this.nextDue(Number.POSITIVE_INFINITY)?.at;
+  }
+
+  /**
+   * For code that waits in turn on this clock and on real I/O (a retry after a refused request):
+   * until `done()` (or `done` settles), moves time to each timer due within `maxPauseMs` (a pause between attempts)
+   * as soon as it is the next one, and otherwise gives the I/O a real moment. Timers further
+   * away (a call's time limit) never fire, so each pause lasts exactly what the code asked for.
+   * Gives up after `giveUpMs` of real time; the test's checks then fail.
+   */
+  async runPauses(done: (() => boolean) | Promise<unknown>, maxPauseMs: number, giveUpMs = 10_000): Promise<void> {
+    let over = false;
+    const finished = typeof done === 'function' ? done : () => over;
+    if (typeof done !== 'function') {
+      const end = (): void => {
+        over = true;
+      };
+      done.then(end, end);
+    }
+    const giveUpAt = Date.now() + giveUpMs;
+    while (!finished() && Date.now() < giveUpAt) {
+      const next = this.nextTimerAt();
+      if (next !== undefined && next - this.current <= maxPauseMs) await this.advance(next - this.current);
+      else await new Promise((resolve) => setTimeout(resolve, IO_MOMENT_MS));
+    }
+  }
+
   /** Sets the time without firing anything (a clock that jumps, as after an NTP step). */
   set(epochMs: number): void {
     this.current = epochMs;
@@ -77,6 +106,9 @@ export class ManualClock implements Clock {
     return next;
   }
 }
+
+/** Real time given to I/O between looks at the timers in `runPauses`. */
+const IO_MOMENT_MS = 2;
 
 /** Lets queued promise jobs and immediate callbacks run. */
 function settle(): Promise<void> {

@@ -1,83 +1,49 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ErrorCode } from '../../domain/errors.js';
 import { OriginError } from '../../domain/errors.js';
+import type { AnswerSink } from '../error-writer.js';
+import { writeError } from '../error-writer.js';
 import { bodyStillArriving, lingerAfterResponse } from './lingering-close.js';
 
-/** The one mapping from error code to HTTP status. */
-export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
-  invalid_identifier: 400,
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  range_not_satisfiable: 416,
-  overloaded: 503,
-  store_unavailable: 503,
-  draining: 503,
-  internal: 500,
-};
-
-const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  416: 'range_not_satisfiable',
-  503: 'overloaded',
-};
-
-/** Turns anything thrown into `{ error, message }` with one status; 5xx never shows internals. */
-export function toOriginError(error: FastifyError | OriginError | Error): OriginError {
-  if (error instanceof OriginError) return error;
-  const fastifyError = error as FastifyError;
-  if (fastifyError.validation) {
-    const code = fastifyError.validationContext === 'params' ? 'invalid_identifier' : 'bad_request';
-    return new OriginError(code, `${fastifyError.validationContext ?? 'request'} ${fastifyError.validation[0]?.message ?? 'invalid'}`);
-  }
-  const status = fastifyError.statusCode;
-  if (status !== undefined && status >= 400 && status < 500) {
-    return new OriginError(CODE_OF_STATUS[status] ?? 'bad_request', fastifyError.message);
-  }
-  return new OriginError('internal', 'internal error');
-}
-
+/**
+ * Every error a Fastify route throws, and every request no route takes, answered by the one
+ * error writer (../error-writer.ts): one status per code, `{ error, message }`, one log line.
+ */
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
+    // The methods the routes offer, as they are registered: a request no route takes, on a path
+    // that some route serves with another method, is 405 with what it may use.
+    const methods = new Set<string>();
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) methods.add(method);
+    });
+    const allowedMethods = (url: string): string[] => {
+      const path = url.split('?')[0]!;
+      // OPTIONS answers CORS preflights only; it is not offered as a method of the resource.
+      return [...methods].filter((method) => method !== 'OPTIONS' && app.findRoute({ method: method as never, url: path }));
+    };
+
     app.setErrorHandler((error: FastifyError | OriginError, request, reply) => {
-      const origin = toOriginError(error);
-      const status = STATUS_OF[origin.code];
-      app.origin.metrics.errorAnswered(origin.code);
-      // pino's error serializer appends the cause's message (the store's own error) to the line.
-      if (status >= 500) request.log.error({ err: error, code: origin.code }, 'request failed');
-      else request.log.info({ code: origin.code, reason: origin.message }, 'request rejected');
       refuseBody(request, reply);
-      void reply.code(status).headers(origin.headers).send({ error: origin.code, message: origin.message });
+      writeError(error, { log: request.log, metrics: app.origin.metrics }, replySink(reply));
     });
 
     app.setNotFoundHandler((request, reply) => {
       refuseBody(request, reply);
       const allow = allowedMethods(request.url);
-      if (allow) {
-        void reply
-          .code(405)
-          .header('Allow', allow)
-          .send({ error: 'method_not_allowed', message: `${request.method} is not allowed here` });
-        return;
-      }
-      void reply.code(404).send({ error: 'not_found', message: 'no such route' });
+      const error =
+        allow.length > 0
+          ? new OriginError('method_not_allowed', `${request.method} is not allowed here`, { Allow: allow.join(', ') })
+          : new OriginError('not_found', 'no such route');
+      writeError(error, { log: request.log, metrics: app.origin.metrics }, replySink(reply));
     });
   },
   { name: 'live-origin-errors' },
 );
+
+function replySink(reply: FastifyReply): AnswerSink {
+  return (status, headers, body) => void reply.code(status).headers(headers).send(body);
+}
 
 /**
  * An answer given while the request body is still arriving (413, 401/403 on an upload, 400):
@@ -88,18 +54,5 @@ export const errorsPlugin = fp(
 function refuseBody(request: FastifyRequest, reply: FastifyReply): void {
   if (!bodyStillArriving(request.raw)) return;
   void reply.header('Connection', 'close');
-  lingerAfterResponse(request.raw);
-}
-
-const METHODS_BY_PREFIX: readonly (readonly [RegExp, string])[] = [
-  [/^\/ingest\/[^/]+\/[^/]+\/.+/, 'PUT, PATCH, GET, HEAD, DELETE'],
-  [/^\/live\/[^/]+\/.+/, 'GET, HEAD'],
-  [/^\/admin\/events\/[^/]+\/invalidations\/?$/, 'POST'],
-  [/^\/admin\/events\/[^/]+\/?$/, 'PUT, GET, HEAD'],
-  [/^\/(metrics|healthz|readyz|time)$/, 'GET, HEAD'],
-];
-
-function allowedMethods(url: string): string | undefined {
-  const path = url.split('?')[0]!;
-  return METHODS_BY_PREFIX.find(([pattern]) => pattern.test(path))?.[1];
+  lingerAfterResponse(request.raw, request.server.origin.clock);
 }

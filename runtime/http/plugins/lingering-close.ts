@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Clock } from '../../ports/clock.js';
 
 /**
  * Lingering close, as nginx does it: a request refused while its body is still arriving gets
@@ -38,13 +39,13 @@ type LingeringSocket = Socket & { destroySoon?: () => void };
  * write side, keep the read side draining, destroy when the body ends, the client closes, or
  * either bound is reached.
  */
-export function lingerAfterResponse(request: IncomingMessage, bounds: LingerBounds = DEFAULT_BOUNDS): void {
+export function lingerAfterResponse(request: IncomingMessage, clock: Clock, bounds: LingerBounds = DEFAULT_BOUNDS): void {
   const socket = request.socket as LingeringSocket | null;
   if (!socket || socket.destroyed) return;
   socket.destroySoon = () => {
     let discarded = 0;
     const close = (): void => {
-      clearTimeout(timer);
+      cancelTimer();
       request.off('data', count);
       socket.destroy();
     };
@@ -52,9 +53,9 @@ export function lingerAfterResponse(request: IncomingMessage, bounds: LingerBoun
       discarded += chunk.length;
       if (discarded > bounds.maxBytes) close();
     };
-    const timer = setTimeout(close, bounds.maxMs);
+    const cancelTimer = clock.after(bounds.maxMs, close);
     socket.end();
-    socket.once('close', () => clearTimeout(timer));
+    socket.once('close', cancelTimer);
     socket.once('end', close);
     // The body's end is the clean case: nothing left unread, so the close sends no reset.
     request.once('end', close);

@@ -26,9 +26,10 @@
  * - Query strings are split off before the path is parsed and ignored by selection (contract
  *   v2); `serve` gets the raw `query` (a blocking reload reads `_HLS_msn`/`_HLS_part` there).
  * - Only GET and HEAD come through here: `OPTIONS /live/...` (CORS preflight) and every other
- *   method stay Fastify routes (not hot). Status, body and header rules for errors are the errors
- *   plugin's (`toOriginError`, `STATUS_OF`); request metrics and the access log are written
- *   once per answer at the end of `serve`.
+ *   method stay Fastify routes (not hot). A miss's status, body, lifetime and Retry-After come
+ *   from the answers table (../answers.ts) by its reason; errors go through the one error writer
+ *   (../error-writer.ts), as on every Fastify route. Request metrics and the access log are
+ *   written once per answer at the end of `serve`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -40,12 +41,14 @@ import type { CorsPolicy } from '../../domain/cors.js';
 import { corsFixedHeaders, corsOriginHeader } from '../../domain/cors.js';
 import type { ObjectPath } from '../../domain/object-path.js';
 import { parseEventId, parseObjectPath } from '../../domain/object-path.js';
-import type { Delivery, DeliveryService } from '../../service/delivery-service.js';
+import type { Delivery } from '../../service/delivery-service.js';
 import type { LeaveWatch } from '../../service/hold-registry.js';
+import { ANSWERS } from '../answers.js';
 import type { OriginServices } from '../app.js';
 import type { HeaderBlock, RawHeaders } from '../delivery-headers.js';
 import { DeliveryHeaders, JSON_CONTENT_TYPE } from '../delivery-headers.js';
-import { STATUS_OF, toOriginError } from '../plugins/errors.js';
+import type { AnswerSink, ErrorContext } from '../error-writer.js';
+import { writeError } from '../error-writer.js';
 import type { EventObjectParams } from '../schemas.js';
 import { eventObjectParams } from '../schemas.js';
 import { streamAnswer } from '../stream-answer.js';
@@ -53,24 +56,6 @@ import { streamAnswer } from '../stream-answer.js';
 /** The delivery route as metrics label it. */
 export const DELIVERY_ROUTE = '/live/:event/*';
 const PREFIX = '/live/';
-
-/** Seconds a shed client is told to wait; matches the 503's cache lifetime. */
-const OVERLOAD_RETRY_AFTER_SECONDS = 5;
-/** A blocking reload that timed out may ask again at once: by then the playlist has usually moved on. */
-const BLOCK_TIMEOUT_RETRY_AFTER_SECONDS = 1;
-
-const MISS_MESSAGES: Readonly<Record<string, string>> = {
-  unknown_event: 'unknown event',
-  absent: 'no such object',
-  no_timeline: 'no such object (the event has no template or cadence yet)',
-  future: 'segment not due yet',
-  hold_timeout: 'segment was not published by its deadline',
-  gone: 'segment was never produced',
-  masked: 'segment was invalidated',
-  overload: 'overloaded, retry later',
-  drain: 'origin is shutting down',
-  block_timeout: 'the playlist did not reach the requested segment or part within three target durations',
-};
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -143,6 +128,7 @@ function serveFor(app: FastifyInstance): Serve {
   const headers = new DeliveryHeaders(Object.entries(corsFixedHeaders(policy)).flat());
   const record = app.origin.metrics.requestRecorder(DELIVERY_ROUTE);
   const log = app.log;
+  const errors: ErrorContext = { log, metrics: app.origin.metrics };
   const serve: Serve = async (req, res, event, rawPath, query) => {
     const started = performance.now();
     let status: number;
@@ -155,12 +141,9 @@ function serveFor(app: FastifyInstance): Serve {
       const directives = object.kind === 'mutable' ? parseReloadQuery(query) : undefined;
       const result = await app.origin.delivery.deliver(event, object, leaveWatch(res), directives);
       status =
-        result.kind === 'stream'
-          ? sendStream(req, res, result, headers, object, app.origin, cors)
-          : send(req, res, result, headers, object, app.origin.delivery, cors);
+        result.kind === 'stream' ? sendStream(req, res, result, headers, object, app.origin, cors) : send(req, res, result, headers, object, app.origin, cors);
     } catch (error) {
-      status = sendError(res, error as Error, log, withExtra(headers.forError(), cors));
-      app.origin.metrics.errorAnswered(toOriginError(error as Error).code);
+      status = writeError(error as Error, errors, rawSink(res, withExtra(headers.forError(), cors)));
     }
     const ms = performance.now() - started;
     if (status === 0) return;
@@ -223,26 +206,15 @@ function send(
   result: Exclude<Delivery, { kind: 'stream' }>,
   headers: DeliveryHeaders,
   object: ObjectPath,
-  delivery: DeliveryService,
+  origin: OriginServices,
   cors: readonly string[],
 ): number {
   if (result.kind === 'aborted') {
     res.destroy();
     return 0;
   }
-  const duress = delivery.underDuress();
-  if (result.kind === 'miss') {
-    const cmsd = cmsdStatic({ object, segmentDurationMs: result.durationMs, availableAt: result.availableAt, heldMs: result.heldMs });
-    const raw = headers.forMiss(result.state?.notifications, result.ttlMs, cmsd);
-    raw.push(...cors);
-    if (duress) raw.push(CMSD_DYNAMIC_HEADER, cmsdDynamic(true)!);
-    if (result.status === 503) {
-      const retryAfter = result.reason === 'block_timeout' ? BLOCK_TIMEOUT_RETRY_AFTER_SECONDS : OVERLOAD_RETRY_AFTER_SECONDS;
-      raw.push('Retry-After', String(retryAfter));
-    }
-    const error = result.status === 410 ? 'gone' : result.status === 404 ? 'not_found' : result.reason === 'block_timeout' ? 'blocking_timeout' : 'overloaded';
-    return json(res, result.status, raw, { error, message: MISS_MESSAGES[result.reason] });
-  }
+  const duress = origin.delivery.underDuress();
+  if (result.kind === 'miss') return sendMiss(res, result, headers, object, origin, duress, cors);
 
   const { candidate, bytes, selection } = result;
   // The stored bytes' own tag (in the block): it differs from the candidate's only while a
@@ -289,6 +261,29 @@ function send(
   res.writeHead(200, withExtra(block.full, cors));
   res.end(bytes.body);
   return 200;
+}
+
+/**
+ * An answer without the object: its reason's status, body, lifetime and Retry-After from the
+ * answers table (a computed lifetime from the miss), the event's notifications and CMSD.
+ */
+function sendMiss(
+  res: ServerResponse,
+  result: Delivery & { kind: 'miss' },
+  headers: DeliveryHeaders,
+  object: ObjectPath,
+  origin: OriginServices,
+  duress: boolean,
+  cors: readonly string[],
+): number {
+  const rule = ANSWERS[result.reason];
+  origin.metrics.deliveryMiss(rule.status, result.reason);
+  const cmsd = cmsdStatic({ object, segmentDurationMs: result.durationMs, availableAt: result.availableAt, heldMs: result.heldMs });
+  const raw = headers.forMiss(result.state?.notifications, result.ttlMs ?? rule.ttlMs ?? 0, cmsd);
+  raw.push(...cors);
+  if (duress) raw.push(CMSD_DYNAMIC_HEADER, cmsdDynamic(true)!);
+  if (rule.retryAfterSeconds !== undefined) raw.push('Retry-After', String(rule.retryAfterSeconds));
+  return json(res, rule.status, raw, { error: rule.code, message: rule.message ?? result.reason });
 }
 
 /** A 200 streaming an object still being ingested (contract v3), with this answer's CMSD. */
@@ -357,19 +352,19 @@ function json(res: ServerResponse, status: number, raw: string[], body: object, 
   return status;
 }
 
-/** The errors plugin's mapping and log lines, for answers written here. */
-/** `raw`: the headers every delivery answer carries (CORS), to which the error's own are added. */
-function sendError(res: ServerResponse, error: Error, log: FastifyBaseLogger, raw: string[]): number {
-  const origin = toOriginError(error);
-  const status = STATUS_OF[origin.code];
-  if (status >= 500) log.error({ err: error, code: origin.code }, 'request failed');
-  else log.info({ code: origin.code, reason: origin.message }, 'request rejected');
-  if (res.headersSent) {
-    res.destroy();
-    return status;
-  }
-  for (const name in origin.headers) for (const value of [origin.headers[name]!].flat()) raw.push(name, value);
-  return json(res, status, raw, { error: origin.code, message: origin.message });
+/**
+ * Where the error writer sends an answer on this path: after `raw`, the headers every delivery
+ * answer carries (CORS). An answer already under way (a stream) is cut instead.
+ */
+function rawSink(res: ServerResponse, raw: string[]): AnswerSink {
+  return (status, headers, body) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    for (const name in headers) for (const value of [headers[name]!].flat()) raw.push(name, value);
+    json(res, status, raw, body);
+  };
 }
 
 /**

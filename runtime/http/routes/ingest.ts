@@ -5,7 +5,6 @@ import { OriginError } from '../../domain/errors.js';
 import { parseNotifications } from '../../domain/notifications.js';
 import type { ObjectPath } from '../../domain/object-path.js';
 import { parseObjectPath } from '../../domain/object-path.js';
-import { storeCall } from '../../service/store-call.js';
 import type { ReadBody } from '../plugins/raw-body.js';
 import { readBody, tooLarge } from '../plugins/raw-body.js';
 import type { IngestParams } from '../schemas.js';
@@ -103,11 +102,7 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
 
 /** One pipeline's candidate as stored, for operators. */
 async function sendCandidate(app: FastifyInstance, reply: FastifyReply, event: string, pipeline: string, path: string) {
-  const { metadata, segments } = app.origin.stores;
-  const record = await storeCall('inspect', () => metadata.getObject(event, path));
-  const candidate = record.candidates.find((c) => c.pipeline === pipeline);
-  const bytes = candidate && (await storeCall('inspect', () => segments.get({ event, pipeline, path }, candidate.etag)));
-  if (!candidate || !bytes) throw new OriginError('not_found', 'no such candidate');
+  const { candidate, bytes } = await app.origin.ingest.inspect(event, pipeline, path);
   void reply.headers({
     'Content-Type': bytes.contentType,
     ETag: candidate.etag,
