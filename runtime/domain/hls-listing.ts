@@ -1,4 +1,4 @@
-import { parseAttributes } from './ll-hls-playlist.js';
+import { parseAttributes, seconds, splitTag } from './ll-hls-playlist.js';
 
 /**
  * What an HLS media playlist names and declares (RFC 8216bis): each media URI with the role it is
@@ -25,13 +25,6 @@ export interface HlsListing {
   readonly ended: boolean;
 }
 
-function seconds(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (!/^\d+(\.\d+)?$/.test(trimmed)) return undefined;
-  return Math.round(Number(trimmed) * 1000);
-}
-
 /** The median of a non-empty list (the lower middle of an even count: a declared duration, not an average). */
 export function median(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined;
@@ -55,9 +48,7 @@ export function readHlsListing(text: string): HlsListing {
       awaitingSegmentUri = false;
       continue;
     }
-    const colon = line.indexOf(':');
-    const tag = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1);
+    const [tag, value] = splitTag(line);
     switch (tag) {
       case '#EXTINF': {
         const duration = seconds(value.split(',')[0]);

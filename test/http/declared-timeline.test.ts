@@ -59,6 +59,15 @@ function hlsPlaylist(from: number, to: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Segments `from`-`to` of a plain HLS stream, each followed by its playlist (the last five), `stepMs` apart on the fake clock. */
+async function publishHlsRun(event: string, from: number, to: number, stepMs: number, label = 'segment'): Promise<void> {
+  for (let n = from; n <= to; n++) {
+    await publish(event, `v/seg_${n}.m4s`, `${label} ${n}`);
+    await publish(event, 'v/index.m3u8', hlsPlaylist(Math.max(from, n - 4), n));
+    await clock.advance(stepMs);
+  }
+}
+
 describe('a catch-up burst after a reconnect', () => {
   it('holds the part the served playlist hints, 3 ms after that playlist, and serves it when it comes (the issue: 410)', async () => {
     // Parts and segments 100-102 PUT within a few ms, then the playlist that hints 103.0.
@@ -127,11 +136,7 @@ describe('a catch-up burst after a reconnect', () => {
 
 describe('a reconnect after 10 s of silence', () => {
   it('answers 404, not 410, for the next segment while the packager is silent, then follows the catch-up burst', async () => {
-    for (let n = 1; n <= 10; n++) {
-      await publish('dt-silent', `v/seg_${n}.m4s`, `segment ${n}`);
-      await publish('dt-silent', 'v/index.m3u8', hlsPlaylist(Math.max(1, n - 4), n));
-      await clock.advance(1_000);
-    }
+    await publishHlsRun('dt-silent', 1, 10, 1_000);
     await clock.advance(9_000);
     // 10 s after segment 10: segment 11 is far past its deadline, but the served playlist names it next.
     const during = live('dt-silent/v/seg_11.m4s');
@@ -143,11 +148,7 @@ describe('a reconnect after 10 s of silence', () => {
     // Segment 13, not named by the playlist, is gone by the timeline: 410 (purged when it comes late).
     expect((await live('dt-silent/v/seg_13.m4s')).status).toBe(410);
     // Reconnected: 11-20 within 10 ms, each with its playlist.
-    for (let n = 11; n <= 20; n++) {
-      await publish('dt-silent', `v/seg_${n}.m4s`, `segment ${n}`);
-      await publish('dt-silent', 'v/index.m3u8', hlsPlaylist(n - 4, n));
-      await clock.advance(1);
-    }
+    await publishHlsRun('dt-silent', 11, 20, 1);
     await clock.advance(10);
     for (const n of [11, 13, 20]) expect((await live(`dt-silent/v/seg_${n}.m4s`)).status).toBe(200);
     const next = live('dt-silent/v/seg_21.m4s');
@@ -160,18 +161,10 @@ describe('a reconnect after 10 s of silence', () => {
 
 describe('a packager restarted with new numbers', () => {
   it('follows the restarted numbering: the next segments are held or not yet due, not gone', async () => {
-    for (let n = 101; n <= 110; n++) {
-      await publish('dt-restart', `v/seg_${n}.m4s`, `old ${n}`);
-      await publish('dt-restart', 'v/index.m3u8', hlsPlaylist(Math.max(101, n - 4), n));
-      await clock.advance(1_000);
-    }
+    await publishHlsRun('dt-restart', 101, 110, 1_000, 'old');
     await clock.advance(20_000);
     // ffmpeg started again, at 1.
-    for (let n = 1; n <= 2; n++) {
-      await publish('dt-restart', `v/seg_${n}.m4s`, `new ${n}`);
-      await publish('dt-restart', 'v/index.m3u8', hlsPlaylist(1, n));
-      await clock.advance(1_000);
-    }
+    await publishHlsRun('dt-restart', 1, 2, 1_000, 'new');
     const next = live('dt-restart/v/seg_3.m4s');
     expect(await isHeld(next)).toBe(true);
     // Three ahead of the new edge: not yet in its hold window (by the old numbering, long gone: 410).
