@@ -17,13 +17,22 @@ export interface ListedUri {
 
 export interface HlsListing {
   readonly uris: readonly ListedUri[];
-  /** Median `EXTINF` in ms, else `EXT-X-TARGETDURATION` (a playlist whose first segment is still in parts). */
+  /**
+   * Median of the last DECLARED_SEGMENTS `EXTINF`s in ms, else `EXT-X-TARGETDURATION` (a playlist
+   * whose first segment is still in parts).
+   */
   readonly segmentMs?: number;
   /** Median `EXT-X-PART` `DURATION` in ms, else `EXT-X-PART-INF` `PART-TARGET`. */
   readonly partMs?: number;
   /** `EXT-X-ENDLIST`: nothing follows what it lists. */
   readonly ended: boolean;
 }
+
+/**
+ * How many of the newest segments declare the duration: the packager's present cadence, and a
+ * bounded cost for a playlist that keeps hours of segments.
+ */
+export const DECLARED_SEGMENTS = 64;
 
 /** The median of a non-empty list (the lower middle of an even count: a declared duration, not an average). */
 export function median(values: readonly number[]): number | undefined {
@@ -34,7 +43,8 @@ export function median(values: readonly number[]): number | undefined {
 
 export function readHlsListing(text: string): HlsListing {
   const uris: ListedUri[] = [];
-  const extinfs: number[] = [];
+  /** The EXTINF values as written: only the newest are read. */
+  const extinfs: string[] = [];
   const parts: number[] = [];
   let targetMs: number | undefined;
   let partTargetMs: number | undefined;
@@ -50,12 +60,10 @@ export function readHlsListing(text: string): HlsListing {
     }
     const [tag, value] = splitTag(line);
     switch (tag) {
-      case '#EXTINF': {
-        const duration = seconds(value.split(',')[0]);
-        if (duration !== undefined) extinfs.push(duration);
+      case '#EXTINF':
+        extinfs.push(value);
         awaitingSegmentUri = true;
         break;
-      }
       case '#EXT-X-TARGETDURATION':
         targetMs = seconds(value);
         break;
@@ -81,5 +89,6 @@ export function readHlsListing(text: string): HlsListing {
         break;
     }
   }
-  return { uris, segmentMs: median(extinfs) ?? targetMs, partMs: median(parts) ?? partTargetMs, ended };
+  const durations = extinfs.slice(-DECLARED_SEGMENTS).flatMap((value) => seconds(value.split(',')[0]) ?? []);
+  return { uris, segmentMs: median(durations) ?? targetMs, partMs: median(parts) ?? partTargetMs, ended };
 }

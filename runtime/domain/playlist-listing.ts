@@ -30,6 +30,12 @@ export interface Listing {
 
 /** Playlists larger than this are not read for timing (a live playlist is a few KiB). */
 export const MAX_LISTING_BYTES = 512 * 1024;
+/**
+ * Of an HLS playlist's whole segments, the first and this many last are resolved to objects: a
+ * playlist that keeps hours (a DVR window) names thousands of one rendition, and its first and
+ * last ones give the same range at a bounded cost per PUT (resolving is most of a read's cost).
+ */
+export const RESOLVED_SEGMENTS = 64;
 
 export function isListingPath(path: string): boolean {
   const lower = path.toLowerCase();
@@ -84,7 +90,11 @@ class RenditionsBuilder {
 function hlsListing(playlistPath: string, text: string): Listing {
   const hls = readHlsListing(text);
   const builder = new RenditionsBuilder();
-  for (const { uri, role } of hls.uris) {
+  const segments = hls.uris.filter((listed) => listed.role === 'segment');
+  const resolved = new Set([segments[0], ...segments.slice(-RESOLVED_SEGMENTS)]);
+  for (const listed of hls.uris) {
+    if (listed.role === 'segment' && !resolved.has(listed)) continue;
+    const { uri, role } = listed;
     const object = resolveListed(playlistPath, uri);
     if (!object) continue;
     const perSegment = role === 'segment' || object.part !== undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, readHlsListing } from '../../runtime/domain/hls-listing.js';
+import { DECLARED_SEGMENTS, median, readHlsListing } from '../../runtime/domain/hls-listing.js';
 
 /** Apple's LL-HLS example shape: whole segments with their parts, then a segment in progress. */
 const LIVE = `#EXTM3U
@@ -34,6 +34,12 @@ describe('readHlsListing', () => {
 
   it('declares the median EXTINF and the median part duration, in ms', () => {
     expect(readHlsListing(LIVE)).toMatchObject({ segmentMs: 1_960, partMs: 500, ended: false });
+  });
+
+  it('declares from the newest DECLARED_SEGMENTS EXTINFs: the packager’s present cadence', () => {
+    const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:6'];
+    for (let n = 1; n <= 3 * DECLARED_SEGMENTS; n++) lines.push(`#EXTINF:${n <= 2 * DECLARED_SEGMENTS ? '6.0' : '2.0'},`, `seg_${n}.ts`);
+    expect(readHlsListing(lines.join('\n')).segmentMs).toBe(2_000);
   });
 
   it('falls back to EXT-X-TARGETDURATION and PART-TARGET while no segment or part is listed', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseObjectPath } from '../../runtime/domain/object-path.js';
-import { listsObject, MAX_LISTING_BYTES, readListing, resolveListed } from '../../runtime/domain/playlist-listing.js';
+import { listsObject, MAX_LISTING_BYTES, RESOLVED_SEGMENTS, readListing, resolveListed } from '../../runtime/domain/playlist-listing.js';
 
 const NOW = Date.UTC(2026, 11, 5, 12, 0, 30);
 
@@ -44,6 +44,16 @@ describe('readListing: HLS', () => {
   it('names nothing after the last segment of an ended playlist', () => {
     const ended = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg_7.m4s\n#EXT-X-ENDLIST\n';
     expect([listed('v/index.m3u8', ended, 'v/seg_7.m4s'), listed('v/index.m3u8', ended, 'v/seg_8.m4s')]).toEqual([true, false]);
+  });
+
+  it('lists a long DVR playlist from its first to its last segment, resolving only its ends', () => {
+    const count = RESOLVED_SEGMENTS * 10;
+    const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:1'];
+    for (let n = 1; n <= count; n++) lines.push('#EXTINF:2.0,', n === 50 ? 'ad/ad_50.ts' : `seg_${n}.m4s`);
+    const listing = readListing('v/index.m3u8', Buffer.from(lines.join('\n')), NOW)!;
+    expect(listing.renditions.get('v/seg_{n}.m4s')).toEqual({ rendition: 'v/seg_{n}.m4s', first: 1, last: count, declaredMs: 2_000 });
+    // A rendition named only in the middle of a long playlist is not read.
+    expect(listing.renditions.has('v/ad/ad_{n}.ts')).toBe(false);
   });
 
   it('declares the part duration for parts numbered on their own, across segments', () => {
