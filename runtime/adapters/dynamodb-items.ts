@@ -2,8 +2,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_TTL_ATTRIBUTE as TTL } from '../aws-contract.js';
 import { DEFAULT_WINDOW_SEGMENTS } from '../domain/event-config.js';
 import type { Candidate, EventConfig, EventState, InProgressCandidate, Mask, PipelineState, RenditionState } from '../domain/model.js';
-import { RENDITION_HISTORY } from '../domain/model.js';
 import type { ObjectKind } from '../domain/object-path.js';
+import { keepRecentPublishes } from '../domain/timing.js';
 
 /**
  * How the origin's data maps onto the two tables (names and keys from aws-contract.ts).
@@ -12,7 +12,8 @@ import type { ObjectKind } from '../domain/object-path.js';
  *   So one Query returns an object's every candidate and its pin.
  * events: pk the event id; sk `config` (config JSON, createdAt, pin epoch), `notify` (one
  *   `n:<name>` attribute per notification), `mask#<createdAt>#<random>`, `pipeline#<id>`
- *   (stats), `rendition#<template>` (one `at:<number>` attribute per first publish).
+ *   (stats), `rendition#<template>` (one `at:<number>` attribute per first publish; the
+ *   declared duration `declaredMs` and the `playlist` that declared it).
  *   So one Query returns everything getEvent needs.
  */
 
@@ -199,10 +200,14 @@ export function renditionPublishes(item: Item): [number, number][] {
 }
 
 export function renditionFromItem(item: Item): RenditionState {
+  const declaredMs = num(item, 'declaredMs');
+  const playlist = str(item, 'playlist');
   return {
     rendition: str(item, SK)!.slice(RENDITION_PREFIX.length),
     width: num(item, 'width') ?? 0,
-    recent: renditionPublishes(item).slice(-RENDITION_HISTORY),
+    recent: keepRecentPublishes(renditionPublishes(item)),
+    ...(declaredMs === undefined ? {} : { declaredMs }),
+    ...(playlist === undefined ? {} : { playlist }),
   };
 }
 

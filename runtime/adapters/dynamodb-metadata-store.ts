@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_TTL_ATTRIBUTE as TTL } from '../aws-contract.js';
-import type { Candidate, EventConfig, EventState, Mask } from '../domain/model.js';
+import type { Candidate, EventConfig, EventState, Mask, RenditionDeclaration } from '../domain/model.js';
 import { RENDITION_HISTORY } from '../domain/model.js';
 import { mergeNotifications } from '../domain/notifications.js';
+import { keepRecentPublishes } from '../domain/timing.js';
 import type { Clock } from '../ports/clock.js';
 import type { MetadataStore, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
 import type { StoreObserver } from '../ports/store-observer.js';
@@ -191,6 +192,15 @@ export class DynamoDbMetadataStore implements MetadataStore {
       ...state,
       pipelines: { ...state.pipelines, [pipeline.pipeline]: pipeline },
       renditions: rendition ? { ...state.renditions, [rendition.rendition]: rendition } : state.renditions,
+    }));
+  }
+
+  async recordDeclared(event: string, declarations: readonly RenditionDeclaration[], at: number): Promise<void> {
+    const expiresAt = Math.floor(at / 1000) + EVENT_ITEM_RETENTION_S;
+    const renditions = await Promise.all(declarations.map((declaration) => this.declareRendition(event, declaration, expiresAt)));
+    this.cache.patchEvent(event, (state) => ({
+      ...state,
+      renditions: { ...state.renditions, ...Object.fromEntries(renditions.map((rendition) => [rendition.rendition, rendition])) },
     }));
   }
 
@@ -392,7 +402,10 @@ export class DynamoDbMetadataStore implements MetadataStore {
     if (width > Number(item.width?.N ?? 0)) item = (await this.widen(key, width)) ?? item;
     const publishes = renditionPublishes(item);
     if (publishes.length >= RENDITION_TRIM_AT) {
-      const names = Object.fromEntries(publishes.slice(0, -RENDITION_HISTORY).map(([number], i) => [`#o${i}`, `${PUBLISH_ATTRIBUTE_PREFIX}${number}`]));
+      // The oldest first publishes go (by time: a restarted packager's lower numbers stay).
+      const kept = new Set(keepRecentPublishes(publishes).map(([number]) => number));
+      const dropped = publishes.filter(([number]) => !kept.has(number));
+      const names = Object.fromEntries(dropped.map(([number], i) => [`#o${i}`, `${PUBLISH_ATTRIBUTE_PREFIX}${number}`]));
       await this.tables.call('recordPublish', true, (abortSignal) =>
         this.tables.client.send(
           new UpdateItemCommand({
@@ -406,6 +419,29 @@ export class DynamoDbMetadataStore implements MetadataStore {
       );
     }
     return renditionFromItem(item);
+  }
+
+  /** One rendition's declaration, in its rendition item (created if no number was published yet). */
+  private async declareRendition(event: string, declaration: RenditionDeclaration, expiresAt: number) {
+    const declared = declaration.declaredMs !== undefined;
+    const result = await this.tables.call('recordDeclared', true, (abortSignal) =>
+      this.tables.client.send(
+        new UpdateItemCommand({
+          TableName: this.tables.events,
+          Key: { [PK]: s(event), [SK]: s(`${RENDITION_PREFIX}${declaration.rendition}`) },
+          UpdateExpression: `SET playlist = :playlist, #ttl = :expires${declared ? ', declaredMs = :declared' : ' REMOVE declaredMs'}`,
+          ExpressionAttributeNames: { '#ttl': TTL },
+          ExpressionAttributeValues: {
+            ':playlist': s(declaration.playlist),
+            ':expires': n(expiresAt),
+            ...(declared ? { ':declared': n(declaration.declaredMs!) } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+        { abortSignal },
+      ),
+    );
+    return renditionFromItem(result.Attributes!);
   }
 
   /** Raises the rendition's padding width (memory semantics: the widest seen). */

@@ -1,7 +1,7 @@
 import { DEFAULT_WINDOW_SEGMENTS } from '../domain/event-config.js';
-import type { Candidate, EventConfig, EventState, Mask, PipelineState, RenditionState } from '../domain/model.js';
-import { RENDITION_HISTORY } from '../domain/model.js';
+import type { Candidate, EventConfig, EventState, Mask, PipelineState, RenditionDeclaration, RenditionState } from '../domain/model.js';
 import { mergeNotifications } from '../domain/notifications.js';
+import { keepRecentPublishes } from '../domain/timing.js';
 import type { MetadataStore, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
 
 export interface MemoryMetadataStoreOptions {
@@ -79,11 +79,21 @@ export class MemoryMetadataStore implements MetadataStore {
     if (info.rendition === undefined || info.number === undefined) return;
     const rendition = state.renditions[info.rendition];
     if (rendition?.recent.some(([n]) => n === info.number)) return;
-    const recent = [...(rendition?.recent ?? []), [info.number, info.at] as const].sort((a, b) => a[0] - b[0]).slice(-RENDITION_HISTORY);
+    const recent = keepRecentPublishes([...(rendition?.recent ?? []), [info.number, info.at]]);
     state.renditions = {
       ...state.renditions,
-      [info.rendition]: { rendition: info.rendition, width: Math.max(rendition?.width ?? 0, info.width ?? 0), recent },
+      [info.rendition]: { ...rendition, rendition: info.rendition, width: Math.max(rendition?.width ?? 0, info.width ?? 0), recent },
     };
+  }
+
+  async recordDeclared(event: string, declarations: readonly RenditionDeclaration[]): Promise<void> {
+    const state = this.mustEvent(event);
+    const renditions = { ...state.renditions };
+    for (const { rendition, playlist, declaredMs } of declarations) {
+      const { declaredMs: _replaced, ...known } = renditions[rendition] ?? { rendition, width: 0, recent: [] };
+      renditions[rendition] = { ...known, playlist, ...(declaredMs === undefined ? {} : { declaredMs }) };
+    }
+    state.renditions = renditions;
   }
 
   async getObject(event: string, path: string): Promise<ObjectRecord> {

@@ -37,7 +37,8 @@ export function parseAttributes(list: string): Map<string, string> {
   return attributes;
 }
 
-function seconds(value: string | undefined): number | undefined {
+/** A decimal number of seconds (`2`, `0.333`), in whole ms; undefined for anything else. */
+export function seconds(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d+(\.\d+)?$/.test(value.trim())) return undefined;
   return Math.round(Number(value) * 1000);
 }
@@ -67,9 +68,7 @@ export function readMediaPlaylist(text: string): MediaPlaylistEdge {
       }
       continue;
     }
-    const colon = line.indexOf(':');
-    const tag = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1);
+    const [tag, value] = splitTag(line);
     switch (tag) {
       case '#EXT-X-TARGETDURATION':
         targetDurationMs = seconds(value);
@@ -110,6 +109,12 @@ export function readMediaPlaylist(text: string): MediaPlaylistEdge {
     canBlockReload,
     ended,
   };
+}
+
+/** A tag line's name and its value (`#EXTINF:2.0,` is `#EXTINF` and `2.0,`). */
+export function splitTag(line: string): [tag: string, value: string] {
+  const colon = line.indexOf(':');
+  return colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1)];
 }
 
 /** Whether the text is an HLS playlist (a cheap check before reading one). */

@@ -79,8 +79,27 @@ export interface PipelineState {
 export interface RenditionState {
   readonly rendition: string;
   readonly width: number;
-  /** [segment number, epoch ms of its first publish by any pipeline], ascending by number, bounded. */
+  /**
+   * [segment number, epoch ms of its first publish by any pipeline], ascending by number; the
+   * RENDITION_HISTORY most recent first publishes (by time, so a packager restarted at lower
+   * numbers is followed).
+   */
   readonly recent: readonly (readonly [number, number])[];
+  /**
+   * The time between consecutive numbers that the packager declares in the playlist or manifest
+   * listing this rendition (EXTINF, DASH SegmentTemplate@duration, ...), ms: the inferred cadence
+   * is never shorter.
+   */
+  readonly declaredMs?: number;
+  /** Path of the playlist or manifest that declared it: its served version says what is listed. */
+  readonly playlist?: string;
+}
+
+/** What a playlist or manifest declares of one rendition it lists (MetadataStore.recordDeclared). */
+export interface RenditionDeclaration {
+  readonly rendition: string;
+  readonly playlist: string;
+  readonly declaredMs?: number;
 }
 
 /** Everything event-level the delivery path needs, read at once. */

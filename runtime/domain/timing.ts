@@ -1,4 +1,5 @@
 import type { EventConfig, RenditionState } from './model.js';
+import { RENDITION_HISTORY } from './model.js';
 
 /**
  * When a segment is due, and what a request for a segment that does not exist yet gets.
@@ -9,7 +10,8 @@ export interface Timeline {
   readonly anchorNumber: number;
   readonly durationMs: number;
   readonly holdGraceMs: number;
-  readonly source: 'template' | 'cadence';
+  /** `declared`: the packager's declared duration, longer than the observed cadence or alone. */
+  readonly source: 'template' | 'cadence' | 'declared';
 }
 
 export const DEFAULT_START_NUMBER = 1;
@@ -18,8 +20,10 @@ const MIN_CADENCE_INTERVALS = 2;
 
 /**
  * The event's template timeline (DASH style: segment n is due at the end of its media time,
- * AST + (n - S + 1) x D), else one inferred from the rendition's observed cadence: D is the
- * median interval between first publishes of consecutive numbers, anchored at the newest one.
+ * AST + (n - S + 1) x D), else one from the rendition: D is the median interval between first
+ * publishes of consecutive numbers, never shorter than the duration its packager declares (so
+ * a burst of catch-up PUTs does not make the next segments look late), or the declared
+ * duration alone while too few publishes are seen; anchored at the most recent first publish.
  */
 export function timelineFor(config: EventConfig, rendition: RenditionState | undefined): Timeline | undefined {
   const { segmentDurationMs, availabilityStartTime } = config;
@@ -33,16 +37,37 @@ export function timelineFor(config: EventConfig, rendition: RenditionState | und
     };
   }
   if (!rendition) return undefined;
-  const durationMs = inferDurationMs(rendition.recent);
+  const newest = newestPublish(rendition.recent);
+  if (!newest) return undefined;
+  const inferred = inferDurationMs(rendition.recent);
+  const declared = rendition.declaredMs;
+  const durationMs = inferred === undefined ? declared : Math.max(inferred, declared ?? 0);
   if (durationMs === undefined) return undefined;
-  const [newestNumber, newestAt] = rendition.recent[rendition.recent.length - 1]!;
   return {
-    anchorMs: newestAt,
-    anchorNumber: newestNumber,
+    anchorMs: newest[1],
+    anchorNumber: newest[0],
     durationMs,
     holdGraceMs: config.holdGraceMs ?? durationMs,
-    source: 'cadence',
+    source: durationMs === inferred ? 'cadence' : 'declared',
   };
+}
+
+/**
+ * The most recent first publish (the higher number on a tie): after a packager restarts at
+ * lower numbers its new segments, not the old stream's highest number, anchor the timeline.
+ */
+export function newestPublish(recent: readonly (readonly [number, number])[]): readonly [number, number] | undefined {
+  let newest: readonly [number, number] | undefined;
+  for (const entry of recent) {
+    if (!newest || entry[1] > newest[1] || (entry[1] === newest[1] && entry[0] > newest[0])) newest = entry;
+  }
+  return newest;
+}
+
+/** The RENDITION_HISTORY most recent first publishes (by time), ascending by number. */
+export function keepRecentPublishes(publishes: readonly (readonly [number, number])[]): [number, number][] {
+  const byTime = [...publishes].sort((a, b) => b[1] - a[1] || b[0] - a[0]).slice(0, RENDITION_HISTORY);
+  return byTime.map(([n, at]): [number, number] => [n, at]).sort((a, b) => a[0] - b[0]);
 }
 
 /** Median interval between first publishes of consecutive segment numbers, if there are enough. */

@@ -1,4 +1,4 @@
-import type { Candidate, EventConfig, EventState, Mask } from '../domain/model.js';
+import type { Candidate, EventConfig, EventState, Mask, RenditionDeclaration } from '../domain/model.js';
 
 /**
  * Candidates, pinned selections, masks, notifications and event config. Writes resolve only
@@ -34,6 +34,12 @@ export interface MetadataStore {
   addMask(event: string, mask: Mask): Promise<void>;
   /** Updates pipeline stats and rendition cadence after a successful ingest. */
   recordPublish(event: string, info: PublishInfo): Promise<void>;
+  /**
+   * Records what a playlist or manifest declares of the renditions it lists (their declared
+   * duration and the playlist's path), replacing earlier declarations of those renditions;
+   * creates a rendition not yet published. `at` is when (epoch ms), for retention.
+   */
+  recordDeclared(event: string, declarations: readonly RenditionDeclaration[], at: number): Promise<void>;
 
   /** Every candidate of one object and its pin. Must read its own instance's writes at once. */
   getObject(event: string, path: string): Promise<ObjectRecord>;

@@ -6,6 +6,7 @@ import { judgeMissingPart, PART_HOLD_WITHOUT_TIMELINE_MS, partTtlMs, precedingPa
 import { readMediaPlaylist } from '../domain/ll-hls-playlist.js';
 import type { Candidate, EventState, InProgressCandidate } from '../domain/model.js';
 import type { ObjectPath } from '../domain/object-path.js';
+import { listsObject } from '../domain/playlist-listing.js';
 import { isAtLiveEdge, RateBudget } from '../domain/rate-budget.js';
 import type { Selection } from '../domain/selection.js';
 import type { MissingVerdict, Timeline } from '../domain/timing.js';
@@ -17,6 +18,7 @@ import type { ServiceContext } from './context.js';
 import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
 import type { IngestStream } from './ingest-stream.js';
 import { currentSelection, liveEdge, stalePipelines } from './object-view.js';
+import { servedListing } from './served-listing.js';
 import { storeCall } from './store-call.js';
 
 /** A pin may be contested by other instances, and chosen bytes may have been evicted: retry this often. */
@@ -156,6 +158,11 @@ export class DeliveryService {
         if (nextPartDeadline === undefined) return this.miss('no_timeline', current);
         verdict = { kind: 'hold', deadlineMs: nextPartDeadline };
       }
+      if (verdict.kind === 'gone' && (await this.listedByServedPlaylist(current, object))) {
+        // Late, but named by the playlist players read: it may still come, so a 404 (and a
+        // hold of one more D), never a 410 that caches keep for a day.
+        verdict = { kind: 'hold', deadlineMs: now + timeline!.durationMs };
+      }
       if (verdict.kind === 'future') {
         return this.miss('future', current, { ttlMs: verdict.ttlMs, durationMs: timeline?.durationMs, availableAt: now + verdict.ttlMs });
       }
@@ -250,6 +257,16 @@ export class DeliveryService {
     if (preceding === undefined) return undefined;
     const record = await storeCall('delivery', () => this.ctx.stores.metadata.getObject(state.event, preceding));
     return record.candidates.length > 0 ? now + PART_HOLD_WITHOUT_TIMELINE_MS : undefined;
+  }
+
+  /**
+   * Whether the playlist or manifest served for the object's rendition lists or hints it, or
+   * names it next (contract v3: such an object is never answered 410).
+   */
+  private async listedByServedPlaylist(state: EventState, object: ObjectPath): Promise<boolean> {
+    if (object.rendition === undefined) return false;
+    const listing = await servedListing(this.ctx, state, object.rendition, 'delivery');
+    return listing !== undefined && listsObject(listing, object);
   }
 
   private shedHeld(state: EventState): Delivery {

@@ -1,7 +1,10 @@
+import { declarationsToRecord } from '../domain/declared-durations.js';
 import { parseDefects } from '../domain/defects.js';
 import { OriginError } from '../domain/errors.js';
 import type { Candidate, EventState, InProgressCandidate } from '../domain/model.js';
 import type { ObjectPath } from '../domain/object-path.js';
+import { parseObjectPath } from '../domain/object-path.js';
+import { listsObject, readListing } from '../domain/playlist-listing.js';
 import { servedChanged } from '../domain/selection.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
 import type { ObjectRecord } from '../ports/metadata-store.js';
@@ -9,6 +12,7 @@ import type { SegmentKey, StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import type { IngestStream } from './ingest-stream.js';
 import { currentSelection } from './object-view.js';
+import { servedListing } from './served-listing.js';
 import { storeCall } from './store-call.js';
 
 export interface IngestPut {
@@ -169,6 +173,7 @@ export class IngestService {
       // Stats and cadence only: the candidate is durable, so the ingest still succeeds.
       this.ctx.log.warn({ err: error, event, pipeline }, 'recording publish stats failed');
     }
+    if (object.kind === 'mutable' && state) await this.recordDeclared(state, object.path, input.body, now);
     stores.feed.announce({ event, path: object.path });
 
     // A playlist or manifest is replaced on every update by design (latest PUT wins): only a
@@ -217,7 +222,44 @@ export class IngestService {
     if (!removed) throw new OriginError('not_found', 'no such candidate');
     await storeCall('delete', () => stores.segments.delete({ event, pipeline, path }));
     const after = { candidates: before.candidates.filter((c) => c.pipeline !== pipeline), pinned: before.pinned };
-    if (state) this.purgeAfter(state, before, after, event, path);
+    if (state && (await this.insideLiveWindow(state, path))) this.purgeAfter(state, before, after, event, path);
+  }
+
+  /**
+   * Whether players may still fetch a deleted object, so caches must follow what the origin now
+   * serves for it: anything but a numbered object, or one the served playlist of its rendition
+   * lists or names next. A packager deletes what left its window (ffmpeg's delete_segments);
+   * nobody fetches that any more, and a purge would only cost (with CloudFront, a billed path
+   * per segment, rendition and DELETE). Without a playlist that declared the rendition: inside.
+   */
+  private async insideLiveWindow(state: EventState, path: string): Promise<boolean> {
+    const object = parseObjectPath(path);
+    if (object.rendition === undefined || object.number === undefined) return true;
+    try {
+      const listing = await servedListing(this.ctx, state, object.rendition, 'delete');
+      return listing === undefined || listsObject(listing, object);
+    } catch (error) {
+      // The candidate is gone already: a purge too many is the safe side.
+      this.ctx.log.warn({ err: error, event: state.event, path }, 'could not read the served playlist after a delete');
+      return true;
+    }
+  }
+
+  /**
+   * A playlist or manifest: records what it declares of the renditions it lists, when that
+   * changed (contract v3, timelines from what packagers declare). Like the publish stats, a
+   * failure here does not fail the PUT.
+   */
+  private async recordDeclared(state: EventState, path: string, body: Buffer, now: number): Promise<void> {
+    const listing = readListing(path, body, now);
+    if (!listing) return;
+    const declarations = declarationsToRecord(state.renditions, path, listing);
+    if (declarations.length === 0) return;
+    try {
+      await this.ctx.stores.metadata.recordDeclared(state.event, declarations, now);
+    } catch (error) {
+      this.ctx.log.warn({ err: error, event: state.event, path }, 'recording declared durations failed');
+    }
   }
 
   /** The event and the object as they are before a change: what the purge decision compares. */

@@ -6,9 +6,18 @@ import type { Timeline } from '../domain/timing.js';
 import { timelineFor } from '../domain/timing.js';
 import { TTL_DEFAULTS } from '../domain/ttl.js';
 
-/** The event's timeline for pipeline health: its template, else the cadence of its first rendition. */
+/**
+ * The event's timeline for pipeline health: its template, else that of its first rendition that
+ * has one (a rendition a playlist declared may have no publish yet).
+ */
 export function eventTimeline(state: EventState): Timeline | undefined {
-  return timelineFor(state.config, Object.values(state.renditions)[0]);
+  const renditions = Object.values(state.renditions);
+  if (renditions.length === 0) return timelineFor(state.config, undefined);
+  for (const rendition of renditions) {
+    const timeline = timelineFor(state.config, rendition);
+    if (timeline) return timeline;
+  }
+  return undefined;
 }
 
 /** The event's live edge: the newest segment number any pipeline published; undefined before any. */

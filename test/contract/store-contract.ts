@@ -245,6 +245,61 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
       });
     });
 
+    describe('declared durations (contract v3)', () => {
+      const rendition = 'video/720p/seg_{n}.m4s';
+
+      it('records what a playlist declares, creating a rendition not yet published, and replaces it on the next declaration', async () => {
+        await stores.metadata.ensureEvent(event, 1_000);
+        await stores.metadata.recordDeclared(event, [{ rendition, playlist: 'video/720p/index.m3u8', declaredMs: 2_000 }], 1_500);
+        expect((await stores.metadata.getEvent(event))?.renditions[rendition]).toEqual({
+          rendition,
+          width: 0,
+          recent: [],
+          declaredMs: 2_000,
+          playlist: 'video/720p/index.m3u8',
+        });
+        await stores.metadata.recordDeclared(event, [{ rendition, playlist: 'manifest.mpd' }], 1_600);
+        expect((await stores.metadata.getEvent(event))?.renditions[rendition]).toEqual({ rendition, width: 0, recent: [], playlist: 'manifest.mpd' });
+      });
+
+      it('keeps a declaration across publishes, and the publishes across a declaration', async () => {
+        await stores.metadata.ensureEvent(event, 1_000);
+        await stores.metadata.recordPublish(event, { pipeline: 'a', at: 2_000, number: 10, rendition, width: 3, defective: false });
+        await stores.metadata.recordDeclared(event, [{ rendition, playlist: 'video/720p/index.m3u8', declaredMs: 2_000 }], 2_100);
+        await stores.metadata.recordPublish(event, { pipeline: 'a', at: 4_000, number: 11, rendition, width: 3, defective: false });
+        expect((await stores.metadata.getEvent(event))?.renditions[rendition]).toEqual({
+          rendition,
+          width: 3,
+          recent: [
+            [10, 2_000],
+            [11, 4_000],
+          ],
+          declaredMs: 2_000,
+          playlist: 'video/720p/index.m3u8',
+        });
+      });
+
+      it('keeps the most recent first publishes when a packager restarts at lower numbers', async () => {
+        await stores.metadata.ensureEvent(event, 1_000);
+        const old = RENDITION_HISTORY + 20;
+        for (let number = 101; number <= 100 + old; number++) {
+          await stores.metadata.recordPublish(event, { pipeline: 'a', at: number * 1_000, number, rendition, defective: false });
+        }
+        const restartedAt = (100 + old) * 1_000 + 30_000;
+        for (let number = 0; number < 3; number++) {
+          await stores.metadata.recordPublish(event, { pipeline: 'a', at: restartedAt + number * 1_000, number, rendition, defective: false });
+        }
+        const recent = (await stores.metadata.getEvent(event))?.renditions[rendition]?.recent ?? [];
+        expect(recent).toHaveLength(RENDITION_HISTORY);
+        expect(recent.slice(0, 3)).toEqual([
+          [0, restartedAt],
+          [1, restartedAt + 1_000],
+          [2, restartedAt + 2_000],
+        ]);
+        expect(recent[3]![0]).toBe(100 + old - RENDITION_HISTORY + 4);
+      });
+    });
+
     describe('objects', () => {
       const path = 'video/720p/seg_000042.m4s';
 
@@ -467,6 +522,19 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
         );
         expect(record.candidates).toEqual([a]);
         expect(state?.config).toEqual({ holdGraceMs: 250 });
+      });
+
+      it('shows another instance’s declared durations within the read bound', async () => {
+        const rendition = 'video/seg_{n}.m4s';
+        await stores.metadata.ensureEvent(event, 1_000);
+        expect((await other.stores.metadata.getEvent(event))?.renditions).toEqual({});
+        await stores.metadata.recordDeclared(event, [{ rendition, playlist: 'video/index.m3u8', declaredMs: 1_001 }], 1_000);
+        const state = await eventually(
+          () => other.stores.metadata.getEvent(event),
+          (s) => s?.renditions[rendition] !== undefined,
+          CROSS_INSTANCE_READ_MS + SLACK_MS,
+        );
+        expect(state?.renditions[rendition]).toMatchObject({ declaredMs: 1_001, playlist: 'video/index.m3u8' });
       });
 
       it('converges concurrent first pins from two instances on one winner', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RenditionState } from '../../runtime/domain/model.js';
-import { dueMs, inferDurationMs, judgeMissing, type Timeline, timelineFor } from '../../runtime/domain/timing.js';
+import { RENDITION_HISTORY } from '../../runtime/domain/model.js';
+import { dueMs, inferDurationMs, judgeMissing, keepRecentPublishes, newestPublish, type Timeline, timelineFor } from '../../runtime/domain/timing.js';
 
 const AST = Date.UTC(2024, 0, 1, 12, 0, 0);
 const D = 2_000;
@@ -235,5 +236,111 @@ describe('judgeMissing (AST, D = 2000, S = 1, default grace)', () => {
       'hold',
       'gone',
     ]);
+  });
+});
+
+describe('timelineFor: what the packager declares (contract v3)', () => {
+  /** What the origin saw of a rendition: 100-102 PUT within 2 ms (a catch-up burst, the case). */
+  const afterBurst = (declaredMs?: number): RenditionState => ({
+    ...rendition([
+      [100, 105_000],
+      [101, 105_001],
+      [102, 105_002],
+    ]),
+    ...(declaredMs === undefined ? {} : { declaredMs }),
+  });
+
+  it('without a declaration, a catch-up burst shrinks the inferred cadence and the next segment looks long gone', () => {
+    const timeline = timelineFor({}, afterBurst())!;
+    expect(timeline.durationMs).toBeLessThan(1_000);
+    expect(judgeMissing(timeline, 103, 105_010).kind).toBe('gone');
+  });
+
+  it('never takes a cadence shorter than the declared duration, so the next segment is held after the burst', () => {
+    const timeline = timelineFor({}, afterBurst(1_000))!;
+    expect(timeline).toMatchObject({ durationMs: 1_000, anchorNumber: 102, anchorMs: 105_002, source: 'declared' });
+    expect(judgeMissing(timeline, 103, 105_010)).toEqual({ kind: 'hold', deadlineMs: 105_002 + 2_000 });
+  });
+
+  it('keeps an observed cadence longer than the declared duration (a packager slower than real time)', () => {
+    const slow = {
+      ...rendition([
+        [1, 0],
+        [2, 2_500],
+        [3, 5_000],
+      ]),
+      declaredMs: 2_000,
+    };
+    expect(timelineFor({}, slow)).toMatchObject({ durationMs: 2_500, source: 'cadence' });
+  });
+
+  it('builds a timeline from the declared duration and one publish, before any cadence can be seen', () => {
+    expect(timelineFor({}, { ...rendition([[7, 50_000]]), declaredMs: 2_000 })).toEqual({
+      anchorMs: 50_000,
+      anchorNumber: 7,
+      durationMs: 2_000,
+      holdGraceMs: 2_000,
+      source: 'declared',
+    });
+  });
+
+  it('has no timeline from a declaration alone, with nothing published to anchor it', () => {
+    expect(timelineFor({}, { ...rendition([]), declaredMs: 2_000 })).toBeUndefined();
+  });
+
+  it('lets the event template win over a declaration', () => {
+    expect(timelineFor({ availabilityStartTime: AST, segmentDurationMs: D }, afterBurst(1_000))?.source).toBe('template');
+  });
+
+  it('after 10 s of silence and a catch-up burst, holds the next segment and calls only the older past ones gone', () => {
+    // 1 s segments up to 20, nothing for 10 s, then 21-30 within 9 ms: ten of fifteen intervals are 1 ms.
+    const recent: [number, number][] = [];
+    for (let n = 15; n <= 20; n++) recent.push([n, n * 1_000]);
+    for (let n = 21; n <= 30; n++) recent.push([n, 30_000 + (n - 21)]);
+    expect(inferDurationMs(recent)).toBe(1);
+    const timeline = timelineFor({}, { ...rendition(recent), declaredMs: 1_000 })!;
+    expect(timeline.durationMs).toBe(1_000);
+    expect(judgeMissing(timeline, 31, 30_020).kind).toBe('hold');
+    expect(judgeMissing(timeline, 33, 30_020).kind).toBe('future');
+  });
+});
+
+describe('timelineFor: a packager restarted with new numbers', () => {
+  it('anchors at the restarted stream when it starts again below the old numbers', () => {
+    // The old stream ran to 120 at 2 s; the packager restarts 30 s later at 0.
+    const recent: [number, number][] = [];
+    for (let n = 110; n <= 120; n++) recent.push([n, n * 2_000]);
+    const restartedAt = 120 * 2_000 + 30_000;
+    const history = keepRecentPublishes([...recent, [0, restartedAt]]);
+    const timeline = timelineFor({}, { ...rendition(history), declaredMs: 2_000 })!;
+    expect(timeline).toMatchObject({ anchorNumber: 0, anchorMs: restartedAt, durationMs: 2_000 });
+    expect(dueMs(timeline, 1)).toBe(restartedAt + 2_000);
+    expect(judgeMissing(timeline, 1, restartedAt + 100).kind).toBe('hold');
+  });
+
+  it('anchors at the restarted stream when its numbers jump ahead (epoch-based numbering)', () => {
+    const recent: [number, number][] = [
+      [10, 20_000],
+      [11, 22_000],
+      [12, 24_000],
+      [900_000, 60_000],
+    ];
+    const timeline = timelineFor({}, rendition(recent))!;
+    expect(timeline).toMatchObject({ anchorNumber: 900_000, anchorMs: 60_000, durationMs: 2_000 });
+  });
+
+  it('keeps the most recent first publishes, so the restarted numbers stay while the old ones age out', () => {
+    const old: [number, number][] = [];
+    for (let n = 200; n < 200 + RENDITION_HISTORY; n++) old.push([n, n]);
+    const restarted: [number, number][] = [
+      [1, 10_000],
+      [2, 10_002],
+      [3, 10_004],
+    ];
+    const kept = keepRecentPublishes([...old, ...restarted]);
+    expect(kept).toHaveLength(RENDITION_HISTORY);
+    expect(kept.slice(0, 3)).toEqual(restarted);
+    expect(kept[3]).toEqual([203, 203]);
+    expect(newestPublish(kept)).toEqual([3, 10_004]);
   });
 });

@@ -23,6 +23,17 @@ export interface PackagerOptions {
   readonly fps: number;
   /** @default 'bearer' */
   readonly auth?: PackagerAuth;
+  /**
+   * Segments the playlist or manifest keeps; ffmpeg DELETEs older ones once they left it (hls
+   * `-hls_flags delete_segments`, dash `-window_size` with `-extra_window_size 1`).
+   * @default every segment, none deleted
+   */
+  readonly window?: number;
+}
+
+/** The hls muxer's playlist length, and its deletes with a window. */
+export function hlsWindowArgs(options: PackagerOptions): string[] {
+  return options.window === undefined ? ['-hls_list_size', '0'] : ['-hls_list_size', String(options.window), '-hls_flags', 'delete_segments'];
 }
 
 /**
@@ -85,8 +96,7 @@ export function startPackager(options: PackagerOptions): ChildProcess {
       'hls',
       '-hls_time',
       String(options.segmentSeconds),
-      '-hls_list_size',
-      '0',
+      ...hlsWindowArgs(options),
       '-hls_segment_type',
       'fmp4',
       '-hls_fmp4_init_filename',
