@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 /**
  * Stands between live packagers and the origin's ingest, for what ffmpeg cannot do itself: a
@@ -20,6 +21,18 @@ const INGEST = /^\/ingest\/([^/]+)\/([^/]+)\/(.+)$/;
 /** Media segments: `.m4s` files that are not init segments. Playlists and init segments are never flagged. */
 const MEDIA_SEGMENT = /(^|\/)(?!init)[^/]+\.m4s$/;
 const AVAILABILITY_START = /availabilityStartTime="[^"]*"/;
+
+export interface IngestProxyOptions {
+  /**
+   * Pass object bodies on as they arrive (a chunked PUT per segment, flushed per fragment, as
+   * ffmpeg's LL-DASH output sends them), instead of keeping each body whole so a refused PUT can
+   * be retried. A packager that dies mid-body cuts the PUT to the origin too. Manifests are
+   * still kept whole (they are epoch-locked).
+   */
+  readonly stream?: boolean;
+  /** Told of every chunk of a streamed body when it arrives from the packager (per-hop timing). */
+  readonly onChunk?: (pipeline: string, path: string, bytes: number, at: number) => void;
+}
 
 export interface IngestProxy {
   readonly url: string;
@@ -53,7 +66,23 @@ async function forward(url: URL, method: string, headers: http.OutgoingHttpHeade
   return last;
 }
 
-export async function startIngestProxy(targets: Readonly<Record<string, string>>): Promise<IngestProxy> {
+/** Passes one request body to the origin as it arrives; a body cut by the packager is cut there too. */
+function pipeThrough(request: http.IncomingMessage, response: http.ServerResponse, url: URL, headers: http.OutgoingHttpHeaders): void {
+  const upstream = http.request(url, { method: request.method, headers }, (answer) => {
+    response.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(response);
+  });
+  upstream.on('error', () => {
+    if (!response.headersSent) response.writeHead(502);
+    response.end();
+  });
+  request.on('close', () => {
+    if (!request.complete) upstream.destroy();
+  });
+  request.pipe(upstream);
+}
+
+export async function startIngestProxy(targets: Readonly<Record<string, string>>, options: IngestProxyOptions = {}): Promise<IngestProxy> {
   const defects = new Map<string, string>();
   /** The first MPD availabilityStartTime attribute seen per event. */
   const epochs = new Map<string, string>();
@@ -81,6 +110,11 @@ export async function startIngestProxy(targets: Readonly<Record<string, string>>
       headers['live-defect'] = defect;
       if (!flagged.has(pipeline)) flagged.set(pipeline, new Set());
       flagged.get(pipeline)!.add(`${event}/${path}`);
+    }
+    if (options.stream && !(request.method === 'PUT' && path.endsWith('.mpd'))) {
+      if (options.onChunk) request.on('data', (chunk: Buffer) => options.onChunk!(pipeline, path, chunk.length, performance.now()));
+      pipeThrough(request, response, new URL(request.url!, target), headers);
+      return;
     }
     // Bodies are one segment or playlist: kept, so a refused PUT can be sent again.
     const chunks: Buffer[] = [];
