@@ -1,12 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DashEpochLock } from './dash-epoch-lock.js';
 
 /**
  * The demo's packagers PUT through this pass-through, which stands in for two things a real
  * packager does on its own: flagging its segments defective when its media inspection says
  * so (fault a adds `Live-Defect` to pipeline a's media segments), and publishing to whichever
  * region its ingest name resolves to (after region 1 is killed, pipeline a's PUTs go to
- * region 2, as DNS failover would send them).
+ * region 2, as DNS failover would send them). Bodies pass on as they arrive, so a segment the
+ * packager streams (LL-DASH) reaches the origin chunk by chunk; DASH manifests are kept whole and
+ * epoch-locked (scripts/dash-epoch-lock.ts), as redundant encoders' are.
  */
 
 /** The kind the demo's fault a reports; the origin then prefers the other pipeline's copy. */
@@ -14,7 +17,8 @@ export const DEMO_DEFECT = 'corrupt';
 
 /** Media segments only: a defective playlist or init segment is not what a packager reports. */
 const MEDIA_SEGMENT = /\.m4s$/;
-const INGEST_PATH = /^\/ingest\/[^/]+\/([^/]+)\//;
+const INGEST_PATH = /^\/ingest\/([^/]+)\/([^/]+)\//;
+const MANIFEST = /\.mpd$/;
 
 export interface IngestRouting {
   /** The origin base URL that a pipeline's PUTs go to right now. */
@@ -29,9 +33,10 @@ export interface IngestProxy {
 }
 
 export async function startIngestProxy(routing: IngestRouting): Promise<IngestProxy> {
+  const epochs = new DashEpochLock();
   const server = http.createServer((request, response) => {
-    const pipeline = INGEST_PATH.exec(request.url ?? '')?.[1];
-    if (!pipeline) {
+    const [, event, pipeline] = INGEST_PATH.exec(request.url ?? '') ?? [];
+    if (!event || !pipeline) {
       response.writeHead(404).end();
       return;
     }
@@ -46,6 +51,17 @@ export async function startIngestProxy(routing: IngestRouting): Promise<IngestPr
       if (!response.headersSent) response.writeHead(502);
       response.end();
     });
+    if (request.method === 'PUT' && MANIFEST.test(request.url!)) {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const manifest = epochs.lock(event, Buffer.concat(chunks));
+        upstream.removeHeader('transfer-encoding');
+        upstream.setHeader('content-length', manifest.length);
+        upstream.end(manifest);
+      });
+      return;
+    }
     request.pipe(upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,25 +1,97 @@
 /**
- * The demo's web page: an hls.js player (served from node_modules by the demo itself, nothing
- * from a CDN) playing through Varnish, beside the origin's own status page, with buttons for
- * the three faults. The player page is on another origin than Varnish, so every segment it
+ * The demo's web page: an hls.js player, or with `--ll-dash` a dash.js player in its low-latency
+ * mode (either served from node_modules by the demo itself, nothing from a CDN), playing through
+ * Varnish, beside the origin's own status page, with buttons for the three faults. The player page is on another origin than Varnish, so every segment it
  * reads crosses CORS as a real web player's would.
  *
  * `window.demo` exposes what the player measured, for the demo's test and screenshot.
  */
 
 export interface DemoPageOptions {
-  /** The master/media playlist through Varnish. */
+  /** The master/media playlist (or, for LL-DASH, the MPD) through Varnish. */
   readonly playlistUrl: string;
+  /**
+   * `hls`: hls.js two segments behind the edge. `ll-dash`: dash.js at the MPD's latency target,
+   * its low-latency mode on by itself (segments streamed while ingested).
+   * @default 'hls'
+   */
+  readonly player?: DemoPlayer;
   /** Status page URLs by region; the page shows the first region that is up. */
   readonly statusUrls: readonly { readonly region: string; readonly url: string }[];
   /** Bearer token for the status page (a local demo's generated token; put in the fragment). */
   readonly token: string;
 }
 
+export type DemoPlayer = 'hls' | 'll-dash';
+
+/** The script each player needs, as the demo serves it. */
+export const PLAYER_SCRIPTS: Readonly<Record<DemoPlayer, { readonly url: string; readonly file: string }>> = {
+  hls: { url: '/hls.min.js', file: 'node_modules/hls.js/dist/hls.min.js' },
+  'll-dash': { url: '/dash.all.min.js', file: 'node_modules/dashjs/dist/modern/umd/dash.all.min.js' },
+};
+
 /** How often the page asks the demo which faults are on and which regions are up. */
 const STATE_POLL_MS = 1_000;
 
+/**
+ * Counts a media answer's pipeline (`Live-Pipeline`, and `Live-Defect` when the origin had
+ * nothing better than a defective copy) and logs each change.
+ */
+const COUNT_SEGMENT = `function countSegment(number, pipeline, defect) {
+    if (!pipeline) return;
+    demo.pipelines[pipeline] = (demo.pipelines[pipeline] || 0) + 1;
+    if (defect) demo.defective[pipeline] = (demo.defective[pipeline] || 0) + 1;
+    if (pipeline !== demo.lastPipeline || defect !== demo.lastDefect) {
+      log('segment ' + number + ' from pipeline ' + pipeline + (defect ? ', flagged defective (' + defect + ')' : ''));
+    }
+    demo.lastPipeline = pipeline;
+    demo.lastDefect = defect;
+  }`;
+
+/** Each player's part of the page: starts it on config.playlistUrl and defines latencyS(). */
+const PLAYERS: Readonly<Record<DemoPlayer, string>> = {
+  hls: `// Two segments behind the edge, caught up by playing faster after a slow start or a stall,
+  // and by a jump back to that point once more than five segments behind (a busy machine).
+  const hls = new Hls({ liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 5, maxLiveSyncPlaybackRate: 1.5, manifestLoadingMaxRetry: 10, levelLoadingMaxRetry: 10, fragLoadingMaxRetry: 10 });
+  hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
+    const xhr = data.networkDetails;
+    if (!xhr || !xhr.getResponseHeader) return;
+    countSegment(data.frag.sn, xhr.getResponseHeader('live-pipeline'), xhr.getResponseHeader('live-defect'));
+  });
+  hls.on(Hls.Events.ERROR, (_e, data) => {
+    demo.errors++;
+    if (!data.fatal) return;
+    demo.fatal++;
+    log('fatal player error: ' + data.details + ', recovering');
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+    // Before the first playlist arrived there is nothing to resume: load it again.
+    else if (!demo.playing) setTimeout(() => hls.loadSource(config.playlistUrl), 1000);
+    else hls.startLoad();
+  });
+  hls.loadSource(config.playlistUrl);
+  hls.attachMedia(video);
+  const latencyS = () => (hls.playingDate ? (Date.now() - hls.playingDate.getTime()) / 1000 : null);`,
+  'll-dash': `// dash.js reads segments with fetch (streams, in its low-latency mode): the selection
+  // headers of each video segment's answer, read through CORS as it starts.
+  const plainFetch = window.fetch;
+  window.fetch = async (input, init) => {
+    const response = await plainFetch(input, init);
+    const number = /chunk-stream0-(\\d+)\\.m4s$/.exec(response.url);
+    if (number) countSegment(Number(number[1]), response.headers.get('live-pipeline'), response.headers.get('live-defect'));
+    return response;
+  };
+  // No settings: the MPD's latency target, its UTCTiming clock, and its low-latency mode.
+  const player = dashjs.MediaPlayer().create();
+  player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
+    demo.errors++;
+    log('player error: ' + (e.error && (e.error.code + ' ' + e.error.message)));
+  });
+  player.initialize(video, config.playlistUrl, true);
+  const latencyS = () => (demo.playing ? player.getCurrentLiveLatency() || null : null);`,
+};
+
 export function demoPage(options: DemoPageOptions): string {
+  const player = options.player ?? 'hls';
   const config = JSON.stringify({ ...options, statePollMs: STATE_POLL_MS }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
@@ -55,7 +127,7 @@ export function demoPage(options: DemoPageOptions): string {
   </section>
   <iframe id="status" title="origin status"></iframe>
 </main>
-<script src="/hls.min.js"></script>
+<script src="${PLAYER_SCRIPTS[player].url}"></script>
 <script>
 (() => {
   const config = ${config};
@@ -68,33 +140,8 @@ export function demoPage(options: DemoPageOptions): string {
   }
 
   const video = $('video');
-  // Two segments behind the edge, caught up by playing faster after a slow start or a stall,
-  // and by a jump back to that point once more than five segments behind (a busy machine).
-  const hls = new Hls({ liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 5, maxLiveSyncPlaybackRate: 1.5, manifestLoadingMaxRetry: 10, levelLoadingMaxRetry: 10, fragLoadingMaxRetry: 10 });
-  hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
-    const xhr = data.networkDetails;
-    const pipeline = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-pipeline') : null;
-    const defect = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-defect') : null;
-    if (!pipeline) return;
-    demo.pipelines[pipeline] = (demo.pipelines[pipeline] || 0) + 1;
-    // The origin says when it had nothing better than a defective copy (Live-Defect: a=corrupt).
-    if (defect) demo.defective[pipeline] = (demo.defective[pipeline] || 0) + 1;
-    if (pipeline !== demo.lastPipeline || defect !== demo.lastDefect) {
-      log('segment ' + data.frag.sn + ' from pipeline ' + pipeline + (defect ? ', flagged defective (' + defect + ')' : ''));
-    }
-    demo.lastPipeline = pipeline;
-    demo.lastDefect = defect;
-  });
-  hls.on(Hls.Events.ERROR, (_e, data) => {
-    demo.errors++;
-    if (!data.fatal) return;
-    demo.fatal++;
-    log('fatal player error: ' + data.details + ', recovering');
-    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
-    // Before the first playlist arrived there is nothing to resume: load it again.
-    else if (!demo.playing) setTimeout(() => hls.loadSource(config.playlistUrl), 1000);
-    else hls.startLoad();
-  });
+  ${COUNT_SEGMENT}
+  ${PLAYERS[player]}
   video.addEventListener('playing', () => { demo.playing = true; });
   // Seconds actually played (currentTime is media time, which starts where the live edge was and jumps on catch-up).
   let lastTime = null;
@@ -108,17 +155,14 @@ export function demoPage(options: DemoPageOptions): string {
     demo.stalls++;
     log('stall ' + demo.stalls);
   });
-  hls.loadSource(config.playlistUrl);
-  hls.attachMedia(video);
   video.play().catch(() => undefined);
 
   function renderStats() {
     demo.currentTime = video.currentTime;
-    const date = hls.playingDate;
-    demo.latencyS = date ? (Date.now() - date.getTime()) / 1000 : null;
+    demo.latencyS = latencyS();
     const rows = [
       ['played', demo.playing ? demo.playedS.toFixed(1) + ' s (media time ' + video.currentTime.toFixed(1) + ' s)' : 'starting'],
-      ['latency', demo.latencyS === null ? '-' : demo.latencyS.toFixed(1) + ' s behind the packager clock'],
+      ['latency', demo.latencyS === null ? '-' : demo.latencyS.toFixed(${player === 'll-dash' ? 2 : 1}) + ' s behind the packager clock'],
       ['segments from', Object.entries(demo.pipelines).map(([p, n]) => p + ' ' + n + (demo.defective[p] ? ' (' + demo.defective[p] + ' flagged defective)' : '')).join(', ') || '-'],
       ['stalls / errors', demo.stalls + ' / ' + demo.errors + ' (fatal ' + demo.fatal + ')'],
       ['stream', config.playlistUrl],

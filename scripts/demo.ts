@@ -12,6 +12,10 @@
  *   c  region 1's origin is killed
  * Ctrl-C (or q) stops everything: process groups killed, temp directories removed.
  *
+ * With --ll-dash the packagers publish low-latency DASH instead (chunked CMAF, one PUT per
+ * segment streamed as it is encoded, which the origin serves while ingesting) and the page
+ * plays it with dash.js in its low-latency mode, about one second behind the packagers.
+ *
  * Missing tools are named with the command that installs them. The flags are in USAGE
  * (`npm run demo -- --help`); with --screenshots it also prints what the player measured.
  */
@@ -27,7 +31,8 @@ import { fileURLToPath } from 'node:url';
 import { parseCommandLine, usageExit } from '../runtime/cli-args.js';
 import type { IngestProxy } from './demo-ingest-proxy.js';
 import { startIngestProxy } from './demo-ingest-proxy.js';
-import { demoPage } from './demo-page.js';
+import type { DemoPlayer } from './demo-page.js';
+import { demoPage, PLAYER_SCRIPTS } from './demo-page.js';
 import type { Child, Tool } from './demo-processes.js';
 import { findTool, startChild, waitForOutput } from './demo-processes.js';
 import { writeEdgeVcl } from './local/edge-vcl.js';
@@ -39,6 +44,9 @@ const EVENT = 'demo';
 const PIPELINES = ['a', 'b'] as const;
 const SEGMENT_SECONDS = 2;
 const FPS = 25;
+/** LL-DASH (--ll-dash): a CMAF chunk every quarter second, and dash.js one second behind live. */
+const LL_DASH = { fragmentSeconds: 0.25, targetLatencySeconds: 1 } as const;
+const SOURCES = { hls: 'v/index.m3u8', 'll-dash': 'd/manifest.mpd' } as const;
 /** Segments each packager's playlist lists: enough for a player 3 segments behind the edge. */
 const PLAYLIST_SEGMENTS = 6;
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
@@ -68,12 +76,13 @@ function candidates(variable: string, defaults: string[]): string[] {
 }
 
 interface Options {
+  readonly player: DemoPlayer;
   readonly forSeconds?: number;
   readonly screenshots?: string;
   readonly port: number;
 }
 
-const USAGE = `usage: npm run demo -- [--for <seconds>s] [--screenshots <dir>] [--port <n>]
+const USAGE = `usage: npm run demo -- [--ll-dash] [--for <seconds>s] [--screenshots <dir>] [--port <n>]
 
 The origin doing its job, in one command: two regions (an origin process each on local S3 and
 DynamoDB servers), Varnish in front of both, and two ffmpeg packagers publishing the same HLS
@@ -83,6 +92,9 @@ or by button: a  pipeline a flags its segments defective (again: heal)
                 c  region 1's origin is killed
 q or Ctrl-C stops every process and removes the temporary directories.
 
+  --ll-dash             low-latency DASH instead of HLS: the packagers stream each segment as
+                        they encode it, the origin serves it while it arrives, and dash.js
+                        plays it in its low-latency mode about 1 s behind them
   --for <seconds>s      stop by itself after this long (e.g. --for 60s)
   --screenshots <dir>   save demo.png and status.png from Chromium after 15 s of playback, then
                         fire faults a, b, c from the page and save demo-faults.png
@@ -95,13 +107,14 @@ function parseOptions(args: readonly string[]): Options {
     {
       name: 'demo',
       usage: USAGE,
-      options: { for: { type: 'string' }, screenshots: { type: 'string' }, port: { type: 'string' } },
+      options: { 'll-dash': { type: 'boolean' }, for: { type: 'string' }, screenshots: { type: 'string' }, port: { type: 'string' } },
     },
     args,
   );
   if (values.for !== undefined && !/^\d+s?$/.test(values.for)) usageExit('demo', `--for takes whole seconds like 60s, got "${values.for}"`);
   if (values.port !== undefined && !/^\d+$/.test(values.port)) usageExit('demo', `--port takes a port number, got "${values.port}"`);
   return {
+    player: values['ll-dash'] === true ? 'll-dash' : 'hls',
     forSeconds: values.for === undefined ? undefined : Number.parseInt(values.for, 10),
     screenshots: values.screenshots,
     port: values.port === undefined ? 0 : Number(values.port),
@@ -119,7 +132,73 @@ async function freePort(): Promise<number> {
   });
 }
 
-function packagerArgs(pipeline: string, ingestBase: string, token: string): string[] {
+/** The output of an LL-DASH packager (--ll-dash): chunked CMAF, one chunked PUT per segment. */
+function llDashOutput(pipeline: string, ingestBase: string, token: string, utcTimingUrl: string): string[] {
+  return [
+    '-f',
+    'dash',
+    '-ldash',
+    '1',
+    '-streaming',
+    '1',
+    '-use_template',
+    '1',
+    '-use_timeline',
+    '0',
+    '-seg_duration',
+    String(SEGMENT_SECONDS),
+    '-frag_type',
+    'duration',
+    '-frag_duration',
+    String(LL_DASH.fragmentSeconds),
+    '-target_latency',
+    String(LL_DASH.targetLatencySeconds),
+    '-utc_timing_url',
+    utcTimingUrl,
+    '-window_size',
+    String(PLAYLIST_SEGMENTS),
+    '-ignore_io_errors',
+    '1',
+    '-method',
+    'PUT',
+    '-http_persistent',
+    '1',
+    '-http_opts',
+    `headers=Authorization\\: Bearer ${token}`,
+    `${ingestBase}/ingest/${EVENT}/${pipeline}/${SOURCES['ll-dash']}`,
+  ];
+}
+
+/** HLS fMP4 playlists and segments, each PUT once written. */
+function hlsOutput(pipeline: string, ingestBase: string, token: string): string[] {
+  return [
+    '-f',
+    'hls',
+    '-hls_time',
+    String(SEGMENT_SECONDS),
+    '-hls_list_size',
+    String(PLAYLIST_SEGMENTS),
+    '-hls_flags',
+    'independent_segments+program_date_time',
+    '-hls_segment_type',
+    'fmp4',
+    '-hls_fmp4_init_filename',
+    'init.mp4',
+    '-start_number',
+    '1',
+    '-ignore_io_errors',
+    '1',
+    '-method',
+    'PUT',
+    '-headers',
+    `Authorization: Bearer ${token}\r\n`,
+    '-hls_segment_filename',
+    `${ingestBase}/ingest/${EVENT}/${pipeline}/v/seg_%d.m4s`,
+    `${ingestBase}/ingest/${EVENT}/${pipeline}/${SOURCES.hls}`,
+  ];
+}
+
+function packagerArgs(pipeline: string, output: string[]): string[] {
   const gop = String(FPS * SEGMENT_SECONDS);
   // Burnt in: the pipeline's name and the wall clock (the player's latency is visible by eye).
   const label = `drawtext=fontfile=${FONT}:text='pipeline ${pipeline}   %{localtime\\:%X}':fontsize=40:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8:x=24:y=48`;
@@ -157,30 +236,22 @@ function packagerArgs(pipeline: string, ingestBase: string, token: string): stri
     'aac',
     '-b:a',
     '96k',
-    '-f',
-    'hls',
-    '-hls_time',
-    String(SEGMENT_SECONDS),
-    '-hls_list_size',
-    String(PLAYLIST_SEGMENTS),
-    '-hls_flags',
-    'independent_segments+program_date_time',
-    '-hls_segment_type',
-    'fmp4',
-    '-hls_fmp4_init_filename',
-    'init.mp4',
-    '-start_number',
-    '1',
-    '-ignore_io_errors',
-    '1',
-    '-method',
-    'PUT',
-    '-headers',
-    `Authorization: Bearer ${token}\r\n`,
-    '-hls_segment_filename',
-    `${ingestBase}/ingest/${EVENT}/${pipeline}/v/seg_%d.m4s`,
-    `${ingestBase}/ingest/${EVENT}/${pipeline}/v/index.m3u8`,
+    ...output,
   ];
+}
+
+/**
+ * When segment 1's media starts on the packagers' clock, from what they published: an HLS
+ * playlist's first program date-time (less the segments before it), or an MPD's
+ * availabilityStartTime (its segments are numbered from 1 at that time). Undefined until then.
+ */
+function timelineStart(published: string): Date | undefined {
+  const availabilityStart = /availabilityStartTime="([^"]+)"/.exec(published)?.[1];
+  if (availabilityStart !== undefined) return new Date(Date.parse(availabilityStart));
+  const sequence = /#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(published)?.[1];
+  const firstDate = /#EXT-X-PROGRAM-DATE-TIME:(\S+)/.exec(published)?.[1];
+  if (sequence === undefined || firstDate === undefined) return undefined;
+  return new Date(Date.parse(firstDate) - (Number(sequence) - 1) * SEGMENT_SECONDS * 1000);
 }
 
 class Demo {
@@ -245,13 +316,20 @@ class Demo {
     for (const pipeline of PIPELINES) {
       this.packagers.set(
         pipeline,
-        this.track(startChild(`packager ${pipeline}`, ffmpeg, packagerArgs(pipeline, this.proxy.url, this.token), { cwd: this.workDir })),
+        this.track(startChild(`packager ${pipeline}`, ffmpeg, packagerArgs(pipeline, this.packagerOutput(pipeline)), { cwd: this.workDir })),
       );
     }
     await this.startControlServer();
     progress('packagers a and b publishing');
     const start = await this.lockTimeline();
     progress(`event timeline locked to the packagers' clock: segment 1 started at ${start.toISOString()}`);
+  }
+
+  /** Where and how a packager publishes: HLS, or with --ll-dash streamed LL-DASH. */
+  private packagerOutput(pipeline: string): string[] {
+    // The clock in the MPD is the one players reach: the origin's, through Varnish.
+    if (this.options.player === 'll-dash') return llDashOutput(pipeline, this.proxy!.url, this.token, `${this.varnishUrl}/time`);
+    return hlsOutput(pipeline, this.proxy!.url, this.token);
   }
 
   private track(child: Child): Child {
@@ -304,19 +382,16 @@ class Demo {
   }
 
   /**
-   * Gives the event its template from the packagers' own clock: the program date-time of the
-   * first segment in their playlist is when that segment's media starts, so the origin's
-   * deadlines follow the encoders however long they took to start (seconds on a busy laptop).
+   * Gives the event its template from the packagers' own clock (timelineStart: their playlist's
+   * program date-time, or their MPD's availabilityStartTime), so the origin's deadlines follow the
+   * encoders however long they took to start (seconds on a busy laptop).
    */
   private async lockTimeline(): Promise<Date> {
     const until = Date.now() + TIMELINE_TIMEOUT_MS;
     for (;;) {
-      const response = await fetch(new URL(`/live/${EVENT}/v/index.m3u8`, this.originUrls[0])).catch(() => undefined);
-      const playlist = response?.ok ? await response.text() : '';
-      const sequence = /#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist)?.[1];
-      const firstDate = /#EXT-X-PROGRAM-DATE-TIME:(\S+)/.exec(playlist)?.[1];
-      if (sequence !== undefined && firstDate !== undefined) {
-        const start = new Date(Date.parse(firstDate) - (Number(sequence) - 1) * SEGMENT_SECONDS * 1000);
+      const response = await fetch(new URL(`/live/${EVENT}/${SOURCES[this.options.player]}`, this.originUrls[0])).catch(() => undefined);
+      const start = timelineStart(response?.ok ? await response.text() : '');
+      if (start !== undefined) {
         await this.configureEvent({
           pipelines: PIPELINES,
           segmentDurationMs: SEGMENT_SECONDS * 1000,
@@ -331,6 +406,10 @@ class Demo {
     }
   }
 
+  private streamUrl(): string {
+    return `${this.varnishUrl}/live/${EVENT}/${SOURCES[this.options.player]}`;
+  }
+
   private statusUrls(): { region: string; url: string }[] {
     return REGIONS.map((r, index) => ({ region: r.region, url: new URL('/status', this.originUrls[index]).href }));
   }
@@ -340,8 +419,10 @@ class Demo {
   }
 
   private async startControlServer(): Promise<void> {
-    const page = demoPage({ playlistUrl: `${this.varnishUrl}/live/${EVENT}/v/index.m3u8`, statusUrls: this.statusUrls(), token: this.token });
-    const hlsJs = readFileSync(join(PROJECT_ROOT, 'node_modules/hls.js/dist/hls.min.js'));
+    const { player } = this.options;
+    const page = demoPage({ player, playlistUrl: this.streamUrl(), statusUrls: this.statusUrls(), token: this.token });
+    const script = PLAYER_SCRIPTS[player];
+    const playerJs = readFileSync(join(PROJECT_ROOT, script.file));
     this.control = http.createServer((request, response) => {
       const fault = /^\/faults\/([abc])$/.exec(request.url ?? '')?.[1];
       if (request.method === 'POST' && fault) {
@@ -351,8 +432,8 @@ class Demo {
         response
           .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
           .end(JSON.stringify({ faults: this.faults, regionsUp: this.regionsUp(), varnish: this.varnishUrl, statusUrls: this.statusUrls() }));
-      } else if (request.method === 'GET' && request.url === '/hls.min.js') {
-        response.writeHead(200, { 'content-type': 'text/javascript' }).end(hlsJs);
+      } else if (request.method === 'GET' && request.url === script.url) {
+        response.writeHead(200, { 'content-type': 'text/javascript' }).end(playerJs);
       } else if (request.method === 'GET' && request.url === '/') {
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
       } else {
@@ -387,7 +468,7 @@ class Demo {
       '',
       'Live Origin demo',
       `  player + status page:  ${this.pageUrl}`,
-      `  stream through Varnish: ${this.varnishUrl}/live/${EVENT}/v/index.m3u8`,
+      `  stream through Varnish: ${this.streamUrl()}${this.options.player === 'll-dash' ? '  (LL-DASH, streamed while ingested)' : ''}`,
       ...this.statusUrls().map((s) => `  status page ${s.region}: ${s.url}  (token ${this.token})`),
       `  working directory:     ${this.workDir}`,
       '',

@@ -7,6 +7,13 @@ vcl 4.1;
 # misses into one origin request (so one held request per segment reaches the origin), and
 # honours the origin's PURGE fan-out. Backends are chosen by the including file.
 #
+# Segments the origin streams while their PUT arrives (docs/contract.md, serving while
+# ingesting) are streamed on: every viewer waiting for the object, and every viewer who asks
+# while it arrives, gets each chunk as Varnish receives it, all from the one origin fetch. If
+# that fetch ends early (the origin cuts it when the PUT fails: no last chunk, or fewer bytes
+# than Content-Length), Varnish cuts its viewers too and keeps nothing; the next request is a
+# new fetch, which the origin answers from the next candidate. See docs/cdn/varnish.md.
+#
 # CORS is the origin's (docs/contract.md, contract v2): its Access-Control-* headers are cached and
 # delivered untouched, a `Vary: Origin` (sent when only listed pages may play) keeps one copy
 # per page, and OPTIONS preflights pass to the origin, which answers them. Answers Varnish makes
@@ -35,6 +42,10 @@ sub vcl_recv {
   }
   # OPTIONS (CORS preflight) and anything else that is not a read goes to the origin uncached.
   if (req.method != "GET" && req.method != "HEAD") {
+    return (pass);
+  }
+  # The origin's clock (a DASH UTCTiming source): never cached, never coalesced.
+  if (req.url ~ "^/time(\?|$)") {
     return (pass);
   }
   # Delivery needs no cookies or auth from viewers; the origin's answer is the same for all.
@@ -85,6 +96,10 @@ sub vcl_backend_response {
   # A live edge must not serve stale segments or playlists past their lifetime.
   set beresp.grace = 0s;
   set beresp.keep = 0s;
+  # Stream the body to viewers as it arrives (Varnish's default, stated because sub-second live
+  # latency rests on it): an answer the origin streams while ingesting reaches every viewer
+  # chunk by chunk, not when its last byte is in. A fetch that fails mid-body is not cached.
+  set beresp.do_stream = true;
   return (deliver);
 }
 

@@ -34,8 +34,12 @@ backend region1 {
   .port = "${REGION1_PORT}";
   .probe = readyz;
   .connect_timeout = 1s;
-  # Held requests stay open up to about two segment durations.
+  # Held requests stay open up to about two segment durations (the origin sends the headers
+  # of a streamed answer when the PUT starts, before its first byte).
   .first_byte_timeout = 15s;
+  # Within a streamed answer: the packager's pause between two chunks (a CMAF fragment), or
+  # the wait for the PUT's ack before the last chunk. The origin's own bound on a PUT that
+  # stops sending is 10 s too: whichever gives up first, the stream is cut and not cached.
   .between_bytes_timeout = 10s;
 }
 

@@ -29,6 +29,12 @@ export const ANSWER_MARGIN_MS = 2_000;
 /** CloudFront's origin response timeout without a quota increase. */
 export const MAX_READ_TIMEOUT_SECONDS = 60;
 /**
+ * A segment the origin streams while its PUT arrives takes about one segment duration from its
+ * first byte to its last (the packager's real-time pace); the whole answer is allowed this many
+ * durations, so a packager running at half speed still completes.
+ */
+export const STREAMED_SEGMENT_DURATIONS = 2;
+/**
  * Idle keep-alive to the origin: longer than any hold, shorter than the load balancer's 60 s idle
  * timeout, so CloudFront never reuses a connection the load balancer is closing.
  */
@@ -105,8 +111,17 @@ export function cdnDistributionDefaults(props: CdnDistributionProps): ResolvedPr
 export interface OriginTimeouts {
   /** The longest a request is held: a segment's hold window or a blocking reload. */
   readonly longestHoldMs: number;
-  /** CloudFront's origin response timeout, in whole seconds. */
+  /**
+   * CloudFront's origin response timeout, in whole seconds: the wait for the first byte, and
+   * also between two packets of an answer (a streamed segment's pause between chunks, or before
+   * its last chunk while the origin makes the PUT durable).
+   */
   readonly readTimeoutSeconds: number;
+  /**
+   * The most a whole answer may take (CloudFront's response completion timeout), in whole
+   * seconds: a segment held to the end of its hold window and then streamed from its PUT.
+   */
+  readonly completionTimeoutSeconds: number;
   readonly keepaliveSeconds: number;
 }
 
@@ -121,7 +136,9 @@ export function originTimeouts(segmentDurationMs: number, holdGraceMs: number = 
   const blockingReloadMs = BLOCKING_RELOAD_TARGET_DURATIONS * Math.ceil(segmentDurationMs / 1000) * 1000;
   const longestHoldMs = Math.max(segmentHoldMs, blockingReloadMs);
   const readTimeoutSeconds = Math.ceil((longestHoldMs + ANSWER_MARGIN_MS) / 1000);
-  return { longestHoldMs, readTimeoutSeconds, keepaliveSeconds: Math.max(KEEPALIVE_SECONDS, readTimeoutSeconds) };
+  const longestAnswerMs = Math.max(segmentHoldMs + STREAMED_SEGMENT_DURATIONS * segmentDurationMs, blockingReloadMs);
+  const completionTimeoutSeconds = Math.max(readTimeoutSeconds, Math.ceil((longestAnswerMs + ANSWER_MARGIN_MS) / 1000));
+  return { longestHoldMs, readTimeoutSeconds, completionTimeoutSeconds, keepaliveSeconds: Math.max(KEEPALIVE_SECONDS, readTimeoutSeconds) };
 }
 
 /**
@@ -253,6 +270,9 @@ export class CdnDistribution extends Construct {
       ...(https ? { httpsPort: origin.port } : { httpPort: origin.port }),
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
       readTimeout: Duration.seconds(this.timeouts.readTimeoutSeconds),
+      // A streamed answer that outlasts this (a PUT that trickles on) is cut at the edge and, being
+      // incomplete, not cached; the viewer's retry then finds the other pipeline's copy.
+      responseCompletionTimeout: Duration.seconds(this.timeouts.completionTimeoutSeconds),
       keepaliveTimeout: Duration.seconds(this.timeouts.keepaliveSeconds),
       // A dark primary costs one short connection attempt before the secondary is asked; the
       // secondary, the last chance, gets a retry.

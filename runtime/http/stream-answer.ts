@@ -43,6 +43,11 @@ export function streamAnswer(res: ServerResponse, stream: IngestStream, head: st
     options.onEnd('complete');
     return;
   }
+  // The headers go out on their own, before any body byte. A cache in front then knows at once
+  // that the answer started, and its first read holds only them: Varnish 7.1, on a body with
+  // Content-Length, keeps the body bytes it read along with the headers until more arrive, so a
+  // first chunk sent with the headers would wait there for the second (docs/cdn/varnish.md).
+  res.flushHeaders();
   const stallMs = options.stallMs ?? READER_STALL_MS;
   let sent = 0;
   let draining = false;

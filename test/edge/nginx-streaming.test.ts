@@ -1,9 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Nginx } from '../support/nginx.js';
 import { nginxInstalled, startNginx } from '../support/nginx.js';
-import { eventually } from '../support/origin.js';
+import type { TestOrigin } from '../support/origin.js';
+import { configure, eventually, put, startOrigin } from '../support/origin.js';
+import { openPut } from '../support/streaming.js';
+import { freePort } from '../support/varnish.js';
 
 // CI installs nginx (.ci/run) and must run these; elsewhere they are skipped, never faked.
 const run = process.env.CI === 'true' || nginxInstalled() ? describe : describe.skip;
@@ -161,6 +165,113 @@ run('a streamed answer through the shipped nginx configuration', () => {
       expect(after.cache()).toBe('HIT');
       expect(after.received()).toBe(CHUNK_BYTES[mode] * CHUNKS);
       expect(requests.get(path)).toBe(2);
+    });
+  }
+});
+
+/**
+ * The same through the real origin: a segment held at the origin and streamed from its PUT's
+ * first byte (serving while ingesting), one viewer who started the fill and one who waits behind
+ * nginx's cache lock.
+ */
+run('a segment streamed while ingesting, from the real origin through the shipped nginx configuration', () => {
+  let origin: TestOrigin;
+  let edge: Nginx;
+  /** Delivery GETs the origin got, per path. */
+  const fetches = new Map<string, number>();
+
+  beforeAll(async () => {
+    const port = await freePort();
+    edge = await startNginx(`http://127.0.0.1:${port}`);
+    origin = await startOrigin({ port, purgeUrls: [edge.url] });
+    origin.app.server.on('request', (req: http.IncomingMessage) => {
+      if (req.method === 'GET' && req.url?.startsWith('/live/')) fetches.set(req.url, (fetches.get(req.url) ?? 0) + 1);
+    });
+  });
+  afterAll(async () => {
+    await edge?.stop();
+    await origin?.close();
+  });
+
+  /** An event whose segment 0 is the next one: nginx's fetch of it is held at the origin. */
+  async function liveEvent(event: string): Promise<void> {
+    const response = await configure(origin, event, {
+      pipelines: ['a', 'b'],
+      segmentDurationMs: 2_000,
+      availabilityStartTime: new Date().toISOString(),
+      startNumber: 0,
+    });
+    expect(response.ok).toBe(true);
+  }
+
+  it('passes the origin clock (/time, a DASH UTCTiming source) through uncached', async () => {
+    const first = Date.parse(await (await fetch(`${edge.url}/time`)).text());
+    await sleep(20);
+    const second = await fetch(`${edge.url}/time`);
+    expect(second.status).toBe(200);
+    expect(Date.parse(await second.text())).toBeGreaterThan(first);
+  });
+
+  for (const mode of ['chunked', 'length'] as const) {
+    it(`the viewer whose miss fetched it streams; a waiter gets the whole object from the cache (${mode})`, async () => {
+      const event = `ns-real-${mode}`;
+      const path = `/live/${event}/v/seg_0.m4s`;
+      await liveEvent(event);
+      const size = CHUNK_BYTES[mode];
+      const parts = Array.from({ length: CHUNKS }, () => randomBytes(size));
+      const first = view(`${edge.url}${path}`);
+      await eventually(() => expect(origin.app.origin.holds.held).toBe(1), 5_000);
+      const waiter = view(`${edge.url}${path}`);
+      // Time for the waiter's request to reach nginx's lock; if it came later, it would wait all the same.
+      await sleep(200);
+      const writer = openPut(origin.url, `${event}/a/v/seg_0.m4s`, {}, mode === 'length' ? size * CHUNKS : undefined);
+      const seen: number[] = [];
+      for (let i = 0; i < CHUNKS - 1; i++) {
+        await writer.write(parts[i]!);
+        // Chunked: each chunk whole as soon as it is written; with a length, whole buffers.
+        if (mode === 'chunked') await eventually(() => expect(first.received()).toBe((i + 1) * size), 5_000);
+        else await eventually(() => expect(first.received()).toBeGreaterThan(seen.at(-1) ?? 0), 5_000);
+        seen.push(first.received());
+        expect(waiter.received()).toBe(0);
+      }
+      await writer.write(parts.at(-1)!);
+      expect((await writer.end()).status).toBe(201);
+      const ackedAt = Date.now();
+      const whole = Buffer.concat(parts);
+      expect(await first.done).toBe('end');
+      expect(Buffer.concat(first.bytes).equals(whole)).toBe(true);
+      expect(await waiter.done).toBe('end');
+      expect(Buffer.concat(waiter.bytes).equals(whole)).toBe(true);
+      expect(waiter.cache()).toBe('HIT');
+      expect(fetches.get(path)).toBe(1);
+      console.log(
+        `real origin, ${mode}: the first viewer had ${seen.join(', ')} of ${size * CHUNKS} bytes before the PUT's last chunk; the waiter none, then all of it ${waiter.endedAt() - ackedAt} ms after the ack`,
+      );
+    });
+
+    it(`a PUT cut mid-body cuts the viewer, caches nothing, and the waiter refills pipeline b's copy (${mode})`, async () => {
+      const event = `ns-real-cut-${mode}`;
+      const path = `/live/${event}/v/seg_0.m4s`;
+      await liveEvent(event);
+      const size = CHUNK_BYTES[mode];
+      const first = view(`${edge.url}${path}`);
+      await eventually(() => expect(origin.app.origin.holds.held).toBe(1), 5_000);
+      const waiter = view(`${edge.url}${path}`);
+      await sleep(200);
+      const a = openPut(origin.url, `${event}/a/v/seg_0.m4s`, {}, mode === 'length' ? size * CHUNKS : undefined);
+      await a.write(randomBytes(size));
+      await eventually(() => expect(first.received()).toBeGreaterThan(0), 5_000);
+      a.destroy();
+      expect(await first.done).toBe('aborted');
+      const b = randomBytes(size * 2);
+      expect((await put(origin, event, 'b', 'v/seg_0.m4s', b)).status).toBe(201);
+      expect(await waiter.done).toBe('end');
+      expect(Buffer.concat(waiter.bytes).equals(b)).toBe(true);
+      expect(fetches.get(path)).toBe(2);
+      const after = view(`${edge.url}${path}`);
+      expect(await after.done).toBe('end');
+      expect(after.cache()).toBe('HIT');
+      expect(Buffer.concat(after.bytes).equals(b)).toBe(true);
     });
   }
 });

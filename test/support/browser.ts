@@ -91,18 +91,39 @@ export interface PlayerReport {
   readonly responses: { url: string; status: number; at: number; pipeline: string | null; defect: string | null }[];
   /** The last six playlists or manifests the player got: length, first 120 and last 80 characters. */
   readonly manifests: { url: string; status: number; at: number; length: number; head: string; tail: string }[];
-  /** Live latency samples in ms (wall clock minus the playhead's wall-clock time), one a second. */
+  /** Live latency samples in ms (wall clock minus the playhead's wall-clock time), one a second (four with low latency). */
   readonly latencies: number[];
+  /** The same samples with their wall clock, playhead and playback rate. */
+  readonly samples: { at: number; time: number; latencyMs: number; rate: number }[];
   readonly currentTime: number;
+  /** dash.js: whether its low-latency mode is on (null for hls.js). */
+  readonly lowLatency: boolean | null;
 }
+
+/**
+ * dash.js as a low-latency player: no settings of its own, so it plays at the MPD's
+ * ServiceDescription latency target, syncs its clock to the MPD's UTCTiming, and turns its
+ * low-latency mode on by itself (segments with availabilityTimeComplete="false", fetched as
+ * streams), catching up by playback rate as it does there.
+ */
+const LOW_LATENCY_DASH = `const player = dashjs.MediaPlayer().create();
+         player.on(dashjs.MediaPlayer.events.ERROR, (e) => report.fatal.push('dash:' + JSON.stringify(e.error && (e.error.code + ' ' + e.error.message))));
+         player.on(dashjs.MediaPlayer.events.PLAYBACK_ERROR, (e) => report.fatal.push('playback:' + String(e.error)));
+         player.initialize(video, SRC, true);
+         latency = () => (player.getCurrentLiveLatency() || 0) * 1000;
+         lowLatency = () => player.getLowLatencyModeEnabled ? player.getLowLatencyModeEnabled() : null;`;
+
+/** Latency samples per second: one for players seconds behind live, four for low latency. */
+const SAMPLE_MS = { normal: 1000, lowLatency: 250 } as const;
 
 /**
  * The player page: records responses (XHR and fetch, with `Live-Pipeline`/`Live-Defect`, which
  * only CORS lets it read), stalls, errors and live latency.
  */
-function playerPage(kind: 'hls' | 'dash', src: string): string {
-  const player =
-    kind === 'hls'
+function playerPage(kind: 'hls' | 'dash', src: string, lowLatencyDash = false): string {
+  const player = lowLatencyDash
+    ? LOW_LATENCY_DASH
+    : kind === 'hls'
       ? `const hls = new Hls({ liveSyncDurationCount: 3 });
          hls.on(Hls.Events.ERROR, (_e, d) => (d.fatal ? report.fatal : report.errors).push(d.type + ':' + d.details));
          hls.loadSource(SRC); hls.attachMedia(video);
@@ -121,7 +142,7 @@ function playerPage(kind: 'hls' | 'dash', src: string): string {
 <script src="${kind === 'hls' ? '/hls.min.js' : '/dash.all.min.js'}"></script>
 <script>
 const SRC = ${JSON.stringify(src)};
-const report = { kind: ${JSON.stringify(kind)}, playingAt: null, stalls: [], errors: [], fatal: [], responses: [], manifests: [], latencies: [], currentTime: 0 };
+const report = { kind: ${JSON.stringify(kind)}, playingAt: null, stalls: [], errors: [], fatal: [], responses: [], manifests: [], latencies: [], samples: [], currentTime: 0, lowLatency: null };
 window.playerReport = report;
 function record(url, status, get) {
   report.responses.push({ url: String(url), status, at: Date.now(), pipeline: get('live-pipeline'), defect: get('live-defect') });
@@ -155,18 +176,23 @@ video.addEventListener('playing', () => { if (report.playingAt === null) report.
 video.addEventListener('waiting', () => { if (report.playingAt !== null) report.stalls.push(Date.now()); });
 video.addEventListener('error', () => report.fatal.push('video:' + (video.error && video.error.message)));
 let latency = () => 0;
+let lowLatency = () => null;
 setInterval(() => {
   report.currentTime = video.currentTime;
-  if (report.playingAt !== null && !video.paused) report.latencies.push(Math.round(latency()));
-}, 1000);
+  report.lowLatency = lowLatency();
+  if (report.playingAt !== null && !video.paused) {
+    report.latencies.push(Math.round(latency()));
+    report.samples.push({ at: Date.now(), time: video.currentTime, latencyMs: Math.round(latency()), rate: video.playbackRate });
+  }
+}, ${lowLatencyDash ? SAMPLE_MS.lowLatency : SAMPLE_MS.normal});
 ${player}
 </script></body></html>`;
 }
 
 export interface PageServer {
   readonly url: string;
-  /** The page that plays `src` with hls.js or dash.js. */
-  playerUrl(kind: 'hls' | 'dash', src: string): string;
+  /** The page that plays `src` with hls.js or dash.js (`lowLatency`: dash.js as an LL-DASH player). */
+  playerUrl(kind: 'hls' | 'dash', src: string, options?: { lowLatency?: boolean }): string;
   close(): Promise<void>;
 }
 
@@ -176,7 +202,8 @@ export async function startPageServer(): Promise<PageServer> {
     const url = new URL(request.url ?? '/', 'http://page');
     if (url.pathname === '/player.html') {
       const kind = url.searchParams.get('kind') === 'dash' ? 'dash' : 'hls';
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(playerPage(kind, url.searchParams.get('src') ?? ''));
+      const lowLatencyDash = kind === 'dash' && url.searchParams.get('ll') === '1';
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(playerPage(kind, url.searchParams.get('src') ?? '', lowLatencyDash));
       return;
     }
     const script = PLAYER_SCRIPTS[url.pathname];
@@ -194,7 +221,7 @@ export async function startPageServer(): Promise<PageServer> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: base,
-    playerUrl: (kind, src) => `${base}/player.html?kind=${kind}&src=${encodeURIComponent(src)}`,
+    playerUrl: (kind, src, options = {}) => `${base}/player.html?kind=${kind}&src=${encodeURIComponent(src)}${options.lowLatency ? '&ll=1' : ''}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

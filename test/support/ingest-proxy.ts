@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { DashEpochLock } from '../../scripts/dash-epoch-lock.js';
 
 /**
  * Stands between live packagers and the origin's ingest, for what ffmpeg cannot do itself: a
@@ -7,19 +9,24 @@ import type { AddressInfo } from 'node:net';
  * media segments while asked to), the region each pipeline publishes to, and retrying a write
  * the origin refused (503) as a packager would.
  *
- * It also epoch-locks DASH packagers, as redundant encoders are (the contract has both
- * pipelines publish the same timeline): ffmpeg's dash muxer takes its MPD's availabilityStartTime from its
- * own start, so two packagers started half a second apart publish manifests that place the same
- * segment half a second apart, and a player whose manifest moves from one pipeline to the other
- * sees its live timeline jump. The proxy writes the first availabilityStartTime it saw for an
- * event into every later manifest of that event (the media timestamps already agree: both
- * packagers encode the same test pattern from frame 0).
+ * It also epoch-locks DASH packagers (scripts/dash-epoch-lock.ts), as redundant encoders are.
  */
 
 const INGEST = /^\/ingest\/([^/]+)\/([^/]+)\/(.+)$/;
 /** Media segments: `.m4s` files that are not init segments. Playlists and init segments are never flagged. */
 const MEDIA_SEGMENT = /(^|\/)(?!init)[^/]+\.m4s$/;
-const AVAILABILITY_START = /availabilityStartTime="[^"]*"/;
+
+export interface IngestProxyOptions {
+  /**
+   * Pass object bodies on as they arrive (a chunked PUT per segment, flushed per fragment, as
+   * ffmpeg's LL-DASH output sends them), instead of keeping each body whole so a refused PUT can
+   * be retried. A packager that dies mid-body cuts the PUT to the origin too. Manifests are
+   * still kept whole (they are epoch-locked).
+   */
+  readonly stream?: boolean;
+  /** Told of every chunk of a streamed body when it arrives from the packager (per-hop timing). */
+  readonly onChunk?: (pipeline: string, path: string, bytes: number, at: number) => void;
+}
 
 export interface IngestProxy {
   readonly url: string;
@@ -53,18 +60,25 @@ async function forward(url: URL, method: string, headers: http.OutgoingHttpHeade
   return last;
 }
 
-export async function startIngestProxy(targets: Readonly<Record<string, string>>): Promise<IngestProxy> {
+/** Passes one request body to the origin as it arrives; a body cut by the packager is cut there too. */
+function pipeThrough(request: http.IncomingMessage, response: http.ServerResponse, url: URL, headers: http.OutgoingHttpHeaders): void {
+  const upstream = http.request(url, { method: request.method, headers }, (answer) => {
+    response.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(response);
+  });
+  upstream.on('error', () => {
+    if (!response.headersSent) response.writeHead(502);
+    response.end();
+  });
+  request.on('close', () => {
+    if (!request.complete) upstream.destroy();
+  });
+  request.pipe(upstream);
+}
+
+export async function startIngestProxy(targets: Readonly<Record<string, string>>, options: IngestProxyOptions = {}): Promise<IngestProxy> {
   const defects = new Map<string, string>();
-  /** The first MPD availabilityStartTime attribute seen per event. */
-  const epochs = new Map<string, string>();
-  const epochLocked = (event: string, body: Buffer): Buffer => {
-    const manifest = body.toString('utf8');
-    const found = AVAILABILITY_START.exec(manifest)?.[0];
-    if (found === undefined) return body;
-    const epoch = epochs.get(event) ?? found;
-    epochs.set(event, epoch);
-    return found === epoch ? body : Buffer.from(manifest.replace(AVAILABILITY_START, epoch));
-  };
+  const epochs = new DashEpochLock();
   const flagged = new Map<string, Set<string>>();
   const server = http.createServer((request, response) => {
     const match = INGEST.exec(request.url ?? '');
@@ -82,12 +96,17 @@ export async function startIngestProxy(targets: Readonly<Record<string, string>>
       if (!flagged.has(pipeline)) flagged.set(pipeline, new Set());
       flagged.get(pipeline)!.add(`${event}/${path}`);
     }
+    if (options.stream && !(request.method === 'PUT' && path.endsWith('.mpd'))) {
+      if (options.onChunk) request.on('data', (chunk: Buffer) => options.onChunk!(pipeline, path, chunk.length, performance.now()));
+      pipeThrough(request, response, new URL(request.url!, target), headers);
+      return;
+    }
     // Bodies are one segment or playlist: kept, so a refused PUT can be sent again.
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const sent = Buffer.concat(chunks);
-      const body = request.method === 'PUT' && path.endsWith('.mpd') ? epochLocked(event, sent) : sent;
+      const body = request.method === 'PUT' && path.endsWith('.mpd') ? epochs.lock(event, sent) : sent;
       delete headers['transfer-encoding'];
       headers['content-length'] = String(body.length);
       void forward(new URL(request.url!, target), request.method!, headers, body).then(({ status, answerHeaders, answer }) => {

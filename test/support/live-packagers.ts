@@ -113,3 +113,60 @@ export function startDashPackager(options: LivePackagerOptions): ChildProcess {
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
 }
+
+export interface LlDashPackagerOptions extends LivePackagerOptions {
+  /** Seconds of media per CMAF chunk (a fragment, flushed as one chunk of the segment's PUT). */
+  readonly fragmentSeconds: number;
+  /** The player's target live latency, written into the MPD's ServiceDescription. */
+  readonly targetLatencySeconds: number;
+  /** The DASH UTCTiming source written into the MPD (the origin's /time, as players reach it). */
+  readonly utcTimingUrl: string;
+}
+
+/**
+ * Low-latency DASH with ffmpeg's dash muxer: chunked CMAF, one chunked PUT per segment (over a
+ * persistent connection) flushed per fragment, an MPD whose segments say
+ * `availabilityTimeComplete="false"` (dash.js then plays in its low-latency mode and fetches
+ * segments as streams), with a ServiceDescription latency target and a UTCTiming source.
+ * `-tune zerolatency` keeps the encoder from holding frames back (no lookahead, sliced threads).
+ */
+export function startLlDashPackager(options: LlDashPackagerOptions): ChildProcess {
+  return spawn(
+    FFMPEG,
+    [
+      ...encoderArgs(options),
+      '-tune',
+      'zerolatency',
+      '-f',
+      'dash',
+      '-ldash',
+      '1',
+      '-streaming',
+      '1',
+      '-use_template',
+      '1',
+      '-use_timeline',
+      '0',
+      '-seg_duration',
+      String(options.segmentSeconds),
+      '-frag_type',
+      'duration',
+      '-frag_duration',
+      String(options.fragmentSeconds),
+      '-target_latency',
+      String(options.targetLatencySeconds),
+      '-utc_timing_url',
+      options.utcTimingUrl,
+      '-ignore_io_errors',
+      '1',
+      '-method',
+      'PUT',
+      '-http_persistent',
+      '1',
+      '-http_opts',
+      `headers=Authorization\\: Bearer ${options.token}`,
+      `${options.ingestBase}/d/manifest.mpd`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}

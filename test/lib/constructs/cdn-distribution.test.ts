@@ -146,7 +146,7 @@ describe('CdnDistribution: caching that fits the contract', () => {
 
 describe('CdnDistribution: holds and timeouts', () => {
   it('derives the longest hold from the segment duration: 2 s segments hold up to 6 s (three target durations)', () => {
-    expect(originTimeouts(2000)).toEqual({ longestHoldMs: 6000, readTimeoutSeconds: 8, keepaliveSeconds: 55 });
+    expect(originTimeouts(2000)).toEqual({ longestHoldMs: 6000, readTimeoutSeconds: 8, completionTimeoutSeconds: 10, keepaliveSeconds: 55 });
     // 1.5 s segments: target duration 2 s, blocking reload 6 s, segment hold 3 s.
     expect(originTimeouts(1500).longestHoldMs).toBe(6000);
     // A long grace makes the segment hold the longest.
@@ -162,6 +162,22 @@ describe('CdnDistribution: holds and timeouts', () => {
     }
     const longer = config(build({ segmentDurationMs: 6000 }).tpl).Origins[0]!.CustomOriginConfig as { OriginReadTimeout: number };
     expect(longer.OriginReadTimeout).toBe(20);
+  });
+
+  it('bounds a whole streamed answer: held to the end of its window (2D), then streamed at half speed (2D), plus the margin', () => {
+    // 2 s segments: 4 s hold + 4 s stream + 2 s = 10 s; 6 s segments: 12 + 12 + 2 = 26 s.
+    for (const origin of config(tpl).Origins) {
+      const { ResponseCompletionTimeout, CustomOriginConfig } = origin as unknown as {
+        ResponseCompletionTimeout: number;
+        CustomOriginConfig: { OriginReadTimeout: number };
+      };
+      expect(ResponseCompletionTimeout).toBe(10);
+      // CloudFront refuses a completion timeout under the response timeout.
+      expect(ResponseCompletionTimeout).toBeGreaterThanOrEqual(CustomOriginConfig.OriginReadTimeout);
+    }
+    expect(originTimeouts(6000).completionTimeoutSeconds).toBe(26);
+    // A long grace: the hold itself is most of it.
+    expect(originTimeouts(2000, 8000).completionTimeoutSeconds).toBe(16);
   });
 
   it("refuses segments whose holds outlast CloudFront's 60 s response timeout", () => {
