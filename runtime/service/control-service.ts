@@ -64,6 +64,8 @@ export class ControlService {
         lastIngestAt: new Date(stats.lastIngestAt).toISOString(),
         ingests: stats.ingests,
         defectiveIngests: stats.defective,
+        // The scores of its latest segments and parts, oldest first (the status page shows them).
+        recentQuality: stats.recentQuality ?? [],
         healthy: health.healthy,
         latenessMs: health.latenessMs,
         masks: state.masks.filter((m) => m.pipeline === undefined || m.pipeline === id).length,
@@ -72,7 +74,7 @@ export class ControlService {
     return {
       event,
       createdAt: new Date(state.createdAt).toISOString(),
-      config: describeEventConfig(state.config),
+      config: describeEventConfig(state.config, eventTimeline(state)?.durationMs),
       pipelines,
       notifications: state.notifications,
       masks: state.masks.map((m) => ({ ...m, createdAt: new Date(m.createdAt).toISOString() })),

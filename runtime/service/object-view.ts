@@ -57,5 +57,6 @@ export function currentSelection<C extends Selectable = Candidate>(
     masks: state.masks,
     pinned: record.pinned,
     demoted: stale,
+    minQuality: state.config.minQuality,
   });
 }
