@@ -1,4 +1,4 @@
-import { defaultBetterWaitMs, MAX_BETTER_WAIT_MS } from './better-wait.js';
+import { MAX_BETTER_WAIT_MS } from './better-wait.js';
 import { badRequest } from './errors.js';
 import type { EventConfig } from './model.js';
 import { isPipelineId } from './object-path.js';
@@ -68,16 +68,15 @@ export function parseEventConfig(body: unknown): EventConfig {
 }
 
 /**
- * The config as the control plane shows it (dates as ISO 8601, defaults filled in).
- * `durationMs`: the event's segment duration as the origin knows it (template or cadence), which
- * the default `betterWaitMs` follows.
+ * The config as the control plane shows it (dates as ISO 8601, fixed defaults filled in). The
+ * default `betterWaitMs` follows the segment duration, so it is left out unless configured: a
+ * config read and sent back must not freeze it (the status shows the wait in force).
  */
-export function describeEventConfig(config: EventConfig, durationMs?: number): Record<string, unknown> {
+export function describeEventConfig(config: EventConfig): Record<string, unknown> {
   return {
     ...config,
     availabilityStartTime: config.availabilityStartTime === undefined ? undefined : new Date(config.availabilityStartTime).toISOString(),
     windowSegments: config.windowSegments ?? DEFAULT_WINDOW_SEGMENTS,
     minQuality: config.minQuality ?? 0,
-    betterWaitMs: config.betterWaitMs ?? defaultBetterWaitMs(durationMs),
   };
 }

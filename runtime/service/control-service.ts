@@ -1,3 +1,4 @@
+import { betterWaitMsOf } from '../domain/better-wait.js';
 import { badRequest, OriginError } from '../domain/errors.js';
 import { describeEventConfig } from '../domain/event-config.js';
 import { pipelineHealth } from '../domain/health.js';
@@ -74,7 +75,9 @@ export class ControlService {
     return {
       event,
       createdAt: new Date(state.createdAt).toISOString(),
-      config: describeEventConfig(state.config, eventTimeline(state)?.durationMs),
+      config: describeEventConfig(state.config),
+      // The wait for a better candidate in force: the config's, else the default for the event's D.
+      betterWaitMs: betterWaitMsOf(state.config, eventTimeline(state)?.durationMs),
       pipelines,
       notifications: state.notifications,
       masks: state.masks.map((m) => ({ ...m, createdAt: new Date(m.createdAt).toISOString() })),

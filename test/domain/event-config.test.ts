@@ -129,16 +129,16 @@ describe('describeEventConfig', () => {
     expect(describeEventConfig({ windowSegments: 10 }).windowSegments).toBe(10);
   });
 
-  it('round-trips through parseEventConfig, with the defaults in force filled in', () => {
+  it('round-trips through parseEventConfig, with the fixed defaults filled in', () => {
     const config = parseEventConfig({ segmentDurationMs: 2_000, availabilityStartTime: '2024-01-01T12:00:00Z', pipelines: ['a'] });
-    const shown = describeEventConfig(config, 2_000);
-    expect(parseEventConfig(shown)).toEqual({ ...config, windowSegments: DEFAULT_WINDOW_SEGMENTS, minQuality: 0, betterWaitMs: 250 });
+    const shown = describeEventConfig(config);
+    expect(parseEventConfig(shown)).toEqual({ ...config, windowSegments: DEFAULT_WINDOW_SEGMENTS, minQuality: 0 });
   });
 
-  it('shows minQuality 0 and the better-candidate wait the segment duration gives when none is configured', () => {
-    expect([describeEventConfig({}, 800).minQuality, describeEventConfig({}, 800).betterWaitMs]).toEqual([0, 100]);
-    expect(describeEventConfig({}, undefined).betterWaitMs).toBe(250);
-    expect(describeEventConfig({ minQuality: 60, betterWaitMs: 40 }, 800)).toMatchObject({ minQuality: 60, betterWaitMs: 40 });
+  it('shows minQuality 0 when none is configured, and betterWaitMs only when configured (its default follows D)', () => {
+    expect(describeEventConfig({}).minQuality).toBe(0);
+    expect('betterWaitMs' in describeEventConfig({})).toBe(false);
+    expect(describeEventConfig({ minQuality: 60, betterWaitMs: 40 })).toMatchObject({ minQuality: 60, betterWaitMs: 40 });
   });
 });
 

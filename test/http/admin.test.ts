@@ -26,10 +26,13 @@ describe('event config', () => {
     expect(status.config).toEqual(config);
   });
 
-  it('shows the quality defaults in force: minQuality 0, and a wait of D/8 capped at 250 ms', async () => {
+  it('shows the quality defaults in force: minQuality 0, and a wait of D/8 capped at 250 ms (outside the config, which a round trip must not freeze)', async () => {
     await configure(origin, 'ad-q', { segmentDurationMs: 1000, availabilityStartTime: '2026-11-25T10:00:00.000Z' });
     const status = await (await fetch(`${origin.url}/admin/events/ad-q`, { headers: AUTH })).json();
-    expect([status.config.minQuality, status.config.betterWaitMs]).toEqual([0, 125]);
+    expect([status.config.minQuality, status.config.betterWaitMs, status.betterWaitMs]).toEqual([0, undefined, 125]);
+    await configure(origin, 'ad-q', { segmentDurationMs: 1000, availabilityStartTime: '2026-11-25T10:00:00.000Z', betterWaitMs: 60 });
+    const configured = await (await fetch(`${origin.url}/admin/events/ad-q`, { headers: AUTH })).json();
+    expect([configured.config.betterWaitMs, configured.betterWaitMs]).toEqual([60, 60]);
   });
 
   it.each([
