@@ -1,7 +1,7 @@
 /**
  * The demo's web page: an hls.js player (served from node_modules by the demo itself, nothing
  * from a CDN) playing through Varnish, beside the origin's own status page, with buttons for
- * the three faults. The player page is on another origin than Varnish, so every segment it
+ * the four faults. The player page is on another origin than Varnish, so every segment it
  * reads crosses CORS as a real web player's would.
  *
  * `window.demo` exposes what the player measured, for the demo's test and screenshot.
@@ -44,6 +44,7 @@ export function demoPage(options: DemoPageOptions): string {
 <header>
   <h1>Live Origin demo</h1>
   <button id="fault-a" data-fault="a">a: pipeline a sends defective segments</button>
+  <button id="fault-d" data-fault="d">d: pipeline a scores its segments quality 40</button>
   <button id="fault-b" data-fault="b">b: kill pipeline a</button>
   <button id="fault-c" data-fault="c">c: kill region 1's origin</button>
 </header>
@@ -60,7 +61,7 @@ export function demoPage(options: DemoPageOptions): string {
 (() => {
   const config = ${config};
   const $ = (id) => document.getElementById(id);
-  const demo = (window.demo = { playing: false, stalls: 0, errors: 0, fatal: 0, pipelines: {}, defective: {}, lastPipeline: null, lastDefect: null, latencyS: null, currentTime: 0, playedS: 0, log: [] });
+  const demo = (window.demo = { playing: false, stalls: 0, errors: 0, fatal: 0, pipelines: {}, defective: {}, degraded: {}, lastPipeline: null, lastDefect: null, lastQuality: null, latencyS: null, currentTime: 0, playedS: 0, log: [] });
   function log(line) {
     const entry = new Date().toISOString().slice(11, 19) + '  ' + line;
     demo.log.push(entry);
@@ -75,15 +76,20 @@ export function demoPage(options: DemoPageOptions): string {
     const xhr = data.networkDetails;
     const pipeline = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-pipeline') : null;
     const defect = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-defect') : null;
+    const quality = xhr && xhr.getResponseHeader ? xhr.getResponseHeader('live-quality') : null;
     if (!pipeline) return;
     demo.pipelines[pipeline] = (demo.pipelines[pipeline] || 0) + 1;
-    // The origin says when it had nothing better than a defective copy (Live-Defect: a=corrupt).
+    // The origin says when it had nothing better than a defective copy (Live-Defect: a=corrupt),
+    // or than one scoring below 100 (Live-Quality: 40).
     if (defect) demo.defective[pipeline] = (demo.defective[pipeline] || 0) + 1;
-    if (pipeline !== demo.lastPipeline || defect !== demo.lastDefect) {
-      log('segment ' + data.frag.sn + ' from pipeline ' + pipeline + (defect ? ', flagged defective (' + defect + ')' : ''));
+    const degraded = quality !== null && quality !== '100';
+    if (degraded) demo.degraded[pipeline] = (demo.degraded[pipeline] || 0) + 1;
+    if (pipeline !== demo.lastPipeline || defect !== demo.lastDefect || quality !== demo.lastQuality) {
+      log('segment ' + data.frag.sn + ' from pipeline ' + pipeline + (defect ? ', flagged defective (' + defect + ')' : '') + (degraded ? ', quality ' + quality : ''));
     }
     demo.lastPipeline = pipeline;
     demo.lastDefect = defect;
+    demo.lastQuality = quality;
   });
   hls.on(Hls.Events.ERROR, (_e, data) => {
     demo.errors++;
@@ -119,7 +125,7 @@ export function demoPage(options: DemoPageOptions): string {
     const rows = [
       ['played', demo.playing ? demo.playedS.toFixed(1) + ' s (media time ' + video.currentTime.toFixed(1) + ' s)' : 'starting'],
       ['latency', demo.latencyS === null ? '-' : demo.latencyS.toFixed(1) + ' s behind the packager clock'],
-      ['segments from', Object.entries(demo.pipelines).map(([p, n]) => p + ' ' + n + (demo.defective[p] ? ' (' + demo.defective[p] + ' flagged defective)' : '')).join(', ') || '-'],
+      ['segments from', Object.entries(demo.pipelines).map(([p, n]) => p + ' ' + n + (demo.defective[p] ? ' (' + demo.defective[p] + ' flagged defective)' : '') + (demo.degraded[p] ? ' (' + demo.degraded[p] + ' below quality 100)' : '')).join(', ') || '-'],
       ['stalls / errors', demo.stalls + ' / ' + demo.errors + ' (fatal ' + demo.fatal + ')'],
       ['stream', config.playlistUrl],
     ];
@@ -131,7 +137,7 @@ export function demoPage(options: DemoPageOptions): string {
   async function pollState() {
     try {
       const state = await (await fetch('/state', { cache: 'no-store' })).json();
-      for (const fault of ['a', 'b', 'c']) $('fault-' + fault).classList.toggle('on', Boolean(state.faults[fault]));
+      for (const fault of ['a', 'b', 'c', 'd']) $('fault-' + fault).classList.toggle('on', Boolean(state.faults[fault]));
       const up = config.statusUrls.find((s) => state.regionsUp.includes(s.region)) || config.statusUrls[0];
       if (up.region !== shownRegion) {
         shownRegion = up.region;
