@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { DashEpochLock } from './dash-epoch-lock.js';
 
 /**
- * The demo's packagers PUT through this pass-through, which stands in for two things a real
- * packager does on its own: flagging its segments defective when its media inspection says
- * so (fault a adds `Live-Defect` to pipeline a's media segments), and publishing to whichever
+ * The demo's packagers PUT through this pass-through, which stands in for what a real packager
+ * does on its own: flagging its segments defective when its media inspection says so (fault a
+ * adds `Live-Defect` to pipeline a's media segments), scoring them (fault d sends pipeline a's
+ * with `Live-Quality: 40`, as an encoder filling a lost input would), and publishing to whichever
  * region its ingest name resolves to (after region 1 is killed, pipeline a's PUTs go to
  * region 2, as DNS failover would send them). Bodies pass on as they arrive, so a segment the
  * packager streams (LL-DASH) reaches the origin chunk by chunk; DASH manifests are kept whole and
@@ -14,6 +15,8 @@ import { DashEpochLock } from './dash-epoch-lock.js';
 
 /** The kind the demo's fault a reports; the origin then prefers the other pipeline's copy. */
 export const DEMO_DEFECT = 'corrupt';
+/** The score the demo's fault d gives: a degraded but playable segment (frozen or fill frames). */
+export const DEMO_QUALITY = 40;
 
 /** Media segments only: a defective playlist or init segment is not what a packager reports. */
 const MEDIA_SEGMENT = /\.m4s$/;
@@ -25,6 +28,8 @@ export interface IngestRouting {
   target(pipeline: string): string;
   /** Whether a pipeline's media segments are flagged defective right now. */
   defective(pipeline: string): boolean;
+  /** The quality score a pipeline's media segments carry right now (undefined: none, 100). */
+  quality(pipeline: string): number | undefined;
 }
 
 export interface IngestProxy {
@@ -42,7 +47,11 @@ export async function startIngestProxy(routing: IngestRouting): Promise<IngestPr
     }
     const headers = { ...request.headers };
     delete headers.host;
-    if (routing.defective(pipeline) && MEDIA_SEGMENT.test(request.url!)) headers['live-defect'] = DEMO_DEFECT;
+    if (MEDIA_SEGMENT.test(request.url!)) {
+      if (routing.defective(pipeline)) headers['live-defect'] = DEMO_DEFECT;
+      const quality = routing.quality(pipeline);
+      if (quality !== undefined) headers['live-quality'] = String(quality);
+    }
     const upstream = http.request(new URL(request.url!, routing.target(pipeline)), { method: request.method, headers }, (answer) => {
       response.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(response);

@@ -1,7 +1,7 @@
 /**
  * The demo's web page: an hls.js player, or with `--ll-dash` a dash.js player in its low-latency
  * mode (either served from node_modules by the demo itself, nothing from a CDN), playing through
- * Varnish, beside the origin's own status page, with buttons for the three faults. The player page is on another origin than Varnish, so every segment it
+ * Varnish, beside the origin's own status page, with buttons for the four faults. The player page is on another origin than Varnish, so every segment it
  * reads crosses CORS as a real web player's would.
  *
  * `window.demo` exposes what the player measured, for the demo's test and screenshot.
@@ -37,15 +37,20 @@ const STATE_POLL_MS = 1_000;
  * Counts a media answer's pipeline (`Live-Pipeline`, and `Live-Defect` when the origin had
  * nothing better than a defective copy) and logs each change.
  */
-const COUNT_SEGMENT = `function countSegment(number, pipeline, defect) {
+const COUNT_SEGMENT = `function countSegment(number, pipeline, defect, quality) {
     if (!pipeline) return;
     demo.pipelines[pipeline] = (demo.pipelines[pipeline] || 0) + 1;
+    // The origin says when it had nothing better than a defective copy (Live-Defect: a=corrupt),
+    // or than one scoring below 100 (Live-Quality: 40).
     if (defect) demo.defective[pipeline] = (demo.defective[pipeline] || 0) + 1;
-    if (pipeline !== demo.lastPipeline || defect !== demo.lastDefect) {
-      log('segment ' + number + ' from pipeline ' + pipeline + (defect ? ', flagged defective (' + defect + ')' : ''));
+    const degraded = quality !== null && quality !== undefined && quality !== '100';
+    if (degraded) demo.degraded[pipeline] = (demo.degraded[pipeline] || 0) + 1;
+    if (pipeline !== demo.lastPipeline || defect !== demo.lastDefect || quality !== demo.lastQuality) {
+      log('segment ' + number + ' from pipeline ' + pipeline + (defect ? ', flagged defective (' + defect + ')' : '') + (degraded ? ', quality ' + quality : ''));
     }
     demo.lastPipeline = pipeline;
     demo.lastDefect = defect;
+    demo.lastQuality = quality;
   }`;
 
 /** Each player's part of the page: starts it on config.playlistUrl and defines latencyS(). */
@@ -56,7 +61,7 @@ const PLAYERS: Readonly<Record<DemoPlayer, string>> = {
   hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
     const xhr = data.networkDetails;
     if (!xhr || !xhr.getResponseHeader) return;
-    countSegment(data.frag.sn, xhr.getResponseHeader('live-pipeline'), xhr.getResponseHeader('live-defect'));
+    countSegment(data.frag.sn, xhr.getResponseHeader('live-pipeline'), xhr.getResponseHeader('live-defect'), xhr.getResponseHeader('live-quality'));
   });
   hls.on(Hls.Events.ERROR, (_e, data) => {
     demo.errors++;
@@ -77,7 +82,7 @@ const PLAYERS: Readonly<Record<DemoPlayer, string>> = {
   window.fetch = async (input, init) => {
     const response = await plainFetch(input, init);
     const number = /chunk-stream0-(\\d+)\\.m4s$/.exec(response.url);
-    if (number) countSegment(Number(number[1]), response.headers.get('live-pipeline'), response.headers.get('live-defect'));
+    if (number) countSegment(Number(number[1]), response.headers.get('live-pipeline'), response.headers.get('live-defect'), response.headers.get('live-quality'));
     return response;
   };
   // No settings: the MPD's latency target, its UTCTiming clock, and its low-latency mode.
@@ -116,6 +121,7 @@ export function demoPage(options: DemoPageOptions): string {
 <header>
   <h1>Live Origin demo</h1>
   <button id="fault-a" data-fault="a">a: pipeline a sends defective segments</button>
+  <button id="fault-d" data-fault="d">d: pipeline a scores its segments quality 40</button>
   <button id="fault-b" data-fault="b">b: kill pipeline a</button>
   <button id="fault-c" data-fault="c">c: kill region 1's origin</button>
 </header>
@@ -132,7 +138,7 @@ export function demoPage(options: DemoPageOptions): string {
 (() => {
   const config = ${config};
   const $ = (id) => document.getElementById(id);
-  const demo = (window.demo = { playing: false, stalls: 0, errors: 0, fatal: 0, pipelines: {}, defective: {}, lastPipeline: null, lastDefect: null, latencyS: null, currentTime: 0, playedS: 0, log: [] });
+  const demo = (window.demo = { playing: false, stalls: 0, errors: 0, fatal: 0, pipelines: {}, defective: {}, degraded: {}, lastPipeline: null, lastDefect: null, lastQuality: null, latencyS: null, currentTime: 0, playedS: 0, log: [] });
   function log(line) {
     const entry = new Date().toISOString().slice(11, 19) + '  ' + line;
     demo.log.push(entry);
@@ -163,7 +169,7 @@ export function demoPage(options: DemoPageOptions): string {
     const rows = [
       ['played', demo.playing ? demo.playedS.toFixed(1) + ' s (media time ' + video.currentTime.toFixed(1) + ' s)' : 'starting'],
       ['latency', demo.latencyS === null ? '-' : demo.latencyS.toFixed(${player === 'll-dash' ? 2 : 1}) + ' s behind the packager clock'],
-      ['segments from', Object.entries(demo.pipelines).map(([p, n]) => p + ' ' + n + (demo.defective[p] ? ' (' + demo.defective[p] + ' flagged defective)' : '')).join(', ') || '-'],
+      ['segments from', Object.entries(demo.pipelines).map(([p, n]) => p + ' ' + n + (demo.defective[p] ? ' (' + demo.defective[p] + ' flagged defective)' : '') + (demo.degraded[p] ? ' (' + demo.degraded[p] + ' below quality 100)' : '')).join(', ') || '-'],
       ['stalls / errors', demo.stalls + ' / ' + demo.errors + ' (fatal ' + demo.fatal + ')'],
       ['stream', config.playlistUrl],
     ];
@@ -175,7 +181,7 @@ export function demoPage(options: DemoPageOptions): string {
   async function pollState() {
     try {
       const state = await (await fetch('/state', { cache: 'no-store' })).json();
-      for (const fault of ['a', 'b', 'c']) $('fault-' + fault).classList.toggle('on', Boolean(state.faults[fault]));
+      for (const fault of ['a', 'b', 'c', 'd']) $('fault-' + fault).classList.toggle('on', Boolean(state.faults[fault]));
       const up = config.statusUrls.find((s) => state.regionsUp.includes(s.region)) || config.statusUrls[0];
       if (up.region !== shownRegion) {
         shownRegion = up.region;

@@ -6,8 +6,9 @@
  * its segments to the other region's bucket after the ack), Varnish with the shipped VCL in front of both, and two ffmpeg
  * packagers publishing the same epoch-locked HLS timeline (a test pattern with the pipeline's
  * name and a wall clock burnt in). Prints the URL of a page with an hls.js player beside the
- * origin's status page, and offers three faults, by key or by button:
+ * origin's status page, and offers four faults, by key or by button:
  *   a  pipeline a flags its segments defective (press again to heal)
+ *   d  pipeline a scores its segments quality 40 (press again to heal)
  *   b  pipeline a is killed
  *   c  region 1's origin is killed
  * Ctrl-C (or q) stops everything: process groups killed, temp directories removed.
@@ -30,7 +31,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine, usageExit } from '../runtime/cli-args.js';
 import type { IngestProxy } from './demo-ingest-proxy.js';
-import { startIngestProxy } from './demo-ingest-proxy.js';
+import { DEMO_QUALITY, startIngestProxy } from './demo-ingest-proxy.js';
 import type { DemoPlayer } from './demo-page.js';
 import { demoPage, PLAYER_SCRIPTS } from './demo-page.js';
 import type { Child, Tool } from './demo-processes.js';
@@ -75,6 +76,9 @@ function candidates(variable: string, defaults: string[]): string[] {
   return given ? [given] : defaults;
 }
 
+/** a: pipeline a defective; d: pipeline a degraded (quality); b: pipeline a killed; c: region 1 killed. */
+type Fault = 'a' | 'b' | 'c' | 'd';
+
 interface Options {
   readonly player: DemoPlayer;
   readonly forSeconds?: number;
@@ -88,6 +92,7 @@ The origin doing its job, in one command: two regions (an origin process each on
 DynamoDB servers), Varnish in front of both, and two ffmpeg packagers publishing the same HLS
 timeline. Prints the URL of a page with a player beside the origin's status page. Faults by key
 or by button: a  pipeline a flags its segments defective (again: heal)
+                d  pipeline a scores its segments quality ${DEMO_QUALITY} (again: heal)
                 b  pipeline a is killed
                 c  region 1's origin is killed
 q or Ctrl-C stops every process and removes the temporary directories.
@@ -256,7 +261,7 @@ function timelineStart(published: string): Date | undefined {
 
 class Demo {
   private readonly token = `demo-${randomBytes(16).toString('hex')}`;
-  private readonly faults = { a: false, b: false, c: false };
+  private readonly faults = { a: false, b: false, c: false, d: false };
   private readonly children: Child[] = [];
   private readonly origins: (Child | undefined)[] = [];
   private readonly originUrls: URL[] = [];
@@ -312,6 +317,7 @@ class Demo {
     this.proxy = await startIngestProxy({
       target: (pipeline) => this.originUrls[pipeline === 'a' && !this.faults.c ? 0 : 1]!.href,
       defective: (pipeline) => pipeline === 'a' && this.faults.a,
+      quality: (pipeline) => (pipeline === 'a' && this.faults.d ? DEMO_QUALITY : undefined),
     });
     for (const pipeline of PIPELINES) {
       this.packagers.set(
@@ -424,9 +430,9 @@ class Demo {
     const script = PLAYER_SCRIPTS[player];
     const playerJs = readFileSync(join(PROJECT_ROOT, script.file));
     this.control = http.createServer((request, response) => {
-      const fault = /^\/faults\/([abc])$/.exec(request.url ?? '')?.[1];
+      const fault = /^\/faults\/([abcd])$/.exec(request.url ?? '')?.[1];
       if (request.method === 'POST' && fault) {
-        const message = this.fault(fault as 'a' | 'b' | 'c');
+        const message = this.fault(fault as Fault);
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
       } else if (request.method === 'GET' && request.url === '/state') {
         response
@@ -445,11 +451,16 @@ class Demo {
   }
 
   /** Applies a fault; says what happened. */
-  fault(fault: 'a' | 'b' | 'c'): string {
+  fault(fault: Fault): string {
     let message: string;
     if (fault === 'a') {
       this.faults.a = !this.faults.a;
       message = this.faults.a ? 'fault a: pipeline a now flags its media segments defective' : 'fault a healed: pipeline a publishes clean segments again';
+    } else if (fault === 'd') {
+      this.faults.d = !this.faults.d;
+      message = this.faults.d
+        ? `fault d: pipeline a now scores its media segments quality ${DEMO_QUALITY}`
+        : 'fault d healed: pipeline a scores its segments 100 again';
     } else if (fault === 'b') {
       message = this.faults.b ? 'pipeline a is already dead' : 'fault b: pipeline a killed';
       this.faults.b = true;
@@ -472,7 +483,7 @@ class Demo {
       ...this.statusUrls().map((s) => `  status page ${s.region}: ${s.url}  (token ${this.token})`),
       `  working directory:     ${this.workDir}`,
       '',
-      "Faults: a = pipeline a sends defective segments (again: heal), b = kill pipeline a, c = kill region 1's origin",
+      `Faults: a = pipeline a sends defective segments (again: heal), d = pipeline a scores its segments quality ${DEMO_QUALITY} (again: heal), b = kill pipeline a, c = kill region 1's origin`,
       'Stop: q or Ctrl-C',
       '',
     ].join('\n');
@@ -549,7 +560,7 @@ async function main(): Promise<void> {
     process.stdin.on('data', (data) => {
       const key = data.toString();
       if (key === '\u0003' || key === 'q') void finish(0);
-      else if (key === 'a' || key === 'b' || key === 'c') demo.fault(key);
+      else if (key === 'a' || key === 'b' || key === 'c' || key === 'd') demo.fault(key);
     });
   }
   if (options.forSeconds !== undefined) setTimeout(() => void finish(0), options.forSeconds * 1000);

@@ -117,10 +117,10 @@ sub vcl_deliver {
 
 sub vcl_backend_error {
   set beresp.http.Access-Control-Allow-Origin = "*";
-  set beresp.http.Access-Control-Expose-Headers = "Live-Pipeline, Live-Defect, Live-TTL-Ms, CMSD-Static, CMSD-Dynamic, ETag, Content-Range, Age, Retry-After";
+  set beresp.http.Access-Control-Expose-Headers = "Live-Pipeline, Live-Defect, Live-Quality, Live-TTL-Ms, CMSD-Static, CMSD-Dynamic, ETag, Content-Range, Age, Retry-After";
 }
 
 sub vcl_synth {
   set resp.http.Access-Control-Allow-Origin = "*";
-  set resp.http.Access-Control-Expose-Headers = "Live-Pipeline, Live-Defect, Live-TTL-Ms, CMSD-Static, CMSD-Dynamic, ETag, Content-Range, Age, Retry-After";
+  set resp.http.Access-Control-Expose-Headers = "Live-Pipeline, Live-Defect, Live-Quality, Live-TTL-Ms, CMSD-Static, CMSD-Dynamic, ETag, Content-Range, Age, Retry-After";
 }

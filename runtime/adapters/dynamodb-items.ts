@@ -3,6 +3,7 @@ import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_TTL_ATTRIBUTE as
 import { DEFAULT_WINDOW_SEGMENTS } from '../domain/event-config.js';
 import type { Candidate, EventConfig, EventState, InProgressCandidate, Mask, PipelineState, RenditionState } from '../domain/model.js';
 import type { ObjectKind } from '../domain/object-path.js';
+import { QUALITY_HISTORY } from '../domain/quality.js';
 import { keepRecentPublishes } from '../domain/timing.js';
 
 /**
@@ -77,12 +78,14 @@ export function candidateItem(candidate: Candidate, expiresAt: number): Item {
   };
   if (candidate.number !== undefined) item.number = n(candidate.number);
   if (candidate.rendition !== undefined) item.rendition = s(candidate.rendition);
+  if (candidate.quality !== undefined) item.quality = n(candidate.quality);
   return item;
 }
 
 export function candidateFromItem(item: Item): Candidate {
   const number = num(item, 'number');
   const rendition = str(item, 'rendition');
+  const quality = num(item, 'quality');
   return {
     event: str(item, 'event')!,
     pipeline: str(item, SK)!,
@@ -94,6 +97,7 @@ export function candidateFromItem(item: Item): Candidate {
     size: num(item, 'size')!,
     contentType: str(item, 'contentType')!,
     defects: (item.defects?.L ?? []).map((value) => value.S!),
+    ...(quality === undefined ? {} : { quality }),
     publishedAt: num(item, 'publishedAt')!,
   };
 }
@@ -181,13 +185,20 @@ function maskFromItem(item: Item): Mask {
 
 export function pipelineFromItem(item: Item): PipelineState {
   const edge = num(item, 'edge');
+  const scores = qualityScores(item);
   return {
     pipeline: str(item, SK)!.slice(PIPELINE_PREFIX.length),
     lastIngestAt: num(item, 'lastIngestAt') ?? 0,
     ...(edge === undefined ? {} : { edge }),
     ingests: num(item, 'ingests') ?? 0,
     defective: num(item, 'defective') ?? 0,
+    ...(scores.length === 0 ? {} : { recentQuality: scores.slice(-QUALITY_HISTORY) }),
   };
+}
+
+/** The pipeline item's `recentQuality` list, oldest first (may exceed the history until trimmed). */
+export function qualityScores(item: Item): number[] {
+  return (item.recentQuality?.L ?? []).map((value) => Number(value.N));
 }
 
 /** Every first publish kept in a rendition item, ascending by number (may exceed the history until trimmed). */

@@ -5,6 +5,7 @@ import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_TTL_ATTRIBUTE as
 import type { Candidate, EventConfig, EventState, Mask, RenditionDeclaration } from '../domain/model.js';
 import { RENDITION_HISTORY } from '../domain/model.js';
 import { mergeNotifications } from '../domain/notifications.js';
+import { QUALITY_HISTORY } from '../domain/quality.js';
 import { keepRecentPublishes } from '../domain/timing.js';
 import type { Clock } from '../ports/clock.js';
 import type { MetadataStore, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
@@ -30,6 +31,7 @@ import {
   PUBLISH_ATTRIBUTE_PREFIX,
   pinFromItem,
   pipelineFromItem,
+  qualityScores,
   RENDITION_PREFIX,
   renditionFromItem,
   renditionPublishes,
@@ -49,6 +51,8 @@ import { systemClock } from './system-clock.js';
 export const METADATA_CACHE_MS = 500;
 /** A rendition item is trimmed back to the history once it holds twice as many numbers. */
 const RENDITION_TRIM_AT = 2 * RENDITION_HISTORY;
+/** A pipeline item's recent scores, likewise. */
+const QUALITY_TRIM_AT = 2 * QUALITY_HISTORY;
 
 export interface DynamoDbMetadataStoreOptions {
   readonly client: DynamoDBClient;
@@ -250,6 +254,33 @@ export class DynamoDbMetadataStore implements MetadataStore {
     return updated;
   }
 
+  async setQuality(event: string, pipeline: string, path: string, quality: number): Promise<Candidate | undefined> {
+    const result = await this.tables.call('setQuality', true, (abortSignal) =>
+      unlessConditionFails(() =>
+        this.tables.client.send(
+          new UpdateItemCommand({
+            TableName: this.tables.candidates,
+            Key: { [PK]: s(objectPartition(event, path)), [SK]: s(pipeline) },
+            UpdateExpression: 'SET quality = :quality',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':quality': n(quality) },
+            ReturnValues: 'ALL_NEW',
+          }),
+          { abortSignal },
+        ),
+      ),
+    );
+    const updated = result && candidateFromItem(result.Attributes!);
+    if (updated) {
+      this.cache.patchObject(event, path, (object) => ({
+        ...object,
+        candidates: object.candidates.map((c) => (c.pipeline === pipeline ? updated : c)),
+      }));
+    }
+    return updated;
+  }
+
   async deleteCandidate(event: string, pipeline: string, path: string): Promise<Candidate | undefined> {
     const result = await this.tables.call('deleteCandidate', true, (abortSignal) =>
       this.tables.client.send(
@@ -345,6 +376,13 @@ export class DynamoDbMetadataStore implements MetadataStore {
       ':defective': n(info.defective ? 1 : 0),
       ':expires': n(expiresAt),
     };
+    // Appended in the same write; concurrent publishes each append theirs (none is lost).
+    let appendScore = '';
+    if (info.quality !== undefined) {
+      appendScore = ', recentQuality = list_append(if_not_exists(recentQuality, :noScores), :score)';
+      values[':noScores'] = { L: [] };
+      values[':score'] = { L: [n(info.quality)] };
+    }
     const counters = 'ADD ingests :one, defective :defective';
     const result = await this.tables.call('recordPublish', true, async (abortSignal) => {
       if (info.number !== undefined) {
@@ -356,7 +394,7 @@ export class DynamoDbMetadataStore implements MetadataStore {
             new UpdateItemCommand({
               TableName: this.tables.events,
               Key: key,
-              UpdateExpression: `SET lastIngestAt = :at, #ttl = :expires, edge = :number ${counters}`,
+              UpdateExpression: `SET lastIngestAt = :at, #ttl = :expires, edge = :number${appendScore} ${counters}`,
               ConditionExpression: 'attribute_not_exists(edge) OR edge <= :number',
               ExpressionAttributeNames: { '#ttl': TTL },
               ExpressionAttributeValues: { ...values, ':number': n(number) },
@@ -371,7 +409,7 @@ export class DynamoDbMetadataStore implements MetadataStore {
         new UpdateItemCommand({
           TableName: this.tables.events,
           Key: key,
-          UpdateExpression: `SET lastIngestAt = :at, #ttl = :expires ${counters}`,
+          UpdateExpression: `SET lastIngestAt = :at, #ttl = :expires${appendScore} ${counters}`,
           ExpressionAttributeNames: { '#ttl': TTL },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -379,7 +417,32 @@ export class DynamoDbMetadataStore implements MetadataStore {
         { abortSignal },
       );
     });
-    return pipelineFromItem(result.Attributes!);
+    const item = result.Attributes!;
+    const scores = qualityScores(item);
+    if (scores.length >= QUALITY_TRIM_AT) await this.trimScores(key, scores);
+    return pipelineFromItem(item);
+  }
+
+  /**
+   * Cuts a pipeline item's scores back to the newest QUALITY_HISTORY of `scores` (what it held
+   * after this publish), only if it still holds that many: a publish appended in between keeps
+   * its score, and the next publish trims.
+   */
+  private async trimScores(key: Item, scores: readonly number[]): Promise<void> {
+    await this.tables.call('recordPublish', true, (abortSignal) =>
+      unlessConditionFails(() =>
+        this.tables.client.send(
+          new UpdateItemCommand({
+            TableName: this.tables.events,
+            Key: key,
+            UpdateExpression: 'SET recentQuality = :newest',
+            ConditionExpression: 'size(recentQuality) = :held',
+            ExpressionAttributeValues: { ':newest': { L: scores.slice(-QUALITY_HISTORY).map(n) }, ':held': n(scores.length) },
+          }),
+          { abortSignal },
+        ),
+      ),
+    );
   }
 
   /** Records the first publish of a number (if_not_exists: the first pipeline wins), and the padding width. */

@@ -1,6 +1,7 @@
 import { DEFAULT_WINDOW_SEGMENTS } from '../domain/event-config.js';
 import type { Candidate, EventConfig, EventState, Mask, PipelineState, RenditionDeclaration, RenditionState } from '../domain/model.js';
 import { mergeNotifications } from '../domain/notifications.js';
+import { QUALITY_HISTORY } from '../domain/quality.js';
 import { keepRecentPublishes } from '../domain/timing.js';
 import type { MetadataStore, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
 
@@ -74,6 +75,7 @@ export class MemoryMetadataStore implements MetadataStore {
         edge: info.number === undefined ? previous?.edge : Math.max(previous?.edge ?? info.number, info.number),
         ingests: (previous?.ingests ?? 0) + 1,
         defective: (previous?.defective ?? 0) + (info.defective ? 1 : 0),
+        ...recentQuality(previous?.recentQuality, info.quality),
       },
     };
     if (info.rendition === undefined || info.number === undefined) return;
@@ -120,6 +122,15 @@ export class MemoryMetadataStore implements MetadataStore {
     const current = object?.candidates.get(pipeline);
     if (!object || !current) return undefined;
     const updated = { ...current, defects: [...defects] };
+    object.candidates.set(pipeline, updated);
+    return updated;
+  }
+
+  async setQuality(event: string, pipeline: string, path: string, quality: number): Promise<Candidate | undefined> {
+    const object = this.objects.get(objectId(event, path));
+    const current = object?.candidates.get(pipeline);
+    if (!object || !current) return undefined;
+    const updated = { ...current, quality };
     object.candidates.set(pipeline, updated);
     return updated;
   }
@@ -222,6 +233,12 @@ function insertSorted(numbers: number[], value: number): void {
     else high = middle;
   }
   numbers.splice(low, 0, value);
+}
+
+/** A pipeline's recent scores with a new one appended (the newest QUALITY_HISTORY), as a field to spread. */
+function recentQuality(previous: readonly number[] | undefined, score: number | undefined): { recentQuality?: readonly number[] } {
+  if (score === undefined) return previous ? { recentQuality: previous } : {};
+  return { recentQuality: [...(previous ?? []), score].slice(-QUALITY_HISTORY) };
 }
 
 function objectId(event: string, path: string): string {

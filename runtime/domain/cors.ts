@@ -20,6 +20,7 @@ export const CORS_MAX_AGE_SECONDS = 7_200;
 export const CORS_EXPOSED_HEADERS: readonly string[] = [
   'Live-Pipeline',
   'Live-Defect',
+  'Live-Quality',
   'Live-TTL-Ms',
   'CMSD-Static',
   'CMSD-Dynamic',

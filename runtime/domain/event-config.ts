@@ -1,12 +1,14 @@
+import { MAX_BETTER_WAIT_MS } from './better-wait.js';
 import { badRequest } from './errors.js';
 import type { EventConfig } from './model.js';
 import { isPipelineId } from './object-path.js';
+import { FULL_QUALITY } from './quality.js';
 
 export const DEFAULT_WINDOW_SEGMENTS = 1800;
 const MAX_PIPELINES = 16;
 const MAX_DURATION_MS = 60_000;
 const MAX_WINDOW_SEGMENTS = 1_000_000;
-const FIELDS = ['pipelines', 'segmentDurationMs', 'availabilityStartTime', 'startNumber', 'holdGraceMs', 'windowSegments'];
+const FIELDS = ['pipelines', 'segmentDurationMs', 'availabilityStartTime', 'startNumber', 'holdGraceMs', 'windowSegments', 'minQuality', 'betterWaitMs'];
 
 function positiveInt(body: Record<string, unknown>, name: string, max: number, min = 1): number | undefined {
   const value = body[name];
@@ -52,18 +54,29 @@ export function parseEventConfig(body: unknown): EventConfig {
     startNumber: positiveInt(input, 'startNumber', Number.MAX_SAFE_INTEGER, 0),
     holdGraceMs: positiveInt(input, 'holdGraceMs', MAX_DURATION_MS, 0),
     windowSegments: positiveInt(input, 'windowSegments', MAX_WINDOW_SEGMENTS),
+    minQuality: positiveInt(input, 'minQuality', FULL_QUALITY, 0),
+    betterWaitMs: positiveInt(input, 'betterWaitMs', MAX_BETTER_WAIT_MS, 0),
   };
   if ((config.availabilityStartTime === undefined) !== (config.segmentDurationMs === undefined)) {
     throw badRequest('availabilityStartTime and segmentDurationMs go together (they form the template)');
   }
+  // A wait as long as a segment would hold every viewer a whole segment behind the live edge.
+  if (config.betterWaitMs !== undefined && config.segmentDurationMs !== undefined && config.betterWaitMs >= config.segmentDurationMs) {
+    throw badRequest('betterWaitMs must be shorter than segmentDurationMs');
+  }
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as EventConfig;
 }
 
-/** The config as the control plane shows it (dates as ISO 8601). */
+/**
+ * The config as the control plane shows it (dates as ISO 8601, fixed defaults filled in). The
+ * default `betterWaitMs` follows the segment duration, so it is left out unless configured: a
+ * config read and sent back must not freeze it (the status shows the wait in force).
+ */
 export function describeEventConfig(config: EventConfig): Record<string, unknown> {
   return {
     ...config,
     availabilityStartTime: config.availabilityStartTime === undefined ? undefined : new Date(config.availabilityStartTime).toISOString(),
     windowSegments: config.windowSegments ?? DEFAULT_WINDOW_SEGMENTS,
+    minQuality: config.minQuality ?? 0,
   };
 }

@@ -18,6 +18,8 @@ export interface Candidate {
   readonly contentType: string;
   /** Defect kinds from the packager (empty: clean). */
   readonly defects: readonly string[];
+  /** The packager's quality score, 0-100 (`Live-Quality`); absent (records from before scores): 100. */
+  readonly quality?: number;
   /** Epoch ms when this version was acknowledged. */
   readonly publishedAt: number;
 }
@@ -38,6 +40,8 @@ export interface InProgressCandidate {
   readonly declaredSize?: number;
   /** Defect kinds the PUT declared (empty: clean). */
   readonly defects: readonly string[];
+  /** The quality score the PUT declared (`Live-Quality`); absent: 100. */
+  readonly quality?: number;
   /** Epoch ms when the PUT's headers were accepted. */
   readonly startedAt: number;
   readonly inProgress: true;
@@ -53,6 +57,10 @@ export interface EventConfig {
   readonly startNumber?: number;
   readonly holdGraceMs?: number;
   readonly windowSegments?: number;
+  /** Candidates scoring below this count as defective (`low-quality`); default 0. */
+  readonly minQuality?: number;
+  /** How long a path's first release may wait for a better candidate; default min(250 ms, D/8). */
+  readonly betterWaitMs?: number;
 }
 
 /** Masks hide candidates from selection: a number range (every rendition) and/or listed paths. */
@@ -73,6 +81,8 @@ export interface PipelineState {
   readonly edge?: number;
   readonly ingests: number;
   readonly defective: number;
+  /** Quality scores of its latest numbered ingests, oldest first (at most QUALITY_HISTORY). */
+  readonly recentQuality?: readonly number[];
 }
 
 /** Recent first-publish times of one rendition, for cadence inference and range purges. */

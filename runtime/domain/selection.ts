@@ -1,7 +1,8 @@
 import type { Candidate, InProgressCandidate as InProgress, Mask } from './model.js';
+import { defectKinds, isDefective, qualityOf } from './quality.js';
 
 /** What selection reads of a candidate, complete or still arriving (`inProgress`). */
-export type Selectable = Pick<Candidate, 'pipeline' | 'path' | 'number' | 'defects'> & { readonly inProgress?: boolean };
+export type Selectable = Pick<Candidate, 'pipeline' | 'path' | 'number' | 'defects' | 'quality'> & { readonly inProgress?: boolean };
 
 /**
  * Deterministic candidate selection: the rules every instance applies, so every CDN fill of a
@@ -57,13 +58,18 @@ export interface SelectionInput<C extends Selectable = Candidate> {
    * pipelines that stopped publishing (their playlist is stale, however clean).
    */
   readonly demoted?: ReadonlySet<string>;
+  /** Candidates scoring below this count as defective (`low-quality`): the event's `minQuality`, default 0. */
+  readonly minQuality?: number;
 }
 
 /**
- * Picks the candidate to serve. A pinned candidate keeps being served while it is present,
- * unmasked, and either clean or no better than the rest (all defective); otherwise the first
- * clean complete candidate in order wins, then the first clean one still arriving, else the
- * first present one (complete before arriving), with its defects forwarded. A pipeline whose
+ * Picks the candidate to serve. Among clean candidates (no defect, score not below
+ * `minQuality`) the highest score wins; at equal scores a complete one beats one still arriving
+ * (its bytes are all there and durable), then pipeline order decides. A pinned candidate keeps
+ * being served while it is present, unmasked, and no clean candidate scores higher (a defective
+ * pin: while no clean one exists), so every fill of a path gets the same bytes until a better
+ * copy heals it. When every candidate is defective, the first present one in order (complete
+ * before arriving) is served, with every usable candidate's defects forwarded. A pipeline whose
  * object is complete is judged by that version, not by a replacement still arriving.
  */
 export function selectCandidate<C extends Selectable>(input: SelectionInput<C>): Selection<C> {
@@ -71,29 +77,61 @@ export function selectCandidate<C extends Selectable>(input: SelectionInput<C>):
   if (usable.length === 0) {
     return { outcome: 'none', defectPairs: [], allMasked: input.candidates.length > 0 };
   }
+  const minQuality = input.minQuality ?? 0;
   const preferred = input.demoted ? usable.filter((c) => !input.demoted!.has(c.pipeline)) : usable;
   const pool = preferred.length > 0 ? preferred : usable;
-  const firstClean = pool.find((c) => c.defects.length === 0 && !c.inProgress) ?? pool.find((c) => c.defects.length === 0);
+  const best = bestClean(pool, minQuality);
   const pinned = pool.find((c) => c.pipeline === input.pinned);
   let chosen: C;
   let outcome: SelectionOutcome;
-  if (pinned && (pinned.defects.length === 0 || !firstClean)) {
+  if (pinned && keepsPin(pinned, best, minQuality)) {
     chosen = pinned;
-    outcome = pinned.defects.length === 0 ? 'pinned' : 'defective';
-  } else if (firstClean) {
-    chosen = firstClean;
+    outcome = isDefective(pinned, minQuality) ? 'defective' : 'pinned';
+  } else if (best) {
+    chosen = best;
     outcome = 'clean';
   } else {
     chosen = pool.find((c) => !c.inProgress) ?? pool[0]!;
     outcome = 'defective';
   }
-  const defectPairs = chosen.defects.length === 0 ? [] : usable.flatMap((c) => c.defects.map((kind) => `${c.pipeline}=${kind}`));
+  const defectPairs = isDefective(chosen, minQuality) ? usable.flatMap((c) => defectKinds(c, minQuality).map((kind) => `${c.pipeline}=${kind}`)) : [];
   return { chosen, outcome, defectPairs, allMasked: false };
 }
 
 /**
+ * Whether `a` serves viewers better than `b`: clean before defective, then the higher score,
+ * then complete before still arriving. Equal: neither (pipeline order decides).
+ */
+export function ranksAbove(a: Selectable, b: Selectable, minQuality = 0): boolean {
+  const aDefective = isDefective(a, minQuality);
+  if (aDefective !== isDefective(b, minQuality)) return !aDefective;
+  if (aDefective) return false;
+  const qa = qualityOf(a);
+  const qb = qualityOf(b);
+  if (qa !== qb) return qa > qb;
+  return !a.inProgress && b.inProgress === true;
+}
+
+/** The best clean candidate of the pool (in pipeline order, so the first of equals wins). */
+function bestClean<C extends Selectable>(pool: readonly C[], minQuality: number): C | undefined {
+  let best: C | undefined;
+  for (const candidate of pool) {
+    if (isDefective(candidate, minQuality)) continue;
+    if (!best || ranksAbove(candidate, best, minQuality)) best = candidate;
+  }
+  return best;
+}
+
+/** A clean pin yields only to a clean candidate of a higher score; a defective one to any clean one. */
+function keepsPin(pinned: Selectable, best: Selectable | undefined, minQuality: number): boolean {
+  if (!best) return true;
+  if (isDefective(pinned, minQuality)) return false;
+  return qualityOf(best) <= qualityOf(pinned);
+}
+
+/**
  * Whether what the CDN may hold for a path is now wrong: the served candidate changed (other
- * pipeline or other bytes) or its forwarded defects changed. A candidate served while it arrived
+ * pipeline or other bytes), its score changed, or its forwarded defects changed. A candidate served while it arrived
  * and its own completion are the same bytes.
  */
 export function servedChanged(before: Selection<Candidate | InProgress>, after: Selection<Candidate | InProgress>): boolean {
@@ -102,6 +140,8 @@ export function servedChanged(before: Selection<Candidate | InProgress>, after: 
   if (was?.pipeline !== is?.pipeline) return true;
   const sameBytes = (was && 'inProgress' in was) || (is && 'inProgress' in is) ? true : was?.etag === is?.etag;
   if (!sameBytes) return true;
+  // Live-Quality, and the lifetime of a copy below 100, are part of what the CDN holds.
+  if (was && is && qualityOf(was) !== qualityOf(is)) return true;
   return before.defectPairs.join(',') !== after.defectPairs.join(',');
 }
 

@@ -4,12 +4,14 @@ import type { Candidate, InProgressCandidate } from '../domain/model.js';
 import type { Notifications } from '../domain/notifications.js';
 import { notificationHeaders } from '../domain/notifications.js';
 import type { ObjectPath } from '../domain/object-path.js';
+import { qualityOf } from '../domain/quality.js';
 import { ttlHeaders } from '../domain/ttl.js';
 import type { StoredBytes } from '../ports/segment-store.js';
 
 /**
  * Response headers of delivery, assembled once and reused. A served candidate's headers change
- * only when its bytes, its TTL, the forwarded defects or the event's notifications change, so
+ * only when its bytes, its TTL, the forwarded defects or the event's notifications change (its
+ * score is the candidate's own: a new score is a new candidate record), so
  * they are kept per candidate as a ready `writeHead` list and rebuilt only when one of those
  * inputs is no longer the same. Each header's value still comes from the domain rules
  * (`ttlHeaders`, `notificationHeaders`), so nothing here decides what a header says.
@@ -71,6 +73,8 @@ export class DeliveryHeaders {
       new Date(candidate.publishedAt).toUTCString(),
       'Live-Pipeline',
       candidate.pipeline,
+      'Live-Quality',
+      String(qualityOf(candidate)),
       'Accept-Ranges',
       'bytes',
       CMSD_STATIC_HEADER,
@@ -98,6 +102,8 @@ export class DeliveryHeaders {
       new Date(candidate.startedAt).toUTCString(),
       'Live-Pipeline',
       candidate.pipeline,
+      'Live-Quality',
+      String(qualityOf(candidate)),
       CMSD_STATIC_HEADER,
       cmsd,
       'Content-Type',

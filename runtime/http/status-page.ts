@@ -34,6 +34,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   .ok { color: #0a7a2f; font-weight: 600; }
   .bad { color: #b00020; font-weight: 600; }
   .moved { background: #fff4d6; }
+  .low { color: #9a5b00; font-weight: 600; }
   .columns { display: flex; gap: 16px; flex-wrap: wrap; }
 </style>
 </head>
@@ -83,6 +84,15 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     return tr;
   }
   function time(iso) { return new Date(iso).toISOString().slice(11, 23); }
+  // A pipeline's latest quality score, with the mean and lowest of its recent ones when any fell below 100.
+  function quality(scores) {
+    if (!scores || scores.length === 0) return el('td', '-');
+    const last = scores[scores.length - 1];
+    const low = Math.min(...scores);
+    if (low === 100) return el('td', '100');
+    const mean = Math.round(scores.reduce((sum, score) => sum + score, 0) / scores.length);
+    return el('td', last + ' (mean ' + mean + ', min ' + low + ' of last ' + scores.length + ')', 'low');
+  }
   function fill(tbody, rows) { tbody.replaceChildren(...rows); }
 
   function renderEvent(status) {
@@ -99,7 +109,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     const notes = Object.entries(status.notifications || {});
     if (notes.length) box.append(el('div', notes.map(([k, v]) => k + ': ' + v).join(' · '), 'meta'));
     const table = el('table');
-    table.append(row(['pipeline', 'live edge', 'lateness', 'ingests', 'defective', 'masks', 'last ingest', 'health'].map((h) => el('th', h))));
+    table.append(row(['pipeline', 'live edge', 'lateness', 'ingests', 'defective', 'quality', 'masks', 'last ingest', 'health'].map((h) => el('th', h))));
     for (const p of status.pipelines || []) {
       const tr = row([
         p.pipeline,
@@ -107,6 +117,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
         p.latenessMs === undefined ? '-' : Math.round(p.latenessMs) + ' ms',
         p.ingests,
         p.defectiveIngests ?? 0,
+        quality(p.recentQuality),
         p.masks ?? 0,
         p.lastIngestAt ? time(p.lastIngestAt) : '-',
         el('td', p.healthy ? 'healthy' : 'unhealthy', p.healthy ? 'ok' : 'bad'),

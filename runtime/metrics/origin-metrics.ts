@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FirstSelection } from '../domain/better-wait.js';
 import type { AlarmSignals, AlarmSnapshot } from '../ports/alarm-signals.js';
 import type { PipelineHealthEntry, ServiceMetrics } from '../ports/service-metrics.js';
 import type { StoreObserver } from '../ports/store-observer.js';
@@ -17,6 +18,8 @@ const OPS_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metric
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8];
+/** Quality scores are integers 0-100: `le="99"` counts every copy below full quality, `le="80"` the poor ones. */
+const QUALITY_BUCKETS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 99, 100];
 
 /**
  * Every series the origin exports (`GET /metrics`), all prefixed `live_origin_`, and the
@@ -78,6 +81,20 @@ export class OriginMetrics implements AlarmSignals, ServiceMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
     collect: () => this.deferredSelections.flushInto(this.selections),
+  });
+  /** Quality scores (contract v3), observed per accepted PUT of a numbered object. */
+  readonly segmentQuality = new Histogram({
+    name: 'live_origin_segment_quality',
+    help: 'Quality scores (0-100, Live-Quality; 100 when a PUT names none) of accepted segments and parts, by pipeline',
+    labelNames: ['pipeline'] as const,
+    buckets: QUALITY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly firstSelections = new Counter({
+    name: 'live_origin_first_selections_total',
+    help: 'First selections of segments and parts (when a path is pinned), by outcome: clean (a clean 100 at once), better_after_wait (a better copy came within betterWaitMs), wait_timed_out (none came), degraded (no other pipeline could bring a better one)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
   });
   readonly deliveryMisses = new Counter({
     name: 'live_origin_delivery_misses_total',
@@ -309,6 +326,15 @@ export class OriginMetrics implements AlarmSignals, ServiceMetrics {
 
   conflictingPut(pipeline: string): void {
     this.conflicts.inc({ pipeline });
+  }
+
+  /** One accepted segment or part's quality score. */
+  quality(pipeline: string, score: number): void {
+    this.segmentQuality.observe({ pipeline }, score);
+  }
+
+  firstSelection(outcome: FirstSelection): void {
+    this.firstSelections.inc({ outcome });
   }
 
   streamEnded(outcome: 'complete' | 'failed'): void {

@@ -20,6 +20,8 @@ export interface PublishInfo {
   readonly rendition?: string;
   readonly width?: number;
   readonly defective: boolean;
+  /** The score of a numbered object (segment, part), kept in the pipeline's recent scores. */
+  readonly quality?: number;
 }
 
 export interface MetadataStore {
@@ -32,7 +34,10 @@ export interface MetadataStore {
   /** Applies notification updates: latest value per name wins, empty value removes. Returns the result. */
   mergeNotifications(event: string, update: Readonly<Record<string, string>>): Promise<Readonly<Record<string, string>>>;
   addMask(event: string, mask: Mask): Promise<void>;
-  /** Updates pipeline stats and rendition cadence after a successful ingest. */
+  /**
+   * Updates pipeline stats (its recent quality scores among them, the newest QUALITY_HISTORY
+   * kept) and rendition cadence after a successful ingest.
+   */
   recordPublish(event: string, info: PublishInfo): Promise<void>;
   /**
    * Records what a playlist or manifest declares of the renditions it lists (their declared
@@ -47,6 +52,8 @@ export interface MetadataStore {
   putCandidate(candidate: Candidate): Promise<Candidate | undefined>;
   /** Replaces a candidate's defect set; returns the updated candidate, or undefined if absent. */
   setDefects(event: string, pipeline: string, path: string, defects: readonly string[]): Promise<Candidate | undefined>;
+  /** Replaces a candidate's quality score; returns the updated candidate, or undefined if absent. */
+  setQuality(event: string, pipeline: string, path: string, quality: number): Promise<Candidate | undefined>;
   /** Removes a candidate; returns it, or undefined if absent. */
   deleteCandidate(event: string, pipeline: string, path: string): Promise<Candidate | undefined>;
   /**

@@ -1,3 +1,5 @@
+import type { FirstSelection } from '../domain/better-wait.js';
+
 /**
  * What the use cases record for the metrics, in their own terms: the services count events and
  * outcomes here and never see the metrics library. `runtime/metrics/origin-metrics.ts` implements
@@ -18,6 +20,10 @@ export interface ServiceMetrics {
   defect(pipeline: string, kinds: readonly string[]): void;
   /** How a PUT that delivery could stream ended: acknowledged, or broken off and never visible. */
   streamEnded(outcome: 'complete' | 'failed'): void;
+  /** An accepted media segment or part's quality score (Live-Quality, 100 when absent). */
+  quality(pipeline: string, score: number): void;
+  /** How a path's first release went: the first arrival, a better copy waited for, or the window's end. */
+  firstSelection(outcome: FirstSelection): void;
   /** Every tracked pipeline's health, replacing the previous report. */
   setPipelineHealth(entries: readonly PipelineHealthEntry[]): void;
 }

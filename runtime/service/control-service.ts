@@ -1,3 +1,4 @@
+import { betterWaitMsOf } from '../domain/better-wait.js';
 import { badRequest, OriginError } from '../domain/errors.js';
 import { describeEventConfig } from '../domain/event-config.js';
 import { pipelineHealth } from '../domain/health.js';
@@ -64,6 +65,8 @@ export class ControlService {
         lastIngestAt: new Date(stats.lastIngestAt).toISOString(),
         ingests: stats.ingests,
         defectiveIngests: stats.defective,
+        // The scores of its latest segments and parts, oldest first (the status page shows them).
+        recentQuality: stats.recentQuality ?? [],
         healthy: health.healthy,
         latenessMs: health.latenessMs,
         masks: state.masks.filter((m) => m.pipeline === undefined || m.pipeline === id).length,
@@ -73,6 +76,8 @@ export class ControlService {
       event,
       createdAt: new Date(state.createdAt).toISOString(),
       config: describeEventConfig(state.config),
+      // The wait for a better candidate in force: the config's, else the default for the event's D.
+      betterWaitMs: betterWaitMsOf(state.config, eventTimeline(state)?.durationMs),
       pipelines,
       notifications: state.notifications,
       masks: state.masks.map((m) => ({ ...m, createdAt: new Date(m.createdAt).toISOString() })),

@@ -1,3 +1,5 @@
+import type { Arrival } from '../domain/better-wait.js';
+import { betterWaitMsOf, betterWaitUntil, firstArrival, firstSelectionOutcome } from '../domain/better-wait.js';
 import type { ReloadDirectives } from '../domain/blocking-reload.js';
 import { blockingAnswerTtlMs, blockTimeoutMs, judgeReload, playlistStallsAt } from '../domain/blocking-reload.js';
 import { DuressWindow } from '../domain/cmsd.js';
@@ -7,8 +9,10 @@ import { readMediaPlaylist } from '../domain/ll-hls-playlist.js';
 import type { Candidate, EventState, InProgressCandidate } from '../domain/model.js';
 import type { ObjectPath } from '../domain/object-path.js';
 import { listsObject } from '../domain/playlist-listing.js';
+import { FULL_QUALITY, qualityOf } from '../domain/quality.js';
 import { isAtLiveEdge, RateBudget } from '../domain/rate-budget.js';
 import type { Selection } from '../domain/selection.js';
+import { isMasked } from '../domain/selection.js';
 import type { MissingVerdict, Timeline } from '../domain/timing.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
 import { servedTtlMs, TTL_DEFAULTS } from '../domain/ttl.js';
@@ -17,7 +21,7 @@ import type { StoredBytes } from '../ports/segment-store.js';
 import type { ServiceContext } from './context.js';
 import type { HoldRegistry, LeaveWatch } from './hold-registry.js';
 import type { IngestStream } from './ingest-stream.js';
-import { currentSelection, liveEdge, stalePipelines } from './object-view.js';
+import { currentSelection, eventTimeline, liveEdge, stalePipelines } from './object-view.js';
 import { servedListing } from './served-listing.js';
 import { storeCall } from './store-call.js';
 
@@ -92,7 +96,18 @@ export type Delivery =
 type Found =
   | { readonly candidate: Candidate; readonly bytes: StoredBytes; readonly selection: Selection<Candidate | InProgressCandidate> }
   | { readonly stream: IngestStream; readonly selection: Selection<Candidate | InProgressCandidate> };
-type FindResult = Found | { allMasked: boolean } | undefined;
+/** Not yet: the path's first release waits for a better candidate until then (epoch ms). */
+type BetterWait = { readonly waitUntil: number };
+type FindResult = Found | { allMasked: boolean } | BetterWait | undefined;
+
+/**
+ * One request's part in its path's wait for a better candidate: whether it waited, and whether
+ * the window has run out (it then takes the best present). A find without one never waits.
+ */
+interface WaitState {
+  waited: boolean;
+  timedOut: boolean;
+}
 
 /**
  * Delivery: deterministic selection with pinning, then, for a segment that does not exist
@@ -140,10 +155,34 @@ export class DeliveryService {
     let heldMs: number | undefined;
     /** Without a timeline, the hold deadline of the next part (fixed at the first look). */
     let nextPartDeadline: number | undefined;
+    const better: WaitState = { waited: false, timedOut: false };
+    /** A look made on the way (after a publish), used instead of looking again. */
+    let known: { found: FindResult } | undefined;
     for (let current = state; ; ) {
-      const found = await this.find(current, object);
+      const found = known ? known.found : await this.find(current, object, undefined, true, better);
+      known = undefined;
       if (isFound(found)) return this.found(current, object, found, timeline, heldMs);
-      if (found?.allMasked) return this.miss('masked', current);
+      if (isBetterWait(found)) {
+        // The path's first candidate is not the best a live pipeline may bring: wait for it, or for the window's end.
+        const outcome = await this.holds.wait({ event, path: object.path }, found.waitUntil, leaving);
+        heldMs = this.ctx.clock.now() - startedAt;
+        better.waited = true;
+        if (outcome === 'aborted') return { kind: 'aborted' };
+        if (outcome === 'published') {
+          const look = await this.lookAfterPublish(event, object, current, better);
+          if (isFound(look.found)) {
+            this.ctx.metrics.selectionCounted(look.found.selection.outcome);
+            return this.found(look.state, object, look.found, timeline, heldMs);
+          }
+          current = look.state;
+          known = { found: look.found };
+        } else {
+          // The window ran out, or this request cannot be kept (drain, too many held): the best present now.
+          better.timedOut = true;
+        }
+        continue;
+      }
+      if (found && 'allMasked' in found && found.allMasked) return this.miss('masked', current);
       if (object.kind !== 'segment' || object.number === undefined) return this.miss('absent', current);
 
       const now = this.ctx.clock.now();
@@ -171,10 +210,15 @@ export class DeliveryService {
       const outcome = await this.holds.wait({ event, path: object.path }, verdict.deadlineMs, leaving);
       heldMs = this.ctx.clock.now() - startedAt;
       if (outcome === 'published') {
-        const look = await this.lookAfterPublish(event, object, current);
+        const look = await this.lookAfterPublish(event, object, current, better);
         if (isFound(look.found)) {
           this.ctx.metrics.selectionCounted(look.found.selection.outcome);
           return this.found(look.state, object, look.found, timeline, heldMs);
+        }
+        if (isBetterWait(look.found)) {
+          current = look.state;
+          known = { found: look.found };
+          continue;
         }
         current = (await storeCall('delivery', () => metadata.getEvent(event))) ?? current;
         continue;
@@ -182,8 +226,12 @@ export class DeliveryService {
       if (outcome === 'aborted') return { kind: 'aborted' };
       if (outcome === 'shed') return this.shedHeld(current);
       // Timeout or drain: one last look, since a publish may have raced the deadline.
-      const last = await this.find(current, object);
+      const last = await this.find(current, object, undefined, true, outcome === 'drain' ? undefined : better);
       if (isFound(last)) return this.found(current, object, last, timeline, heldMs);
+      if (isBetterWait(last)) {
+        known = { found: last };
+        continue;
+      }
       if (outcome === 'timeout') this.ctx.metrics.holdTimeout();
       return this.miss(outcome === 'timeout' ? 'hold_timeout' : 'drain', current, { durationMs: timeline?.durationMs, heldMs });
     }
@@ -284,13 +332,13 @@ export class DeliveryService {
    * while it is under way (the hold registry wakes them in batches), instead of once per request.
    * Only a found candidate is shared: a waiter that gets none looks again on its own.
    */
-  private lookAfterPublish(event: string, object: ObjectPath, fallback: EventState): Promise<{ state: EventState; found: FindResult }> {
+  private lookAfterPublish(event: string, object: ObjectPath, fallback: EventState, better: WaitState): Promise<{ state: EventState; found: FindResult }> {
     const key = `${event}\n${object.path}`;
     let look = this.looks.get(key);
     if (!look) {
       const started = (async () => {
         const state = (await storeCall('delivery', () => this.ctx.stores.metadata.getEvent(event))) ?? fallback;
-        return { state, found: await this.find(state, object, undefined, false) };
+        return { state, found: await this.find(state, object, undefined, false, better) };
       })();
       const forget = (): void => {
         if (this.looks.get(key) === started) this.looks.delete(key);
@@ -302,7 +350,11 @@ export class DeliveryService {
     return look;
   }
 
-  private async find(state: EventState, object: ObjectPath, passedOver?: ReadonlySet<string>, count = true): Promise<FindResult> {
+  /**
+   * `better`: this request's part in the path's wait for a better candidate; without it (playlist
+   * reloads, a draining origin) the path's first selection is taken at once.
+   */
+  private async find(state: EventState, object: ObjectPath, passedOver?: ReadonlySet<string>, count = true, better?: WaitState): Promise<FindResult> {
     const { metadata, segments } = this.ctx.stores;
     const { path } = object;
     const stale = object.kind === 'mutable' ? stalePipelines(state, this.ctx.clock.now()) : undefined;
@@ -328,10 +380,16 @@ export class DeliveryService {
         }
       }
       if (record.pinned !== chosen.pipeline) {
+        const first = record.pinned === undefined && object.kind === 'segment' && object.number !== undefined;
+        if (first && better && !better.timedOut) {
+          const waitUntil = this.betterWaitUntil(state, object, candidates, chosen);
+          if (waitUntil !== undefined) return { waitUntil };
+        }
         const winner = await storeCall('delivery', () => metadata.swapPin(state.event, path, record.pinned, chosen.pipeline));
         if (winner !== chosen.pipeline) continue;
         // Only pin changes reach the status page's log: a GET served by the pin in force costs nothing.
         this.ctx.activity.selected(state.event, path, chosen.pipeline, selection.outcome, record.pinned);
+        if (first) this.countFirstSelection(state, candidates, chosen, better);
       }
       if (stream) {
         // The pin was taken for its first byte: a failure before the ack gives it up (IngestService.abandon).
@@ -363,8 +421,39 @@ export class DeliveryService {
     );
   }
 
+  /** Until when the path's first release waits for a better candidate (better-wait.ts), or undefined. */
+  private betterWaitUntil(state: EventState, object: ObjectPath, candidates: readonly Arrival[], chosen: Arrival): number | undefined {
+    const timeline = timelineFor(state.config, object.rendition ? state.renditions[object.rendition] : undefined) ?? eventTimeline(state);
+    return betterWaitUntil({
+      chosen,
+      candidates,
+      masks: state.masks,
+      minQuality: state.config.minQuality ?? 0,
+      path: object.path,
+      number: object.number!,
+      pipelines: state.pipelines,
+      timeline,
+      waitMs: betterWaitMsOf(state.config, timeline?.durationMs),
+      nowMs: this.ctx.clock.now(),
+    });
+  }
+
+  private countFirstSelection(state: EventState, candidates: readonly Arrival[], chosen: Arrival, better: WaitState | undefined): void {
+    const first = firstArrival(state.masks.length === 0 ? candidates : candidates.filter((c) => !isMasked(c, state.masks)));
+    const outcome = firstSelectionOutcome({
+      chosen,
+      first,
+      minQuality: state.config.minQuality ?? 0,
+      waited: better?.waited ?? false,
+      timedOut: better?.timedOut ?? false,
+    });
+    this.ctx.metrics.firstSelection(outcome);
+  }
+
   private found(state: EventState, object: ObjectPath, found: Found, timeline: Timeline | undefined, heldMs?: number): Delivery {
-    const defective = found.selection.chosen!.defects.length > 0;
+    // Forwarded defects name the chosen one's own when it is defective (a score below minQuality included).
+    // A copy scoring below 100 lives like a defective one, one D, so a better copy replaces it soon.
+    const defective = found.selection.defectPairs.length > 0 || qualityOf(found.selection.chosen!) < FULL_QUALITY;
     const durationMs = timeline?.durationMs;
     // A clean LL-HLS part lives as long as playlists list it; a defective one like a segment.
     const ttlMs =
@@ -384,5 +473,9 @@ export class DeliveryService {
 }
 
 function isFound(result: FindResult): result is Found {
-  return result !== undefined && !('allMasked' in result);
+  return result !== undefined && 'selection' in result;
+}
+
+function isBetterWait(result: FindResult): result is BetterWait {
+  return result !== undefined && 'waitUntil' in result;
 }

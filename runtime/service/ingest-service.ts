@@ -5,6 +5,7 @@ import type { Candidate, EventState, InProgressCandidate } from '../domain/model
 import type { ObjectPath } from '../domain/object-path.js';
 import { parseObjectPath } from '../domain/object-path.js';
 import { listsObject, readListing } from '../domain/playlist-listing.js';
+import { FULL_QUALITY, parseQuality, qualityOf } from '../domain/quality.js';
 import { servedChanged } from '../domain/selection.js';
 import { judgeMissing, timelineFor } from '../domain/timing.js';
 import type { ObjectRecord } from '../ports/metadata-store.js';
@@ -23,6 +24,8 @@ export interface IngestPut {
   readonly etag: string;
   readonly contentType: string;
   readonly defects: readonly string[];
+  /** `Live-Quality`, 0-100; absent: 100. */
+  readonly quality?: number;
   readonly notifications: Readonly<Record<string, string>>;
 }
 
@@ -32,7 +35,9 @@ export interface IngestResult {
 }
 
 /** What a PUT declares before its body: enough to serve it while the body arrives. */
-export type IngestStart = Pick<InProgressCandidate, 'event' | 'pipeline' | 'contentType' | 'declaredSize' | 'defects'> & { readonly object: ObjectPath };
+export type IngestStart = Pick<InProgressCandidate, 'event' | 'pipeline' | 'contentType' | 'declaredSize' | 'defects' | 'quality'> & {
+  readonly object: ObjectPath;
+};
 
 /**
  * Publishing: bytes first, then notifications, then the candidate record, so metadata never
@@ -60,6 +65,7 @@ export class IngestService {
       contentType: start.contentType,
       declaredSize: start.declaredSize,
       defects: start.defects,
+      quality: start.quality ?? FULL_QUALITY,
       startedAt: this.ctx.clock.now(),
       inProgress: true,
     });
@@ -123,10 +129,16 @@ export class IngestService {
       state = await storeCall('ingest', () => stores.metadata.getEvent(event));
     }
     const previous = before.candidates.find((c) => c.pipeline === pipeline);
+    const quality = input.quality ?? FULL_QUALITY;
 
     if (previous?.etag === input.etag) {
-      if (previous.defects.join(',') !== input.defects.join(',')) {
-        await this.applyDefects(event, pipeline, object.path, input.defects, [state, before]);
+      // The same bytes again with other defects or another score: the PUT revises them, as a PATCH would.
+      const change = {
+        defects: previous.defects.join(',') !== input.defects.join(',') ? input.defects : undefined,
+        quality: qualityOf(previous) !== quality ? quality : undefined,
+      };
+      if (change.defects !== undefined || change.quality !== undefined) {
+        await this.applyChanges(event, pipeline, object.path, change, [state, before]);
       }
       await this.notify(event, input.notifications);
       metrics.ingest(pipeline, 'identical', input.body.length, []);
@@ -144,6 +156,7 @@ export class IngestService {
       size: input.body.length,
       contentType: input.contentType,
       defects: input.defects,
+      quality,
       publishedAt: now,
     };
     const key = { event, pipeline, path: object.path };
@@ -168,6 +181,8 @@ export class IngestService {
         rendition: object.rendition,
         width: object.width,
         defective: input.defects.length > 0,
+        // A score describes media: playlists, manifests and init segments carry none worth keeping.
+        quality: object.number === undefined ? undefined : quality,
       });
     } catch (error) {
       // Stats and cadence only: the candidate is durable, so the ingest still succeeds.
@@ -180,6 +195,7 @@ export class IngestService {
     // numbered or static object replaced with other bytes is a conflict.
     if (previous && object.kind !== 'mutable') metrics.conflictingPut(pipeline);
     metrics.ingest(pipeline, previous ? 'replaced' : 'created', input.body.length, input.defects);
+    if (object.number !== undefined) metrics.quality(pipeline, quality);
     if (state) this.purgeIfServedChanged(state, before, candidate, now, stream?.served ? stream.candidate : undefined);
     return { result: { status: previous ? 200 : 201, etag: input.etag }, candidate };
   }
@@ -192,10 +208,17 @@ export class IngestService {
     }
   }
 
-  /** `PATCH`: replaces a candidate's defect set after publication. */
-  async patchDefects(event: string, pipeline: string, path: string, header: string | undefined): Promise<Candidate> {
-    if (header === undefined) throw new OriginError('bad_request', 'PATCH needs a Live-Defect header (kinds, or none)');
-    const updated = await this.applyDefects(event, pipeline, path, parseDefects(header));
+  /** `PATCH`: replaces a candidate's defect set and/or its quality score after publication. */
+  async patchDefects(event: string, pipeline: string, path: string, header: string | undefined, qualityHeader?: string): Promise<Candidate> {
+    if (header === undefined && qualityHeader === undefined) {
+      throw new OriginError('bad_request', 'PATCH needs a Live-Defect header (kinds, or none) or a Live-Quality header (0-100)');
+    }
+    // Both parsed before anything is written: a bad value changes nothing.
+    const change = {
+      defects: header === undefined ? undefined : parseDefects(header),
+      quality: qualityHeader === undefined ? undefined : parseQuality(qualityHeader),
+    };
+    const updated = await this.applyChanges(event, pipeline, path, change);
     if (updated) return updated;
     // Its PUT is still arriving: the defects it declared stand until the ack, and a PATCH after it applies.
     if (this.ctx.streams.of(event, path).some((s) => s.candidate.pipeline === pipeline)) {
@@ -268,20 +291,33 @@ export class IngestService {
     return storeCall(operation, () => Promise.all([metadata.getEvent(event), metadata.getObject(event, path)]));
   }
 
-  private async applyDefects(
+  /** Replaces a candidate's defects and/or score; purges the path when what the CDN may hold changed. */
+  private async applyChanges(
     event: string,
     pipeline: string,
     path: string,
-    defects: readonly string[],
+    change: { readonly defects?: readonly string[]; readonly quality?: number },
     known?: [EventState | undefined, ObjectRecord],
   ): Promise<Candidate | undefined> {
     const { stores } = this.ctx;
     const [state, before] = known ?? (await this.readBefore('defects', event, path));
-    const updated = await storeCall('defects', () => stores.metadata.setDefects(event, pipeline, path, defects));
+    const { defects, quality } = change;
+    let updated: Candidate | undefined;
+    if (defects !== undefined) {
+      updated = await storeCall('defects', () => stores.metadata.setDefects(event, pipeline, path, defects));
+      if (!updated) return undefined;
+    }
+    if (quality !== undefined) {
+      updated = await storeCall('quality', () => stores.metadata.setQuality(event, pipeline, path, quality));
+      if (!updated) return undefined;
+    }
     if (!updated) return undefined;
     const previous = before.candidates.find((c) => c.pipeline === pipeline);
-    const added = defects.filter((kind) => !previous?.defects.includes(kind));
-    this.ctx.metrics.defect(pipeline, added);
+    if (defects !== undefined)
+      this.ctx.metrics.defect(
+        pipeline,
+        defects.filter((kind) => !previous?.defects.includes(kind)),
+      );
     if (state) {
       const after = before.candidates.map((c) => (c.pipeline === pipeline ? updated : c));
       this.purgeAfter(state, before, { candidates: after, pinned: before.pinned }, event, path);

@@ -75,5 +75,6 @@ export function currentSelection<C extends Selectable = Candidate>(
     masks: state.masks,
     pinned: record.pinned,
     demoted: stale,
+    minQuality: state.config.minQuality,
   });
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Candidate } from '../../runtime/domain/model.js';
 import { RENDITION_HISTORY } from '../../runtime/domain/model.js';
+import { QUALITY_HISTORY } from '../../runtime/domain/quality.js';
 import type { PublishedObject } from '../../runtime/ports/publish-feed.js';
 import type { SegmentKey } from '../../runtime/ports/segment-store.js';
 import type { Stores } from '../../runtime/ports/stores.js';
@@ -243,6 +244,22 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
         expect(state?.renditions[rendition]?.width).toBe(4);
         expect(state?.pipelines.a).toMatchObject({ edge: last, ingests: last });
       });
+
+      it('keeps a pipeline’s newest QUALITY_HISTORY scores, oldest first; a publish without a score leaves them', async () => {
+        const rendition = 'video/seg_{n}.m4s';
+        await stores.metadata.ensureEvent(event, 1_000);
+        await stores.metadata.recordPublish(event, { pipeline: 'b', at: 1_000, defective: false });
+        const last = 2 * QUALITY_HISTORY + 5;
+        for (let number = 1; number <= last; number++) {
+          await stores.metadata.recordPublish(event, { pipeline: 'a', at: number * 1_000, number, rendition, defective: false, quality: number % 101 });
+        }
+        await stores.metadata.recordPublish(event, { pipeline: 'a', at: (last + 1) * 1_000, defective: false });
+        const state = await stores.metadata.getEvent(event);
+        const expected = Array.from({ length: QUALITY_HISTORY }, (_, i) => (last - QUALITY_HISTORY + 1 + i) % 101);
+        expect(state?.pipelines.a?.recentQuality).toEqual(expected);
+        expect(state?.pipelines.a).toMatchObject({ edge: last, ingests: last + 1 });
+        expect(state?.pipelines.b?.recentQuality ?? []).toEqual([]);
+      });
     });
 
     describe('declared durations (contract v3)', () => {
@@ -359,6 +376,26 @@ export function describeStoreContract(name: string, make: () => Promise<StoreIns
         expect(await stores.metadata.setDefects(event, 'a', path, [])).toEqual(a);
         expect(await stores.metadata.setDefects(event, 'b', path, ['short'])).toBeUndefined();
         expect((await stores.metadata.getObject(event, path)).candidates).toEqual([a]);
+      });
+
+      it('round-trips a candidate’s quality score, and leaves it out of a candidate stored without one', async () => {
+        await stores.metadata.ensureEvent(event, 1_000);
+        const scored = candidate(event, 'a', path, { quality: 40 });
+        const unscored = candidate(event, 'b', path);
+        const zero = candidate(event, 'c', path, { quality: 0 });
+        for (const c of [scored, unscored, zero]) await stores.metadata.putCandidate(c);
+        expect(byPipeline((await stores.metadata.getObject(event, path)).candidates)).toEqual([scored, unscored, zero]);
+      });
+
+      it('replaces a candidate’s score, reading it back at once, and answers undefined for an absent one', async () => {
+        await stores.metadata.ensureEvent(event, 1_000);
+        const a = candidate(event, 'a', path, { quality: 100, defects: ['short'] });
+        await stores.metadata.putCandidate(a);
+        expect((await stores.metadata.getObject(event, path)).candidates).toEqual([a]);
+        expect(await stores.metadata.setQuality(event, 'a', path, 35)).toEqual({ ...a, quality: 35 });
+        expect((await stores.metadata.getObject(event, path)).candidates).toEqual([{ ...a, quality: 35 }]);
+        expect(await stores.metadata.setQuality(event, 'b', path, 35)).toBeUndefined();
+        expect((await stores.metadata.getObject(event, path)).candidates).toHaveLength(1);
       });
 
       it('deletes a candidate, returning it, and answers undefined for an absent one', async () => {

@@ -45,7 +45,7 @@ describe('corsResponseHeaders', () => {
     expect(headers['Access-Control-Allow-Origin']).toBe('*');
     expect(headers.Vary).toBeUndefined();
     const exposed = headers['Access-Control-Expose-Headers']!.split(', ');
-    for (const name of ['Live-Pipeline', 'Live-Defect', 'Live-TTL-Ms', 'CMSD-Static', 'CMSD-Dynamic', 'ETag', 'Content-Range', 'Age']) {
+    for (const name of ['Live-Pipeline', 'Live-Defect', 'Live-Quality', 'Live-TTL-Ms', 'CMSD-Static', 'CMSD-Dynamic', 'ETag', 'Content-Range', 'Age']) {
       expect(exposed).toContain(name);
     }
   });

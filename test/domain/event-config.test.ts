@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_BETTER_WAIT_MS } from '../../runtime/domain/better-wait.js';
 import { DEFAULT_WINDOW_SEGMENTS, describeEventConfig, parseEventConfig } from '../../runtime/domain/event-config.js';
 
 const badRequest = expect.objectContaining({ name: 'OriginError', code: 'bad_request' });
@@ -128,9 +129,43 @@ describe('describeEventConfig', () => {
     expect(describeEventConfig({ windowSegments: 10 }).windowSegments).toBe(10);
   });
 
-  it('round-trips through parseEventConfig', () => {
+  it('round-trips through parseEventConfig, with the fixed defaults filled in', () => {
     const config = parseEventConfig({ segmentDurationMs: 2_000, availabilityStartTime: '2024-01-01T12:00:00Z', pipelines: ['a'] });
     const shown = describeEventConfig(config);
-    expect(parseEventConfig(shown)).toEqual({ ...config, windowSegments: DEFAULT_WINDOW_SEGMENTS });
+    expect(parseEventConfig(shown)).toEqual({ ...config, windowSegments: DEFAULT_WINDOW_SEGMENTS, minQuality: 0 });
+  });
+
+  it('shows minQuality 0 when none is configured, and betterWaitMs only when configured (its default follows D)', () => {
+    expect(describeEventConfig({}).minQuality).toBe(0);
+    expect('betterWaitMs' in describeEventConfig({})).toBe(false);
+    expect(describeEventConfig({ minQuality: 60, betterWaitMs: 40 })).toMatchObject({ minQuality: 60, betterWaitMs: 40 });
+  });
+});
+
+describe('parseEventConfig: quality (contract v3)', () => {
+  it('takes minQuality and betterWaitMs, 0 included (no minimum, no wait)', () => {
+    expect(parseEventConfig({ minQuality: 60, betterWaitMs: 120 })).toEqual({ minQuality: 60, betterWaitMs: 120 });
+    expect(parseEventConfig({ minQuality: 0, betterWaitMs: 0 })).toEqual({ minQuality: 0, betterWaitMs: 0 });
+    expect(parseEventConfig({ minQuality: 100, betterWaitMs: MAX_BETTER_WAIT_MS })).toEqual({ minQuality: 100, betterWaitMs: MAX_BETTER_WAIT_MS });
+  });
+
+  it.each([-1, 101, 50.5, '60', null, true])('rejects minQuality %j with a reason', (minQuality) => {
+    expect(() => parseEventConfig({ minQuality })).toThrow(
+      expect.objectContaining({ code: 'bad_request', message: 'minQuality must be an integer from 0 to 100' }),
+    );
+  });
+
+  it.each([-1, MAX_BETTER_WAIT_MS + 1, 2.5, '100'])('rejects betterWaitMs %j with a reason', (betterWaitMs) => {
+    expect(() => parseEventConfig({ betterWaitMs })).toThrow(
+      expect.objectContaining({ code: 'bad_request', message: `betterWaitMs must be an integer from 0 to ${MAX_BETTER_WAIT_MS}` }),
+    );
+  });
+
+  it('rejects a wait as long as a segment', () => {
+    const template = { segmentDurationMs: 1_000, availabilityStartTime: '2024-01-01T12:00:00Z' };
+    expect(() => parseEventConfig({ ...template, betterWaitMs: 1_000 })).toThrow(
+      expect.objectContaining({ code: 'bad_request', message: 'betterWaitMs must be shorter than segmentDurationMs' }),
+    );
+    expect(parseEventConfig({ ...template, betterWaitMs: 999 }).betterWaitMs).toBe(999);
   });
 });

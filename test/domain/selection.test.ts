@@ -359,3 +359,116 @@ describe('selectCandidate with PUTs still arriving (contract v3)', () => {
     );
   });
 });
+
+describe('selectCandidate with quality scores (contract v3)', () => {
+  const scored = (pipeline: string, quality: number | undefined, defects: string[] = []) => candidate(pipeline, defects, { quality });
+  const arriving = (pipeline: string, quality: number, defects: string[] = []): InProgressCandidate => ({
+    event: 'news',
+    pipeline,
+    path: 'video/seg_10.m4s',
+    kind: 'segment',
+    number: 10,
+    rendition: 'video/seg_{n}.m4s',
+    contentType: 'video/mp4',
+    defects,
+    quality,
+    startedAt: 0,
+    inProgress: true,
+  });
+  const select = (candidates: (Candidate | InProgressCandidate)[], extra: { pinned?: string; minQuality?: number } = {}) =>
+    selectCandidate({ candidates, order: ['a', 'b', 'c'], masks: [], ...extra });
+
+  it('serves the highest score among clean candidates, whatever the pipeline order', () => {
+    const selection = select([scored('a', 40), scored('b', 90), scored('c', 70)]);
+    expect([selection.chosen?.pipeline, selection.outcome, selection.defectPairs]).toEqual(['b', 'clean', []]);
+  });
+
+  it('breaks equal scores by pipeline order; a candidate without a score counts as 100', () => {
+    expect(select([scored('c', 80), scored('b', 80)]).chosen?.pipeline).toBe('b');
+    expect(select([scored('b', undefined), scored('a', 100)]).chosen?.pipeline).toBe('a');
+    expect(select([scored('a', 99), scored('b', undefined)]).chosen?.pipeline).toBe('b');
+  });
+
+  it('prefers any clean candidate to a defective one of a higher score', () => {
+    expect(select([scored('a', 100, ['corrupt']), scored('b', 10)]).chosen?.pipeline).toBe('b');
+  });
+
+  it('counts a candidate below minQuality as defective (low-quality), forwarded in the defect pairs', () => {
+    expect(select([scored('a', 50), scored('b', 30)], { minQuality: 40 }).chosen?.pipeline).toBe('a');
+    const all = select([scored('a', 30), scored('b', 20, ['short'])], { minQuality: 40 });
+    expect([all.chosen?.pipeline, all.outcome, all.defectPairs]).toEqual(['a', 'defective', ['a=low-quality', 'b=short', 'b=low-quality']]);
+    expect(select([scored('a', 40)], { minQuality: 40 }).outcome).toBe('clean');
+  });
+
+  it('moves a clean pin to a clean candidate of a higher score, and keeps it against equal or lower ones', () => {
+    expect(select([scored('a', 40), scored('b', 100)], { pinned: 'a' })).toMatchObject({ chosen: { pipeline: 'b' }, outcome: 'clean' });
+    expect(select([scored('a', 80), scored('b', 80)], { pinned: 'b' })).toMatchObject({ chosen: { pipeline: 'b' }, outcome: 'pinned' });
+    expect(select([scored('a', 90), scored('b', 60, ['short'])], { pinned: 'a' }).chosen?.pipeline).toBe('a');
+  });
+
+  it('keeps a pin below minQuality while nothing clean exists, and leaves it for a clean one', () => {
+    expect(select([scored('a', 10), scored('b', 5)], { pinned: 'b', minQuality: 20 })).toMatchObject({ chosen: { pipeline: 'b' }, outcome: 'defective' });
+    expect(select([scored('a', 30), scored('b', 5)], { pinned: 'b', minQuality: 20 })).toMatchObject({ chosen: { pipeline: 'a' }, outcome: 'clean' });
+  });
+
+  it('ranks clean candidates by score first: one still arriving at 100 beats a complete one at 40', () => {
+    expect(select([scored('a', 40), arriving('b', 100)]).chosen).toMatchObject({ pipeline: 'b', inProgress: true });
+  });
+
+  it('at equal scores, a complete candidate beats one still arriving, whatever the order', () => {
+    expect(select([arriving('a', 70), scored('b', 70)]).chosen?.pipeline).toBe('b');
+  });
+
+  it('a changed score of the served candidate is a change for the CDN (Live-Quality, lifetime)', () => {
+    expect(servedChanged(select([scored('a', 100)]), select([scored('a', 40)]))).toBe(true);
+    expect(servedChanged(select([scored('a', 40)]), select([scored('a', 40)]))).toBe(false);
+  });
+
+  describe('properties (fast-check)', () => {
+    const entry = fc.record({
+      pipeline: fc.constantFrom('a', 'b', 'c', 'd'),
+      complete: fc.boolean(),
+      defective: fc.boolean(),
+      quality: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+    });
+    const entries = fc.uniqueArray(entry, { selector: (e) => `${e.pipeline}${e.complete}`, maxLength: 8 });
+    /** The same candidates, and the same again in another order (as they might have arrived). */
+    const twoOrders = entries.chain((drawn) => fc.tuple(fc.constant(drawn), fc.shuffledSubarray(drawn, { minLength: drawn.length, maxLength: drawn.length })));
+    const make = (e: { pipeline: string; complete: boolean; defective: boolean; quality?: number }) =>
+      e.complete
+        ? candidate(e.pipeline, e.defective ? ['short'] : [], { quality: e.quality })
+        : arriving(e.pipeline, e.quality ?? 100, e.defective ? ['tfdt'] : []);
+    const minQuality = fc.integer({ min: 0, max: 100 });
+
+    it('once every candidate is present, the choice and the forwarded defects do not depend on the order they arrived in', () => {
+      fc.assert(
+        fc.property(twoOrders, minQuality, fc.option(fc.constantFrom('a', 'b', 'c', 'd'), { nil: undefined }), ([drawn, shuffled], min, pinned) => {
+          const made = new Map(drawn.map((e) => [e, make(e)]));
+          const one = selectCandidate({ candidates: drawn.map((e) => made.get(e)!), order: ['c', 'a'], masks: [], pinned, minQuality: min });
+          const two = selectCandidate({ candidates: shuffled.map((e) => made.get(e)!), order: ['c', 'a'], masks: [], pinned, minQuality: min });
+          expect(two.chosen).toBe(one.chosen);
+          expect([two.outcome, two.defectPairs]).toEqual([one.outcome, one.defectPairs]);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('never serves a lower score than a clean candidate present (a pin included), nor a defective one while a clean one is there', () => {
+      fc.assert(
+        fc.property(entries, minQuality, fc.option(fc.constantFrom('a', 'b', 'c', 'd'), { nil: undefined }), (drawn, min, pinned) => {
+          const candidates = drawn.map(make);
+          const selection = selectCandidate({ candidates, order: undefined, masks: [], pinned, minQuality: min });
+          // Each pipeline is judged by its complete version when it has one (selection.ts).
+          const judged = candidates.filter((c) => !('inProgress' in c) || !candidates.some((o) => o.pipeline === c.pipeline && !('inProgress' in o)));
+          const clean = judged.filter((c) => c.defects.length === 0 && (c.quality ?? 100) >= min);
+          if (clean.length === 0) return;
+          const chosen = selection.chosen!;
+          expect(chosen.defects).toEqual([]);
+          expect(chosen.quality ?? 100).toBe(Math.max(...clean.map((c) => c.quality ?? 100)));
+          expect(selection.defectPairs).toEqual([]);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+  });
+});

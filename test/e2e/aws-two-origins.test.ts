@@ -124,6 +124,49 @@ describe('two origin processes on one AWS store', () => {
     expect(delays).toHaveLength(rounds);
   }, 60_000);
 
+  it('waits across instances for the better copy: a GET held on A gets b’s clean copy acknowledged by B, not a’s degraded one from A', async () => {
+    const event = 'e2e-better';
+    // Segment 5 due one second from now, both pipelines at the edge (segment 4), and a window no busy host overruns.
+    const configured = await fetch(`${a.url}/admin/events/${event}`, {
+      method: 'PUT',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        pipelines: ['a', 'b'],
+        segmentDurationMs: SEGMENT_MS,
+        availabilityStartTime: new Date(Date.now() + 1_000 - 6 * SEGMENT_MS).toISOString(),
+        startNumber: 0,
+        betterWaitMs: 1_500,
+      }),
+    });
+    expect(configured.status).toBeLessThan(300);
+    const put = (origin: ServerProcess, pipeline: string, path: string, quality: number) =>
+      fetch(`${origin.url}/ingest/${event}/${pipeline}/${path}`, {
+        method: 'PUT',
+        headers: { ...AUTH, 'content-type': 'video/mp4', 'live-quality': String(quality) },
+        body: Buffer.from(`${pipeline} ${path}`),
+      });
+    expect([(await put(a, 'a', 'video/seg_4.m4s', 100)).status, (await put(b, 'b', 'video/seg_4.m4s', 100)).status]).toEqual([201, 201]);
+    // A judges b live from the shared pipeline stats, which it reads within the 1 s bound: once it
+    // shows b at the edge (as it would any pipeline publishing for longer than that).
+    const bSeenOnA = async () => {
+      const status = (await (await fetch(`${a.url}/admin/events/${event}`, { headers: AUTH })).json()) as {
+        pipelines: { pipeline: string; liveEdge?: number }[];
+      };
+      return status.pipelines.find((p) => p.pipeline === 'b')?.liveEdge === 4;
+    };
+    for (const giveUpAt = Date.now() + GIVE_UP_MS; !(await bSeenOnA()) && Date.now() < giveUpAt; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    const held = deliver(a, event, 'video/seg_5.m4s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await put(a, 'a', 'video/seg_5.m4s', 40)).status).toBe(201);
+    expect((await put(b, 'b', 'video/seg_5.m4s', 100)).status).toBe(201);
+    const answer = await held;
+    expect([answer.status, answer.pipeline, answer.body.toString()]).toEqual([200, 'b', 'b video/seg_5.m4s']);
+    // The pin taken on A holds on B.
+    expect((await deliver(b, event, 'video/seg_5.m4s')).pipeline).toBe('b');
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    expect(metrics).toMatch(/live_origin_first_selections_total\{outcome="better_after_wait"\} 1/);
+  }, 30_000);
+
   it('answers 503 with Retry-After while S3 is down, keeps serving cached segments, and recovers', async () => {
     const event = 'e2e-fault';
     await liveEvent(event);

@@ -17,11 +17,35 @@ describe('event config', () => {
       startNumber: 5,
       holdGraceMs: 500,
       windowSegments: 60,
+      minQuality: 30,
+      betterWaitMs: 120,
     };
     expect((await configure(origin, 'ad-1', config)).status).toBe(201);
     expect((await configure(origin, 'ad-1', config)).status).toBe(200);
     const status = await (await fetch(`${origin.url}/admin/events/ad-1`, { headers: AUTH })).json();
     expect(status.config).toEqual(config);
+  });
+
+  it('shows the quality defaults in force: minQuality 0, and a wait of D/8 capped at 250 ms (outside the config, which a round trip must not freeze)', async () => {
+    await configure(origin, 'ad-q', { segmentDurationMs: 1000, availabilityStartTime: '2026-11-25T10:00:00.000Z' });
+    const status = await (await fetch(`${origin.url}/admin/events/ad-q`, { headers: AUTH })).json();
+    expect([status.config.minQuality, status.config.betterWaitMs, status.betterWaitMs]).toEqual([0, undefined, 125]);
+    await configure(origin, 'ad-q', { segmentDurationMs: 1000, availabilityStartTime: '2026-11-25T10:00:00.000Z', betterWaitMs: 60 });
+    const configured = await (await fetch(`${origin.url}/admin/events/ad-q`, { headers: AUTH })).json();
+    expect([configured.config.betterWaitMs, configured.betterWaitMs]).toEqual([60, 60]);
+  });
+
+  it.each([
+    [{ minQuality: 101 }, 'minQuality must be an integer from 0 to 100'],
+    [{ betterWaitMs: -5 }, 'betterWaitMs must be an integer from 0 to 10000'],
+    [{ segmentDurationMs: 1000, availabilityStartTime: '2026-11-25T10:00:00.000Z', betterWaitMs: 1000 }, 'betterWaitMs must be shorter than segmentDurationMs'],
+  ])('refuses %j with 400 and a reason, keeping the config it had', async (config, message) => {
+    expect((await configure(origin, 'ad-qbad', { minQuality: 10 })).status).toBeLessThan(300);
+    const response = await configure(origin, 'ad-qbad', config);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'bad_request', message });
+    const status = await (await fetch(`${origin.url}/admin/events/ad-qbad`, { headers: AUTH })).json();
+    expect(status.config.minQuality).toBe(10);
   });
 
   it('reports per-pipeline live edge, last ingest, defect counts and health', async () => {

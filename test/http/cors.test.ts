@@ -6,7 +6,7 @@ import { AUTH, configure, put, startOrigin } from '../support/origin.js';
 
 const PAGE = 'http://player.example.test:8000';
 const OTHER = 'http://elsewhere.example.test';
-const EXPOSED = ['Live-Pipeline', 'Live-Defect', 'Live-TTL-Ms', 'CMSD-Static', 'CMSD-Dynamic', 'ETag', 'Content-Range', 'Age'];
+const EXPOSED = ['Live-Pipeline', 'Live-Defect', 'Live-Quality', 'Live-TTL-Ms', 'CMSD-Static', 'CMSD-Dynamic', 'ETag', 'Content-Range', 'Age'];
 
 /** The origin with the default policy (any page), one with a list, and one that sheds every hold. */
 let open: TestOrigin;

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { createMemoryStores } from '../../runtime/adapters/memory-stores.js';
+import type { FirstSelection } from '../../runtime/domain/better-wait.js';
 import type { EventConfig } from '../../runtime/domain/model.js';
 import type { ExplicitNumbering } from '../../runtime/domain/object-path.js';
 import { parseObjectPath } from '../../runtime/domain/object-path.js';
@@ -49,6 +50,8 @@ export class RecordingMetrics implements ServiceMetrics {
   readonly conflicts: string[] = [];
   readonly defects: { pipeline: string; kinds: readonly string[] }[] = [];
   readonly streams: string[] = [];
+  readonly qualities: { pipeline: string; score: number }[] = [];
+  readonly firstSelections: FirstSelection[] = [];
   health: readonly PipelineHealthEntry[] = [];
 
   selectionCounted(outcome: string): void {
@@ -71,6 +74,12 @@ export class RecordingMetrics implements ServiceMetrics {
   }
   streamEnded(outcome: 'complete' | 'failed'): void {
     this.streams.push(outcome);
+  }
+  quality(pipeline: string, score: number): void {
+    this.qualities.push({ pipeline, score });
+  }
+  firstSelection(outcome: FirstSelection): void {
+    this.firstSelections.push(outcome);
   }
   setPipelineHealth(entries: readonly PipelineHealthEntry[]): void {
     this.health = entries;

@@ -5,6 +5,7 @@ import { OriginError } from '../../domain/errors.js';
 import { parseNotifications } from '../../domain/notifications.js';
 import type { ObjectPath } from '../../domain/object-path.js';
 import { parseObjectPath } from '../../domain/object-path.js';
+import { parseQuality, qualityOf } from '../../domain/quality.js';
 import type { ReadBody } from '../plugins/raw-body.js';
 import { readBody, tooLarge } from '../plugins/raw-body.js';
 import type { IngestParams } from '../schemas.js';
@@ -59,13 +60,14 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
     const part = explicitNumber(request.headers['live-part'], 'Live-Part');
     const object = number === undefined && part === undefined ? request.objectPath! : parseObjectPath(request.params['*'], { segment: number, part });
     const defects = parseDefects(header(request, 'live-defect'));
+    const quality = parseQuality(header(request, 'live-quality'));
     const notifications = parseNotifications(request.headers);
     const contentType = header(request, 'content-type') ?? DEFAULT_CONTENT_TYPE;
     const declaredSize = contentLength(request);
     const { limits, ingest } = app.origin;
     if (declaredSize !== undefined && declaredSize > limits.maxObjectBytes) throw tooLarge(limits.maxObjectBytes);
     // Headers accepted: delivery may serve the object from its first byte (contract v3).
-    const stream = ingest.begin({ event, pipeline, object, contentType, declaredSize, defects });
+    const stream = ingest.begin({ event, pipeline, object, contentType, declaredSize, defects, quality });
     let body: ReadBody;
     try {
       body = await readBody(request.body as Readable | undefined, limits.maxObjectBytes, declaredSize, stream);
@@ -73,7 +75,7 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
       if (stream) ingest.abandon(stream);
       throw error;
     }
-    const result = await ingest.put({ event, pipeline, object, body: body.body, etag: body.etag, contentType, defects, notifications }, stream);
+    const result = await ingest.put({ event, pipeline, object, body: body.body, etag: body.etag, contentType, defects, quality, notifications }, stream);
     app.origin.control.touch(event);
     void reply.code(result.status).header('ETag', result.etag);
     return { status: result.status === 201 ? 'created' : 'replaced', etag: result.etag };
@@ -82,10 +84,11 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
   app.patch<{ Params: IngestParams }>('/ingest/:event/:pipeline/*', checks, async (request) => {
     const { event, pipeline } = request.params;
     if ((contentLength(request) ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined) {
-      throw new OriginError('bad_request', 'PATCH takes no body, only Live-Defect');
+      throw new OriginError('bad_request', 'PATCH takes no body, only Live-Defect and Live-Quality');
     }
-    const updated = await app.origin.ingest.patchDefects(event, pipeline, request.objectPath!.path, header(request, 'live-defect'));
-    return { pipeline, path: updated.path, defects: updated.defects };
+    const path = request.objectPath!.path;
+    const updated = await app.origin.ingest.patchDefects(event, pipeline, path, header(request, 'live-defect'), header(request, 'live-quality'));
+    return { pipeline, path: updated.path, defects: updated.defects, quality: qualityOf(updated) };
   });
 
   app.get<{ Params: IngestParams }>('/ingest/:event/:pipeline/*', checks, async (request, reply) => {
@@ -108,6 +111,7 @@ async function sendCandidate(app: FastifyInstance, reply: FastifyReply, event: s
     ETag: candidate.etag,
     'Last-Modified': new Date(candidate.publishedAt).toUTCString(),
     'Live-Pipeline': pipeline,
+    'Live-Quality': String(qualityOf(candidate)),
     'Cache-Control': 'no-store',
   });
   if (candidate.defects.length > 0) void reply.header('Live-Defect', candidate.defects.join(', '));
