@@ -30,7 +30,9 @@ export async function startRelayServer(origin: OriginServices, options: RelaySer
   const server = http.createServer((req, res) => {
     const url = req.url ?? '';
     const stream = req.method === 'GET' && url.startsWith(RELAY_PATH) ? origin.streams.relayed(url.slice(RELAY_PATH.length)) : undefined;
-    if (!stream) {
+    // A PUT that failed is never visible: its id answers as if unknown, so the reader's
+    // instance looks at the next candidate instead of streaming a cut copy.
+    if (!stream || stream.state === 'failed') {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('no such stream\n');
       return;
