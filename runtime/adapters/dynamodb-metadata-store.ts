@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: the whole MetadataStore port on one item layout, each write's
+// condition beside the attributes it sets (cache, poll source and condition catch are already their
+// own modules).
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
