@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { withDefaults } from '../defaults.js';
 
-/** The header the runtime checks against `LIVE_ORIGIN_CDN_SECRET` (DESIGN.md, delivery). */
+/** The header the runtime checks against `LIVE_ORIGIN_CDN_SECRET` (docs/contract.md, delivery). */
 export const CDN_AUTH_HEADER = 'Live-CDN-Auth';
 /** The runtime secret's JSON key that holds the CDN secret (docs/deploy.md, step 2). */
 export const CDN_SECRET_JSON_KEY = 'LIVE_ORIGIN_CDN_SECRET';
