@@ -19,6 +19,7 @@ export default defineConfig({
       'test/service/**/*.test.ts',
       'test/http/**/*.test.ts',
       'test/contract/memory.test.ts',
+      'test/adapters/aws-call.test.ts',
       'test/adapters/cloudfront-config.test.ts',
       'test/adapters/cloudfront-purger.test.ts',
       'test/adapters/cloudwatch-publisher.test.ts',

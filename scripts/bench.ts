@@ -13,6 +13,9 @@
  * - Cross-instance feed cost: DynamoDB read units per poll measured on dynalite
  *   (ReturnConsumedCapacity), as reads/s and monthly on-demand price for a fleet.
  *
+ * Over 400 lines on purpose: the stages in running order with their tables; the shared tools
+ * are in bench-tools.ts and the floor's server in bench-baseline-server.ts.
+ *
  * Writes the tables into docs/benchmarks.md (between the bench markers). `--quick` runs every
  * stage tiny (seconds) as a smoke check of the bench itself, prints, and writes nothing;
  * `--only=<stage>[,...]` runs some stages and writes nothing either.

@@ -17,6 +17,9 @@
  * segment streamed as it is encoded, which the origin serves while ingesting) and the page
  * plays it with dash.js in its low-latency mode, about one second behind the packagers.
  *
+ * Over 400 lines on purpose: one command's wiring of processes (stores, origins, Varnish,
+ * packagers, page server) and their faults; the page and the ingest proxy are their own modules.
+ *
  * Missing tools are named with the command that installs them. The flags are in USAGE
  * (`npm run demo -- --help`); with --screenshots it also prints what the player measured.
  */

@@ -57,17 +57,16 @@ export interface CallOptions {
 
 /**
  * Runs one store call under the budget, reports its latency, a slow write, or a failure, and
- * lets the failure propagate (the service layer answers 503 with Retry-After). The budget runs
- * on the injected clock; the latency is measured with `performance.now()`, a monotonic duration
- * for the metrics that no rule reads as a time of day.
+ * lets the failure propagate (the service layer answers 503 with Retry-After). The budget and
+ * the latency (the clock's steady `monotonic()` reading) are both taken on the injected clock.
  */
 export async function awsCall<T>(options: CallOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const budget = callBudgetMs(options.bytes ?? 0);
   const limit = abortAfter(options.clock, budget, () => new StoreTimeoutError(options, budget));
-  const started = performance.now();
+  const started = options.clock.monotonic();
   try {
     const result = await run(limit.signal);
-    const ms = performance.now() - started;
+    const ms = options.clock.monotonic() - started;
     options.observer.latency(options.store, options.operation, ms / 1000);
     if (options.write && ms > options.writeFaultMs) options.observer.fault(options.store, options.operation, 'slow');
     return result;

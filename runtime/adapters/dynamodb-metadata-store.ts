@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: the whole MetadataStore port on one item layout, each write's
+// condition beside the attributes it sets (cache, poll source and condition catch are already their
+// own modules).
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -227,44 +230,33 @@ export class DynamoDbMetadataStore implements MetadataStore {
     return result.Attributes ? candidateFromItem(result.Attributes) : undefined;
   }
 
-  async setDefects(event: string, pipeline: string, path: string, defects: readonly string[]): Promise<Candidate | undefined> {
-    const result = await this.tables.call('setDefects', true, (abortSignal) =>
-      unlessConditionFails(() =>
-        this.tables.client.send(
-          new UpdateItemCommand({
-            TableName: this.tables.candidates,
-            Key: { [PK]: s(objectPartition(event, path)), [SK]: s(pipeline) },
-            UpdateExpression: 'SET defects = :defects',
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':defects': { L: defects.map(s) } },
-            ReturnValues: 'ALL_NEW',
-          }),
-          { abortSignal },
-        ),
-      ),
-    );
-    const updated = result && candidateFromItem(result.Attributes!);
-    if (updated) {
-      this.cache.patchObject(event, path, (object) => ({
-        ...object,
-        candidates: object.candidates.map((c) => (c.pipeline === pipeline ? updated : c)),
-      }));
-    }
-    return updated;
+  setDefects(event: string, pipeline: string, path: string, defects: readonly string[]): Promise<Candidate | undefined> {
+    return this.setCandidateAttribute('setDefects', event, pipeline, path, 'defects', { L: defects.map(s) });
   }
 
-  async setQuality(event: string, pipeline: string, path: string, quality: number): Promise<Candidate | undefined> {
-    const result = await this.tables.call('setQuality', true, (abortSignal) =>
+  setQuality(event: string, pipeline: string, path: string, quality: number): Promise<Candidate | undefined> {
+    return this.setCandidateAttribute('setQuality', event, pipeline, path, 'quality', n(quality));
+  }
+
+  /** Sets one attribute of a candidate that exists (undefined when it does not) and patches the cached object with the result. */
+  private async setCandidateAttribute(
+    operation: string,
+    event: string,
+    pipeline: string,
+    path: string,
+    attribute: string,
+    value: AttributeValue,
+  ): Promise<Candidate | undefined> {
+    const result = await this.tables.call(operation, true, (abortSignal) =>
       unlessConditionFails(() =>
         this.tables.client.send(
           new UpdateItemCommand({
             TableName: this.tables.candidates,
             Key: { [PK]: s(objectPartition(event, path)), [SK]: s(pipeline) },
-            UpdateExpression: 'SET quality = :quality',
+            UpdateExpression: 'SET #attribute = :value',
             ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':quality': n(quality) },
+            ExpressionAttributeNames: { '#pk': PK, '#attribute': attribute },
+            ExpressionAttributeValues: { ':value': value },
             ReturnValues: 'ALL_NEW',
           }),
           { abortSignal },

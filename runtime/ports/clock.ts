@@ -8,6 +8,11 @@ export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
   /**
+   * Milliseconds from an arbitrary origin on a steady clock that never steps (as the time of day
+   * may when it is corrected): for measuring how long something took, never a time of day.
+   */
+  monotonic(): number;
+  /**
    * Calls `callback` once, `ms` from now (at once for `ms` <= 0, but never synchronously).
    * Returns how to cancel it. A pending timer never keeps the process alive by itself.
    */

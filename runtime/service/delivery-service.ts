@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one GET's decision (select, hold, wait for a better candidate, answer)
+// as one class whose private steps share the wait state; its pure rules already live in domain/.
 import type { Arrival } from '../domain/better-wait.js';
 import { betterWaitMsOf, betterWaitUntil, firstArrival, firstSelectionOutcome } from '../domain/better-wait.js';
 import type { ReloadDirectives } from '../domain/blocking-reload.js';

@@ -26,6 +26,11 @@ export class ManualClock implements Clock {
     return this.current;
   }
 
+  /** Durations on fake time are the time the test moved. */
+  monotonic(): number {
+    return this.current;
+  }
+
   after(ms: number, callback: () => void): Cancel {
     return this.add({ id: this.nextId++, at: this.current + Math.max(0, ms), callback });
   }

@@ -32,7 +32,6 @@
  *   written once per answer at the end of `serve`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { parseReloadQuery } from '../../domain/blocking-reload.js';
 import { CMSD_DYNAMIC_HEADER, CMSD_STATIC_HEADER, cmsdDynamic, cmsdStatic } from '../../domain/cmsd.js';
@@ -129,8 +128,9 @@ function serveFor(app: FastifyInstance): Serve {
   const record = app.origin.metrics.requestRecorder(DELIVERY_ROUTE);
   const log = app.log;
   const errors: ErrorContext = { log, metrics: app.origin.metrics };
+  const clock = app.origin.clock;
   const serve: Serve = async (req, res, event, rawPath, query) => {
-    const started = performance.now();
+    const started = clock.monotonic();
     let status: number;
     const cors = corsOrigin(policy, req);
     try {
@@ -145,7 +145,7 @@ function serveFor(app: FastifyInstance): Serve {
     } catch (error) {
       status = writeError(error as Error, errors, rawSink(res, withExtra(headers.forError(), cors)));
     }
-    const ms = performance.now() - started;
+    const ms = clock.monotonic() - started;
     if (status === 0) return;
     record(req.method!, status, ms / 1000);
     accessLog(log, req, status, ms);
