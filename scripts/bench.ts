@@ -12,6 +12,9 @@
  *   reading the same bodies (the floor: loopback upload and one Buffer, no hash, no store).
  * - Cross-instance feed cost: DynamoDB read units per poll measured on dynalite
  *   (ReturnConsumedCapacity), as reads/s and monthly on-demand price for a fleet.
+ * - The wait for a better copy (issue 23): the release latency it adds to a held GET when the
+ *   first copy is clean (against betterWaitMs 0) and when a degraded first copy is followed by a
+ *   clean one within the wait (against the gap between the two).
  *
  * Over 400 lines on purpose: the stages in running order with their tables; the shared tools
  * are in bench-tools.ts and the floor's server in bench-baseline-server.ts.
@@ -38,7 +41,7 @@ import { holdMany, median, need, percentile, request, rssBytes, sleep, startNgin
 import { startLocalAws } from './local/local-aws.js';
 
 /** The stages, in the order they run. */
-const STAGES = ['throughput', 'fanout', 'ingest', 'feed'] as const;
+const STAGES = ['throughput', 'fanout', 'ingest', 'feed', 'quality'] as const;
 const USAGE = `usage: npm run bench -- [--quick] [--only=<stage>[,<stage>...]]
 
 The origin's performance, each figure beside its baseline (a bare node:http server, nginx): hot
@@ -71,6 +74,8 @@ const FAN_OUT = QUICK
 const INGEST_2M_PUTS = QUICK ? 5 : 200;
 const INGEST_64K_SECONDS = QUICK ? 1 : 5;
 const INGEST_CONCURRENCY = 8;
+/** The quality stage: rounds per case, segment duration, and the gap between the two pipelines' PUTs. */
+const QUALITY = { rounds: QUICK ? 3 : 40, segmentMs: 500, betterWaitMs: 250, gapMs: 50 };
 const FEED = { renditions: QUICK ? 3 : 100, pipelines: 2, instances: 10, publishesPerRendition: QUICK ? 4 : 24 };
 /** DynamoDB on-demand, standard table class, us-east-1: USD per million read request units. */
 const USD_PER_MILLION_RRU = 0.125;
@@ -410,6 +415,90 @@ async function feedCost(): Promise<void> {
   }
 }
 
+/**
+ * The wait for a better copy: one held GET per segment, then pipeline a's PUT and, QUALITY.gapMs
+ * after its ack, pipeline b's clean one (two healthy encoders a moment apart). Cases: a's copy
+ * clean with the wait configured and with betterWaitMs 0 (the wait must add nothing), and a's
+ * copy scored 40 (the GET must go out with b's copy: the gap plus at most 5 ms after a's ack).
+ * Segments follow a template timeline, one round per segment, so each GET is held in its window
+ * and both pipelines are live at the edge.
+ */
+async function qualityWait(): Promise<void> {
+  const { rounds, segmentMs, betterWaitMs, gapMs } = QUALITY;
+  const cases = [
+    { name: 'a clean, betterWaitMs 0 (no wait: the plain release)', waitMs: 0, quality: undefined },
+    { name: `a clean, betterWaitMs ${betterWaitMs}`, waitMs: betterWaitMs, quality: undefined },
+    { name: `a scored 40, b clean ${gapMs} ms later, betterWaitMs ${betterWaitMs}`, waitMs: betterWaitMs, quality: 40 },
+  ];
+  say(`### Quality: release latency the wait for a better copy adds (${rounds} held GETs per case, ${segmentMs} ms segments)`);
+  say();
+  say("| case | served | answer after a's ack p50 ms | p99 ms | answer after b's ack p50 ms | p99 ms |");
+  say('|---|---|---|---|---|---|');
+  const target = await startNode('origin, memory', 'runtime/server.ts', { LIVE_ORIGIN_TOKENS: `${TOKEN}=*`, LOG_LEVEL: 'info' });
+  try {
+    for (const [i, { name, waitMs, quality }] of cases.entries()) {
+      const event = `quality-${i}`;
+      // Segment n's hold window opens at AST + n x D: round n runs a moment into it.
+      const ast = Date.now() + segmentMs;
+      const config = {
+        pipelines: ['a', 'b'],
+        segmentDurationMs: segmentMs,
+        availabilityStartTime: new Date(ast).toISOString(),
+        startNumber: 0,
+        betterWaitMs: waitMs,
+      };
+      const res = await request(`${target.url}/admin/events/${event}`, {
+        method: 'PUT',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify(config)),
+      });
+      if (res.status >= 300) throw new Error(`event config answered ${res.status} ${res.text}`);
+      const put = async (pipeline: string, n: number, score: number | undefined) => {
+        const headers: Record<string, string> = { ...AUTH, 'content-type': 'video/iso.segment' };
+        if (score !== undefined) headers['live-quality'] = String(score);
+        const answer = await request(`${target.url}/ingest/${event}/${pipeline}/v/seg_${n}.m4s`, { method: 'PUT', headers, body: randomBytes(16 * KIB) });
+        if (answer.status !== 201) throw new Error(`PUT ${pipeline} seg_${n} answered ${answer.status} ${answer.text}`);
+        return performance.now();
+      };
+      const afterA: number[] = [];
+      const afterB: number[] = [];
+      const served = new Map<string, number>();
+      // Segment 0 from both pipelines: both are then live at the edge; measured from segment 1 on.
+      for (let n = 0; n <= rounds; n++) {
+        await sleep(Math.max(0, ast + n * segmentMs + segmentMs / 5 - Date.now()));
+        const held = new Promise<{ at: number; pipeline: string }>((resolve, reject) => {
+          http
+            .get(`${target.url}/live/${event}/v/seg_${n}.m4s`, { agent: false }, (answer) => {
+              answer.resume();
+              answer.on('end', () => resolve({ at: performance.now(), pipeline: `${answer.statusCode} ${answer.headers['live-pipeline']}` }));
+            })
+            .on('error', reject);
+        });
+        // Let the origin take the GET (it is then held) before the first PUT.
+        await sleep(20);
+        const ackA = await put('a', n, n === 0 ? undefined : quality);
+        await sleep(Math.max(0, ackA + gapMs - performance.now()));
+        const ackB = await put('b', n, undefined);
+        const { at, pipeline } = await held;
+        if (n === 0) continue;
+        served.set(pipeline, (served.get(pipeline) ?? 0) + 1);
+        afterA.push(at - ackA);
+        afterB.push(at - ackB);
+      }
+      const servedCell = [...served].map(([what, count]) => `${what} x${count}`).join(', ');
+      const cells = [percentile(afterA, 50), percentile(afterA, 99), percentile(afterB, 50), percentile(afterB, 99)].map((v) => fixed(v, 1));
+      say(`| ${name} | ${servedCell} | ${cells.join(' | ')} |`);
+    }
+  } finally {
+    await stop(target.child);
+  }
+  say();
+  say(
+    `Negative "after b's ack" figures: the GET was answered before b's PUT was (a's copy served at once). Goals: a clean first copy adds nothing against betterWaitMs 0; a degraded one is answered with b's copy within the gap (${gapMs} ms) plus 5 ms of a's ack.`,
+  );
+  say();
+}
+
 function writeDoc(): void {
   const doc = readFileSync(DOC, 'utf8');
   const begin = doc.indexOf(BEGIN);
@@ -438,6 +527,7 @@ async function main(): Promise<void> {
       ['fanout', fanOut],
       ['ingest', ingest],
       ['feed', feedCost],
+      ['quality', qualityWait],
     ];
     for (const [stage, run] of stages) {
       if (!runs(stage)) continue;

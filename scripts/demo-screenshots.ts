@@ -4,7 +4,7 @@ import { chromium } from 'playwright-core';
 
 /**
  * The README's pictures: the demo page (player beside the status page) after some playback,
- * the status page alone, and the demo page again after the three faults (fired through the
+ * the status page alone, and the demo page again after the faults a, d, b and c (fired through the
  * page's buttons, as a visitor would), taken with Debian's Chromium through playwright-core.
  */
 
@@ -31,7 +31,18 @@ export interface ScreenshotOptions {
 }
 
 /** How long each fault plays before the next one (and before the last picture). */
-const FAULT_PLAY_S = { a: 10, b: 10, c: 15 } as const;
+const FAULT_PLAY_S = { a: 10, d: 10, b: 10, c: 15 } as const;
+
+/**
+ * The buttons each step presses: d follows a healed (so what the player got under d is the
+ * degraded copies' alone), and b comes after d since it kills the pipeline d degrades.
+ */
+const FAULT_STEPS = [
+  { fault: 'a', clicks: ['a'] },
+  { fault: 'd', clicks: ['a', 'd'] },
+  { fault: 'b', clicks: ['b'] },
+  { fault: 'c', clicks: ['c'] },
+] as const;
 
 /** What the player measured when the picture was taken. */
 export interface PlayerFigures {
@@ -43,10 +54,12 @@ export interface PlayerFigures {
   readonly fatal: number;
   readonly pipelines: Record<string, number>;
   readonly defective: Record<string, number>;
+  /** Segments answered with a `Live-Quality` below 100, by pipeline. */
+  readonly degraded: Record<string, number>;
 }
 
 /** The player's figures after the first playback and after each fault. */
-export type DemoFigures = Record<'playback' | 'fault a' | 'fault b' | 'fault c', PlayerFigures>;
+export type DemoFigures = Record<'playback' | 'fault a' | 'fault d' | 'fault b' | 'fault c', PlayerFigures>;
 
 export async function takeDemoScreenshots(options: ScreenshotOptions): Promise<DemoFigures> {
   mkdirSync(options.directory, { recursive: true });
@@ -60,8 +73,8 @@ export async function takeDemoScreenshots(options: ScreenshotOptions): Promise<D
     const measure = async () =>
       (await page.evaluate(() => {
         const demo = (globalThis as any).demo;
-        const { playedS, latencyS, stalls, errors, fatal, pipelines, defective } = demo;
-        return { playedS, latencyS, stalls, errors, fatal, pipelines: { ...pipelines }, defective: { ...defective } };
+        const { playedS, latencyS, stalls, errors, fatal, pipelines, defective, degraded } = demo;
+        return { playedS, latencyS, stalls, errors, fatal, pipelines: { ...pipelines }, defective: { ...defective }, degraded: { ...degraded } };
       })) as PlayerFigures;
     const playback = await measure();
     await page.screenshot({ path: join(options.directory, 'demo.png') });
@@ -73,8 +86,8 @@ export async function takeDemoScreenshots(options: ScreenshotOptions): Promise<D
     await status.close();
 
     const figures: Partial<DemoFigures> = { playback };
-    for (const fault of ['a', 'b', 'c'] as const) {
-      await page.click(`#fault-${fault}`);
+    for (const { fault, clicks } of FAULT_STEPS) {
+      for (const click of clicks) await page.click(`#fault-${click}`);
       await new Promise((resolve) => setTimeout(resolve, FAULT_PLAY_S[fault] * 1000));
       figures[`fault ${fault}`] = await measure();
     }

@@ -105,7 +105,7 @@ q or Ctrl-C stops every process and removes the temporary directories.
                         plays it in its low-latency mode about 1 s behind them
   --for <seconds>s      stop by itself after this long (e.g. --for 60s)
   --screenshots <dir>   save demo.png and status.png from Chromium after 15 s of playback, then
-                        fire faults a, b, c from the page and save demo-faults.png
+                        fire faults a, d, b, c from the page and save demo-faults.png
   --port <n>            the page's port (default: a free one)
 
 Needs ffmpeg and Varnish: ${INSTALL_HINT}`;

@@ -121,6 +121,9 @@ export function streamItem(candidate: InProgressCandidate, relay: string): Item 
   if (candidate.number !== undefined) item.number = n(candidate.number);
   if (candidate.rendition !== undefined) item.rendition = s(candidate.rendition);
   if (candidate.declaredSize !== undefined) item.declaredSize = n(candidate.declaredSize);
+  // The score travels with the record: another instance selecting among arriving copies (and
+  // its relayed answer's Live-Quality) must see the score the PUT declared, not an assumed 100.
+  if (candidate.quality !== undefined) item.quality = n(candidate.quality);
   return item;
 }
 
@@ -128,6 +131,7 @@ export function streamFromItem(event: string, item: Item): { candidate: InProgre
   const number = num(item, 'number');
   const rendition = str(item, 'rendition');
   const declaredSize = num(item, 'declaredSize');
+  const quality = num(item, 'quality');
   return {
     relay: str(item, 'relay')!,
     candidate: {
@@ -140,6 +144,7 @@ export function streamFromItem(event: string, item: Item): { candidate: InProgre
       contentType: str(item, 'contentType')!,
       ...(declaredSize === undefined ? {} : { declaredSize }),
       defects: (item.defects?.L ?? []).map((value) => value.S!),
+      ...(quality === undefined ? {} : { quality }),
       startedAt: num(item, 'startedAt')!,
       inProgress: true,
     },

@@ -286,7 +286,11 @@ describe('DynamoDbPublishFeed across instances (dynalite)', () => {
     await (a.metadata as DynamoDbMetadataStore).feedSource.putStream(second, 'http://a/relay/2');
     await (a.metadata as DynamoDbMetadataStore).feedSource.deleteStream(first, 'http://a/relay/1');
     expect((await source.pollEvent(event)).streams).toEqual([{ candidate: second, relay: 'http://a/relay/2' }]);
-    await (a.metadata as DynamoDbMetadataStore).feedSource.deleteStream(second, 'http://a/relay/2');
+    // A scored PUT's record carries its score, so selection on the other instance sees it.
+    const scored = { ...second, startedAt: second.startedAt + 5, quality: 40 };
+    await (a.metadata as DynamoDbMetadataStore).feedSource.putStream(scored, 'http://a/relay/3');
+    expect((await source.pollEvent(event)).streams).toEqual([{ candidate: scored, relay: 'http://a/relay/3' }]);
+    await (a.metadata as DynamoDbMetadataStore).feedSource.deleteStream(scored, 'http://a/relay/3');
     expect((await source.pollEvent(event)).streams).toEqual([]);
     // The event's own reads ignore the records.
     expect(Object.keys((await b.metadata.getEvent(event))!.pipelines)).toEqual([]);

@@ -217,9 +217,22 @@ run('quality faults through Varnish: the demo’s faults a and d, with b healthy
     expect(new Set(gotFaulted.filter((answer) => flagged.has(`v/seg_${answer.number}.m4s`)).map((a) => a.number)).size).toBeGreaterThan(3);
     expect(new Set(gotFaulted.filter((answer) => scored.has(`v/seg_${answer.number}.m4s`)).map((a) => a.number)).size).toBeGreaterThan(3);
 
-    // No viewer got a defective or degraded segment: b was healthy and its copy came within the wait.
-    expect(media.filter((answer) => answer.defect !== null || answer.quality !== '100')).toEqual([]);
-    for (const answer of gotFaulted) expect(answer.pipeline).toBe('b');
+    // No viewer got a defective or degraded segment while b was healthy. "Healthy" is judged by
+    // what happened, not by a margin: b's copy of the segment was acknowledged within the wait
+    // after a's. A segment whose b copy came later (a host stalled for longer than the wait) may
+    // rightly go out as a's after the wait timed out; it is reported and left out of the verdict.
+    const bAcked = proxy.acked.get('b') ?? new Map<string, number>();
+    const bLate = (answer: Answer) => {
+      const id = `${EVENT}/v/seg_${answer.number}.m4s`;
+      const [a, b] = [aAcked.get(id), bAcked.get(id)];
+      return a !== undefined && (b === undefined || b - a > BETTER_WAIT_MS);
+    };
+    const excused = gotFaulted.filter(bLate);
+    if (excused.length > 0) console.log(`b's copy came after the wait for segments ${[...new Set(excused.map((a) => a.number))].join(', ')}: left out`);
+    const judged = media.filter((answer) => !(faulted(answer) && bLate(answer)));
+    expect(judged.filter((answer) => answer.defect !== null || answer.quality !== '100')).toEqual([]);
+    for (const answer of gotFaulted.filter((answer) => !bLate(answer))) expect(answer.pipeline).toBe('b');
+    expect(new Set(gotFaulted.filter((answer) => answer.pipeline === 'b').map((a) => a.number)).size).toBeGreaterThan(6);
     // a's clean copies, first to arrive, went out without waiting for b's.
     expect(media.filter((answer) => !faulted(answer) && answer.pipeline === 'a').length).toBeGreaterThan(0);
     expect(metrics).toMatch(/live_origin_first_selections_total\{outcome="better_after_wait"\} [1-9]/);
