@@ -3,7 +3,10 @@
  * a Map, with the headers a CDN needs and nothing else. Prints `listening on <url>`.
  * - `GET /live/bench/v/<bytes>.m4s` for each size in BASELINE_SIZES (comma-separated bytes);
  * - fan-out floor: a GET for any other path is held until a `PUT` of that path arrives, which
- *   stores the body and answers every held GET at once; `GET /_held` says how many are held.
+ *   stores the body and answers every held GET at once; `GET /_held` says how many are held;
+ * - streaming relay floor: a `PUT` of a path under `/relay/` answers the GETs held for it at its
+ *   first chunk and writes them each chunk as it arrives (chunked, or the PUT's Content-Length),
+ *   ending them at the PUT's end: the least any origin that serves while ingesting can do.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -21,8 +24,32 @@ function answer(res: http.ServerResponse, body: Buffer): void {
   res.end(body);
 }
 
+/** Takes the GETs held for `url` out of the hold. */
+function release(url: string): http.ServerResponse[] {
+  const waiting = held.get(url) ?? [];
+  held.delete(url);
+  heldCount -= waiting.length;
+  return waiting;
+}
+
+function relay(req: http.IncomingMessage, res: http.ServerResponse, url: string): void {
+  const readers = release(url);
+  const length = req.headers['content-length'];
+  req.once('data', () => {
+    for (const reader of readers) reader.writeHead(200, { 'Content-Type': CONTENT_TYPE, ...(length === undefined ? {} : { 'Content-Length': length }) });
+  });
+  req.on('data', (chunk: Buffer) => {
+    for (const reader of readers) reader.write(chunk);
+  });
+  req.on('end', () => {
+    for (const reader of readers) reader.end();
+    res.writeHead(201, { 'Content-Length': 0 }).end();
+  });
+}
+
 const server = http.createServer((req, res) => {
   const url = req.url ?? '';
+  if (req.method === 'PUT' && url.startsWith('/relay/')) return relay(req, res, url);
   if (req.method === 'PUT') {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -30,10 +57,7 @@ const server = http.createServer((req, res) => {
       const body = Buffer.concat(chunks);
       objects.set(url, body);
       res.writeHead(201, { 'Content-Length': 0 }).end();
-      const waiting = held.get(url) ?? [];
-      held.delete(url);
-      heldCount -= waiting.length;
-      for (const waiter of waiting) answer(waiter, body);
+      for (const waiter of release(url)) answer(waiter, body);
     });
     return;
   }

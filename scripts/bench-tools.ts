@@ -223,12 +223,20 @@ export function request(
   });
 }
 
+/** A held GET's answer: when its first body byte and its end came (performance.now()), its status and size. */
+export interface HeldAnswer {
+  readonly firstByteAt: number;
+  readonly at: number;
+  readonly status: number;
+  readonly bytes: number;
+}
+
 /**
  * Opens `count` GETs of `url`, each on its own connection, in batches (the listen backlog), and
- * resolves once every request is written. `done` resolves with each answer's completion time.
+ * resolves once every request is written. `done` resolves with each answer's first byte and completion times.
  */
-export async function holdMany(url: string, count: number): Promise<{ done: Promise<{ at: number; status: number; bytes: number }[]> }> {
-  const answers: Promise<{ at: number; status: number; bytes: number }>[] = [];
+export async function holdMany(url: string, count: number): Promise<{ done: Promise<HeldAnswer[]> }> {
+  const answers: Promise<HeldAnswer>[] = [];
   const BATCH = 250;
   for (let i = 0; i < count; i += BATCH) {
     const written: Promise<void>[] = [];
@@ -239,8 +247,12 @@ export async function holdMany(url: string, count: number): Promise<{ done: Prom
         new Promise((resolve, reject) => {
           const req = http.get(url, { agent: false }, (res) => {
             let bytes = 0;
-            res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-            res.on('end', () => resolve({ at: performance.now(), status: res.statusCode!, bytes }));
+            let firstByteAt = Number.NaN;
+            res.on('data', (chunk: Buffer) => {
+              if (bytes === 0) firstByteAt = performance.now();
+              bytes += chunk.length;
+            });
+            res.on('end', () => resolve({ firstByteAt, at: performance.now(), status: res.statusCode!, bytes }));
           });
           req.on('socket', (socket) => socket.once('connect', () => setImmediate(markWritten)));
           req.on('error', reject);

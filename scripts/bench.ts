@@ -8,6 +8,10 @@
  *   DynamoDB servers (hot cache) with 1 and with 2 workers (LIVE_ORIGIN_WORKERS).
  * - Fan-out: 10,000 held GETs x 64 KiB and 1,000 x 2 MiB released by one PUT, origin (memory)
  *   against the bare server: first and last answer after the ack, and memory per held request.
+ * - Streaming readers (serving while ingesting): 1, 100 and 1,000 GETs held before a chunked PUT
+ *   of a 1 MiB segment sent as 8 chunks a quarter second apart, origin (memory) against a bare
+ *   node:http relay writing the same chunks to the same sockets: first chunk to first byte at
+ *   each reader (p50, p99), last chunk to the last reader's last byte, peak memory per reader.
  * - Ingest: 2 MiB PUT ack p99 and 64 KiB PUTs/s, memory and aws mode, beside the bare server
  *   reading the same bodies (the floor: loopback upload and one Buffer, no hash, no store).
  * - Cross-instance feed cost: DynamoDB read units per poll measured on dynalite
@@ -41,12 +45,13 @@ import { holdMany, median, need, percentile, request, rssBytes, sleep, startNgin
 import { startLocalAws } from './local/local-aws.js';
 
 /** The stages, in the order they run. */
-const STAGES = ['throughput', 'fanout', 'ingest', 'feed', 'quality'] as const;
+const STAGES = ['throughput', 'fanout', 'streaming', 'ingest', 'feed', 'quality'] as const;
 const USAGE = `usage: npm run bench -- [--quick] [--only=<stage>[,<stage>...]]
 
 The origin's performance, each figure beside its baseline (a bare node:http server, nginx): hot
-GET throughput and p99 (wrk), fan-out of held GETs released by one PUT, ingest acks, and the
-cross-instance feed's DynamoDB cost. Takes about 8 minutes and writes the tables into
+GET throughput and p99 (wrk), fan-out of held GETs released by one PUT, readers of a segment
+streamed while it is ingested (beside a bare relay), ingest acks, and the
+cross-instance feed's DynamoDB cost. Takes about 10 minutes and writes the tables into
 docs/benchmarks.md. Needs Debian's nginx and wrk.
 
   --quick               every stage tiny (seconds): a smoke check of the bench; writes nothing
@@ -71,6 +76,13 @@ const FAN_OUT = QUICK
       { count: Number(process.env.BENCH_HELD ?? 10_000), bytes: 64 * KIB },
       { count: 1_000, bytes: 2 * MIB },
     ];
+/** Readers of one streamed segment: a 2 s segment of 1 MiB sent as 8 chunks, one per LL-DASH fragment (0.25 s). */
+const STREAM = {
+  readers: QUICK ? [1, 10] : [1, 100, 1_000],
+  chunks: 8,
+  chunkBytes: QUICK ? 16 * KIB : 128 * KIB,
+  chunkGapMs: QUICK ? 50 : 250,
+} as const;
 const INGEST_2M_PUTS = QUICK ? 5 : 200;
 const INGEST_64K_SECONDS = QUICK ? 1 : 5;
 const INGEST_CONCURRENCY = 8;
@@ -188,6 +200,17 @@ async function heldNow(target: Target, bare: boolean): Promise<number> {
   return Number(/^live_origin_held_requests (\d+)/m.exec(metrics)?.[1] ?? 0);
 }
 
+/** Configures `event` on the origin so that its seg_0 is the segment due now: a GET for it is held until published. */
+async function holdingEvent(target: Target, event: string): Promise<void> {
+  const at = new Date(Date.now() - 1_000).toISOString();
+  const res = await request(`${target.url}/admin/events/${event}`, {
+    method: 'PUT',
+    headers: { ...AUTH, 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ segmentDurationMs: 30_000, availabilityStartTime: at, startNumber: 0 })),
+  });
+  if (res.status >= 300) throw new Error(`event config answered ${res.status}`);
+}
+
 /** Held GETs released by one PUT: first/last answer after the ack, and RSS per held request. */
 async function fanOut(): Promise<void> {
   say('### Fan-out: held GETs released by one PUT (memory store vs bare node:http)');
@@ -205,15 +228,7 @@ async function fanOut(): Promise<void> {
         : await startNode('origin, memory', 'runtime/server.ts', { LIVE_ORIGIN_TOKENS: `${TOKEN}=*`, LOG_LEVEL: 'info' });
       try {
         const event = `fan-${i}`;
-        if (!bare) {
-          const at = new Date(Date.now() - 1_000).toISOString();
-          const res = await request(`${target.url}/admin/events/${event}`, {
-            method: 'PUT',
-            headers: { ...AUTH, 'content-type': 'application/json' },
-            body: Buffer.from(JSON.stringify({ segmentDurationMs: 30_000, availabilityStartTime: at, startNumber: 0 })),
-          });
-          if (res.status >= 300) throw new Error(`event config answered ${res.status}`);
-        }
+        if (!bare) await holdingEvent(target, event);
         await sleep(500);
         const rssBefore = rssBytes(target.pid);
         const { done } = await holdMany(`${target.url}/live/${event}/v/seg_0.m4s`, count);
@@ -240,6 +255,118 @@ async function fanOut(): Promise<void> {
     }
     const [bareResult, origin] = results as [(typeof results)[0], (typeof results)[0]];
     say(`| ${count} x ${kib(bytes)} | ratio | | | | ${fixed(origin.last / bareResult.last)} | ${fixed(origin.perHeld / bareResult.perHeld)} |`);
+  }
+  say();
+}
+
+/** One streamed round: when the first and the last chunk were written, and the packager's answer. */
+interface StreamedPut {
+  readonly firstAt: number;
+  readonly lastAt: number;
+  readonly status: number;
+}
+
+/**
+ * One chunked PUT of `chunks`, `gapMs` apart, as a packager streams a segment while encoding it.
+ * The headers go first and the clock starts at the first chunk, so the connection's setup is not
+ * counted. `each` runs after every chunk is written (the memory samples).
+ */
+async function streamPut(url: string, chunks: readonly Buffer[], gapMs: number, each: () => void): Promise<StreamedPut> {
+  const req = http.request(url, { method: 'PUT', headers: { ...AUTH, 'content-type': 'video/iso.segment' }, agent: false });
+  const status = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+  });
+  req.flushHeaders();
+  await new Promise((resolve) => req.once('socket', (socket) => socket.once('connect', resolve)));
+  // Time for the server to take the request (an empty in-progress PUT) before the first byte.
+  await sleep(STREAM.chunkGapMs);
+  let firstAt = Number.NaN;
+  let lastAt = Number.NaN;
+  for (const [n, chunk] of chunks.entries()) {
+    if (n > 0) await sleep(gapMs);
+    lastAt = performance.now();
+    if (n === 0) firstAt = lastAt;
+    // The last chunk and the end of the body go together: the readers' answers end with them.
+    if (n === chunks.length - 1) req.end(chunk);
+    else req.write(chunk);
+    each();
+  }
+  return { firstAt, lastAt, status: await status };
+}
+
+interface StreamRound {
+  readonly firstP50: number;
+  readonly firstP99: number;
+  readonly last: number;
+  /** Peak RSS during the stream less RSS before the readers came, per reader. */
+  readonly perReader: number;
+}
+
+/** `readers` GETs held, then one streamed PUT: each reader's first byte after the first chunk, the last byte after the last chunk. */
+async function streamRound(target: Target, bare: boolean, event: string, readers: number, chunks: readonly Buffer[]): Promise<StreamRound> {
+  const [getUrl, putUrl] = bare
+    ? [`${target.url}/relay/${event}/seg_0.m4s`, `${target.url}/relay/${event}/seg_0.m4s`]
+    : [`${target.url}/live/${event}/v/seg_0.m4s`, `${target.url}/ingest/${event}/a/v/seg_0.m4s`];
+  if (!bare) await holdingEvent(target, event);
+  await sleep(500);
+  const rssBefore = rssBytes(target.pid);
+  const { done } = await holdMany(getUrl, readers);
+  for (let t = 0; t < 600 && (await heldNow(target, bare)) < readers; t++) await sleep(100);
+  let peak = rssBytes(target.pid);
+  const put = await streamPut(putUrl, chunks, STREAM.chunkGapMs, () => (peak = Math.max(peak, rssBytes(target.pid))));
+  if (put.status !== 201) throw new Error(`${target.name}: streamed PUT answered ${put.status}`);
+  const answers = await done;
+  peak = Math.max(peak, rssBytes(target.pid));
+  const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  const bad = answers.filter((a) => a.status !== 200 || a.bytes !== bytes).length;
+  if (bad > 0) throw new Error(`${target.name}: ${bad} of ${readers} streaming readers did not get the whole segment`);
+  const first = answers.map((a) => a.firstByteAt - put.firstAt);
+  return {
+    firstP50: percentile(first, 50),
+    firstP99: percentile(first, 99),
+    last: Math.max(...answers.map((a) => a.at)) - put.lastAt,
+    perReader: (peak - rssBefore) / readers,
+  };
+}
+
+/** Serving while ingesting: streaming readers of one chunked PUT, the origin beside a bare relay, medians of ROUNDS. */
+async function streaming(): Promise<void> {
+  const { readers: counts, chunks: count, chunkBytes, chunkGapMs } = STREAM;
+  say(
+    `### Serving while ingesting: streaming readers (a ${kib(count * chunkBytes)} segment PUT as ${count} chunks of ${kib(chunkBytes)}, ${chunkGapMs} ms apart, to GETs held before its first chunk; memory store vs bare node:http relay; median of ${ROUNDS})`,
+  );
+  say();
+  say("| readers | target | first chunk to first byte p50 ms | p99 ms | last chunk to last reader's last byte ms | peak RSS per reader KiB |");
+  say('|---|---|---|---|---|---|');
+  for (const readers of counts) {
+    const chunks = Array.from({ length: count }, () => randomBytes(chunkBytes));
+    const relay = await startNode('bare node:http relay', 'scripts/bench-baseline-server.ts', { BASELINE_SIZES: '1' });
+    const origin = await startNode('origin, memory', 'runtime/server.ts', { LIVE_ORIGIN_TOKENS: `${TOKEN}=*`, LOG_LEVEL: 'info' });
+    const rounds = new Map<Target, StreamRound[]>([
+      [relay, []],
+      [origin, []],
+    ]);
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const target of [relay, origin])
+          rounds.get(target)!.push(await streamRound(target, target === relay, `stream-${readers}-${round}`, readers, chunks));
+      }
+    } finally {
+      await stop(relay.child);
+      await stop(origin.child);
+    }
+    const m = (target: Target, key: keyof StreamRound) => median(rounds.get(target)!.map((r) => r[key]));
+    for (const target of [relay, origin]) {
+      say(
+        `| ${readers} | ${target.name} | ${fixed(m(target, 'firstP50'))} | ${fixed(m(target, 'firstP99'))} | ${fixed(m(target, 'last'), 1)} | ${fixed(m(target, 'perReader') / KIB, 1)} |`,
+      );
+    }
+    const ratio = (key: keyof StreamRound) => fixed(m(origin, key) / m(relay, key));
+    say(`| ${readers} | origin / relay | ${ratio('firstP50')} | ${ratio('firstP99')} | ${ratio('last')} | ${ratio('perReader')} |`);
   }
   say();
 }
@@ -525,6 +652,7 @@ async function main(): Promise<void> {
     const stages: [(typeof STAGES)[number], () => Promise<void>][] = [
       ['throughput', () => throughput(dir)],
       ['fanout', fanOut],
+      ['streaming', streaming],
       ['ingest', ingest],
       ['feed', feedCost],
       ['quality', qualityWait],

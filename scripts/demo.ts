@@ -105,7 +105,8 @@ q or Ctrl-C stops every process and removes the temporary directories.
                         plays it in its low-latency mode about 1 s behind them
   --for <seconds>s      stop by itself after this long (e.g. --for 60s)
   --screenshots <dir>   save demo.png and status.png from Chromium after 15 s of playback, then
-                        fire faults a, d, b, c from the page and save demo-faults.png
+                        fire faults a, d, b, c from the page, save demo-faults.png and print what
+                        the player measured (about a minute: --for waits for it)
   --port <n>            the page's port (default: a free one)
 
 Needs ffmpeg and Varnish: ${INSTALL_HINT}`;
@@ -566,13 +567,20 @@ async function main(): Promise<void> {
       else if (key === 'a' || key === 'b' || key === 'c' || key === 'd') demo.fault(key);
     });
   }
-  if (options.forSeconds !== undefined) setTimeout(() => void finish(0), options.forSeconds * 1000);
+  let screenshotsTaken = Promise.resolve();
   if (options.screenshots) {
     const { takeDemoScreenshots } = await import('./demo-screenshots.js');
-    takeDemoScreenshots({ directory: options.screenshots, pageUrl: demo.page, statusUrl: demo.firstStatusUrl, afterPlaybackS: SCREENSHOT_AFTER_PLAYBACK_S })
-      .then((figures) => process.stdout.write(`screenshots saved in ${options.screenshots}; player figures:\n${JSON.stringify(figures, null, 2)}\n`))
-      .catch((error: Error) => process.stderr.write(`screenshots failed: ${error.message}\n`));
+    screenshotsTaken = takeDemoScreenshots({
+      directory: options.screenshots,
+      pageUrl: demo.page,
+      statusUrl: demo.firstStatusUrl,
+      afterPlaybackS: SCREENSHOT_AFTER_PLAYBACK_S,
+    })
+      .then((figures) => void process.stdout.write(`screenshots saved in ${options.screenshots}; player figures:\n${JSON.stringify(figures, null, 2)}\n`))
+      .catch((error: Error) => void process.stderr.write(`screenshots failed: ${error.message}\n`));
   }
+  // The screenshots take about a minute (playback, then each fault in turn): a shorter --for waits for them.
+  if (options.forSeconds !== undefined) setTimeout(() => void screenshotsTaken.then(() => finish(0)), options.forSeconds * 1000);
 }
 
 await main();
