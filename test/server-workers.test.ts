@@ -41,8 +41,9 @@ describe('LIVE_ORIGIN_WORKERS in aws mode', () => {
   it('runs that many workers on one port; a publish on any releases requests held on all; SIGTERM drains them all', async () => {
     server = await startServerProcess({ ...local.originEnv(TOKEN), LIVE_ORIGIN_WORKERS: '2' });
     const primary = server.child.pid!;
-    // Both workers listen before the test goes on (each prints its line).
-    for (let i = 0; i < 100 && (server.output().match(/listening on/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    // Both workers listen before the test goes on (each prints its line); the second may come
+    // long after the first on a busy host, so it gets as long as a start does (60 s).
+    for (let i = 0; i < 600 && (server.output().match(/listening on/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     expect((server.output().match(/listening on/g) ?? []).length).toBe(2);
     const workers = childrenOf(primary);
     expect(workers).toHaveLength(2);
@@ -50,17 +51,16 @@ describe('LIVE_ORIGIN_WORKERS in aws mode', () => {
     await fetch(`${server.url}/admin/events/w1`, {
       method: 'PUT',
       headers: { ...AUTH, 'content-type': 'application/json' },
-      body: JSON.stringify({ segmentDurationMs: 4_000, availabilityStartTime: new Date(Date.now() - 1_000).toISOString(), startNumber: 0 }),
+      // seg_0 is due about a minute from now: its hold deadline lies beyond the test's time
+      // limit, so a 200 with the bytes can only come from the publish, however slow the host.
+      body: JSON.stringify({ segmentDurationMs: 60_000, availabilityStartTime: new Date(Date.now() - 1_000).toISOString(), startNumber: 0 }),
     });
     // Separate connections, spread over both workers by the primary's round robin.
     const held = Array.from({ length: 6 }, () => fetch(`${server!.url}/live/w1/v/seg_0.m4s`, { headers: { connection: 'close' } }));
     await new Promise((resolve) => setTimeout(resolve, 500));
     const put = await fetch(`${server.url}/ingest/w1/a/v/seg_0.m4s`, { method: 'PUT', headers: AUTH, body: 'segment-zero' });
     expect(put.status).toBe(201);
-    const acked = Date.now();
     const answers = await Promise.all(held);
-    // Released well before the 4 s deadline (feed: < 250 ms across instances).
-    expect(Date.now() - acked).toBeLessThan(1_000);
     for (const answer of answers) {
       expect(answer.status).toBe(200);
       expect(await answer.text()).toBe('segment-zero');

@@ -1,7 +1,7 @@
 import { decodeCmsdStatic } from '@svta/cml-cmsd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestOrigin } from '../support/origin.js';
-import { AUTH, configure, put, startOrigin } from '../support/origin.js';
+import { AUTH, configure, holdsEnded, put, startOrigin } from '../support/origin.js';
 
 let origin: TestOrigin;
 beforeAll(async () => {
@@ -10,6 +10,8 @@ beforeAll(async () => {
 afterAll(async () => origin.close());
 
 const D = 400;
+/** The blocking reload's 503 comes after three target durations (3 s); six would be the bug. */
+const BLOCKING_TIMEOUT_BOUND_MS = 5_000;
 const live = (path: string, init?: RequestInit) => fetch(`${origin.url}/live/${path}`, init);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -24,14 +26,16 @@ async function liveEvent(event: string, next: number, extra: Record<string, unkn
 describe('LL-HLS parts', () => {
   it('holds a GET for the next part and releases it when a pipeline publishes it', async () => {
     await liveEvent('ll-p1', 10);
+    const holdsBefore = await holdsEnded(origin);
     const pending = live('ll-p1/v/filePart10.1.mp4');
     await sleep(100);
-    const publishedAt = Date.now();
     expect((await put(origin, 'll-p1', 'a', 'v/filePart10.1.mp4', 'part 10.1')).status).toBe(201);
     const res = await pending;
+    // Its bytes, not the deadline's 404: the publish released it.
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('part 10.1');
-    expect(Date.now() - publishedAt).toBeLessThan(D);
+    // The count the at-once checks below rely on moves with a hold.
+    expect(await holdsEnded(origin)).toBe(holdsBefore + 1);
   });
 
   it('holds the preload-hinted part of an event with no timeline yet (no template, no cadence), and says how long it held', async () => {
@@ -57,10 +61,11 @@ describe('LL-HLS parts', () => {
 
   it('answers 404 at once for a part of an event with no timeline whose preceding part is not there', async () => {
     await put(origin, 'll-nt2', 'a', 'v/filePart2.0.mp4', 'part 2.0');
-    const startedAt = Date.now();
+    const holdsBefore = await holdsEnded(origin);
     const res = await live('ll-nt2/v/filePart2.5.mp4');
     expect(res.status).toBe(404);
-    expect(Date.now() - startedAt).toBeLessThan(250);
+    // At once: answered without a hold (not judged by elapsed time, which a busy host stretches).
+    expect(await holdsEnded(origin)).toBe(holdsBefore);
     expect((await live('ll-nt2/v/filePart9.0.mp4')).status).toBe(404);
   });
 
@@ -124,10 +129,8 @@ describe('blocking playlist reload', () => {
   it('answers at once when the playlist already holds the segment, cacheable for six target durations', async () => {
     await liveEvent('br-1', 10);
     await put(origin, 'br-1', 'a', 'v/index.m3u8', llPlaylist(272, 2), M3U8);
-    const started = Date.now();
     const res = await live('br-1/v/index.m3u8?_HLS_msn=272');
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(200);
     expect(res.headers.get('live-ttl-ms')).toBe('6000');
     expect(res.headers.get('cache-control')).toBe('public, max-age=6');
     expect(decodeCmsdStatic(res.headers.get('cmsd-static')!).ht).toBeUndefined();
@@ -142,11 +145,10 @@ describe('blocking playlist reload', () => {
     const pending = live('br-2/v/index.m3u8?_HLS_msn=273&_HLS_part=2');
     await sleep(150);
     expect(origin.app.origin.holds.held).toBe(1);
-    const publishedAt = Date.now();
     await put(origin, 'br-2', 'a', 'v/index.m3u8', llPlaylist(272, 3), M3U8);
     const res = await pending;
+    // The playlist, not the 503 of three target durations: the publish released it.
     expect(res.status).toBe(200);
-    expect(Date.now() - publishedAt).toBeLessThan(200);
     expect(await res.text()).toContain('filePart273.2.mp4"');
     const cmsd = decodeCmsdStatic(res.headers.get('cmsd-static')!);
     expect(cmsd.ht).toBeGreaterThanOrEqual(140);
@@ -199,7 +201,8 @@ describe('blocking playlist reload', () => {
     const waited = Date.now() - started;
     expect(res.status).toBe(503);
     expect(waited).toBeGreaterThanOrEqual(3000);
-    expect(waited).toBeLessThan(3500);
+    // Three target durations, not six: generous above, as a busy host delays the answer.
+    expect(waited).toBeLessThan(BLOCKING_TIMEOUT_BOUND_MS);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(res.headers.get('live-ttl-ms')).toBe('0');
     expect((await res.json()).error).toBe('blocking_timeout');
@@ -217,10 +220,10 @@ describe('blocking playlist reload', () => {
   ])('refuses %s with 400 and a JSON reason, without holding', async (_name, query) => {
     await liveEvent('br-6', 10);
     await put(origin, 'br-6', 'a', 'v/index.m3u8', llPlaylist(272, 2), M3U8);
-    const started = Date.now();
+    const holdsBefore = await holdsEnded(origin);
     const res = await live(`br-6/v/index.m3u8?${query}`);
     expect(res.status).toBe(400);
-    expect(Date.now() - started).toBeLessThan(300);
+    expect(await holdsEnded(origin)).toBe(holdsBefore);
     const body = await res.json();
     expect(body.error).toBe('bad_request');
     expect(body.message).toMatch(/_HLS_/);
@@ -241,10 +244,10 @@ describe('blocking playlist reload', () => {
     const ordinary = await live('br-8/v/index.m3u8?session=1&_HLS_skip=YES');
     expect(ordinary.status).toBe(200);
     expect(ordinary.headers.get('live-ttl-ms')).toBe(String(D / 2));
-    const started = Date.now();
+    const holdsBefore = await holdsEnded(origin);
     const plain = await live('br-8/v/plain.m3u8?_HLS_msn=274');
     expect(plain.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(200);
+    expect(await holdsEnded(origin)).toBe(holdsBefore);
     expect(plain.headers.get('live-ttl-ms')).toBe(String(D / 2));
     await put(origin, 'br-8', 'a', 'v/seg_9.m4s', 'nine');
     expect(await (await live('br-8/v/seg_9.m4s?_HLS_msn=x&token=y')).text()).toBe('nine');
@@ -291,9 +294,10 @@ describe('a blocking reload follows the pipeline that advances when the served p
     expect(res.status).toBe(200);
     expect(res.headers.get('live-pipeline')).toBe('b');
     expect(await res.text()).toContain('#FROM:b');
-    // Stall point: a's playlist is 2 x 250 ms old; well before one segment duration (4 s).
+    // Stall point: a's playlist is 2 x 250 ms old; before one segment duration (4 s), the wait
+    // the one-segment-duration rule alone would give (the bound that is the point here).
     expect(waited).toBeGreaterThanOrEqual(450);
-    expect(waited).toBeLessThan(1500);
+    expect(waited).toBeLessThan(4000);
     // The playlist's pin moved with it: ordinary requests now get b too.
     expect((await live('st-1/v/index.m3u8')).headers.get('live-pipeline')).toBe('b');
   });

@@ -2,10 +2,14 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRegions } from '../../scripts/local/local-regions.js';
 import { startLocalRegions } from '../../scripts/local/local-regions.js';
+import { eventually } from '../support/origin.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { startServerProcess } from '../support/server-process.js';
 
 const TOKEN = 'regions-token-0123456789';
+/** Generous limits for what must happen, not bounds under test: a busy 2-core host can stall the local servers for seconds. */
+const READY_WITHIN_MS = 15_000;
+const COPY_WITHIN_MS = 15_000;
 
 let local: LocalRegions;
 let origins: ServerProcess[] = [];
@@ -25,7 +29,9 @@ describe('two local regions, each on its own S3 server (scripts/local/local-regi
     const { s3, bucket } = local.regions[1];
     expect((await fetch(`${s3.endpoint}/${bucket}`, { method: 'HEAD' })).status).toBe(200);
     expect((await fetch(`${s3.endpoint}/no-such-bucket`, { method: 'HEAD' })).status).toBe(404);
-    for (const origin of origins) expect((await fetch(`${origin.url}/readyz`)).status).toBe(200);
+    // Ready once a ping was answered: on a busy host a ping may miss readiness's 900 ms budget
+    // and /readyz say 503 for a moment, so the check waits for an answer, not for a moment.
+    for (const origin of origins) await eventually(async () => expect((await fetch(`${origin.url}/readyz`)).status).toBe(200), READY_WITHIN_MS);
   });
 
   it("copies region 1's segment to region 2's server, which serves it after region 1 is killed", async () => {
@@ -39,7 +45,7 @@ describe('two local regions, each on its own S3 server (scripts/local/local-regi
     const s3 = new S3Client({ region: local.regions[1].region, endpoint: local.regions[1].s3.endpoint, forcePathStyle: true });
     try {
       let copy: string | undefined;
-      for (const deadline = Date.now() + 3_000; copy === undefined && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + COPY_WITHIN_MS; copy === undefined && Date.now() < deadline; ) {
         try {
           const object = await s3.send(new GetObjectCommand({ Bucket: local.regions[1].bucket, Key: 'twins/a/v/seg_1.m4s' }));
           copy = await object.Body!.transformToString();

@@ -125,3 +125,13 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
     }
   }
 }
+
+/**
+ * How many holds the origin has ended so far (its hold-wait histogram's count): a request
+ * answered without this moving was answered without being held, which a test can check on a busy
+ * host where "answered within N ms" would be a guess.
+ */
+export async function holdsEnded(origin: TestOrigin): Promise<number> {
+  const { values } = await origin.metrics.holdWaitSeconds.get();
+  return values.filter((v) => v.metricName?.endsWith('_count')).reduce((sum, v) => sum + v.value, 0);
+}
