@@ -51,7 +51,7 @@ describe('npm scripts on the command line', () => {
   it('npm run bench: --only names a stage that does not exist: one line and exit 2, no bench', async () => {
     const run = await npmRun('bench', ['--only=throughput,fast']);
     expect(run.status).toBe(2);
-    expect(run.stderr).toBe('bench: no stage "fast"; the stages are throughput, fanout, ingest, feed (--help shows the usage)\n');
+    expect(run.stderr).toBe('bench: no stage "fast"; the stages are throughput, fanout, streaming, ingest, feed, quality (--help shows the usage)\n');
     expect(run.stdout).toBe('');
   }, 120_000);
 });
