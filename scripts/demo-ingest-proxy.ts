@@ -34,11 +34,40 @@ export interface IngestRouting {
 
 export interface IngestProxy {
   readonly url: string;
+  /** When each pipeline's copy of each media segment was acknowledged by the origin. */
+  readonly arrivals: SegmentArrivals;
   close(): Promise<void>;
+}
+
+/**
+ * The origin's ack time of each pipeline's copy of each media segment (by path under the
+ * pipeline), so the demo can say how far apart its packagers publish the same segment: the
+ * origin waits only `betterWaitMs` for a better copy after the first.
+ */
+export class SegmentArrivals {
+  private readonly acks = new Map<string, Map<string, number>>();
+
+  record(path: string, pipeline: string, atMs: number): void {
+    const copies = this.acks.get(path) ?? new Map<string, number>();
+    copies.set(pipeline, atMs);
+    this.acks.set(path, copies);
+  }
+
+  /** For every segment both pipelines acked: the ack time of `later` less that of `earlier` (ms). */
+  gaps(earlier: string, later: string): number[] {
+    const gaps: number[] = [];
+    for (const copies of this.acks.values()) {
+      const first = copies.get(earlier);
+      const second = copies.get(later);
+      if (first !== undefined && second !== undefined) gaps.push(second - first);
+    }
+    return gaps;
+  }
 }
 
 export async function startIngestProxy(routing: IngestRouting): Promise<IngestProxy> {
   const epochs = new DashEpochLock();
+  const arrivals = new SegmentArrivals();
   const server = http.createServer((request, response) => {
     const [, event, pipeline] = INGEST_PATH.exec(request.url ?? '') ?? [];
     if (!event || !pipeline) {
@@ -53,6 +82,9 @@ export async function startIngestProxy(routing: IngestRouting): Promise<IngestPr
       if (quality !== undefined) headers['live-quality'] = String(quality);
     }
     const upstream = http.request(new URL(request.url!, routing.target(pipeline)), { method: request.method, headers }, (answer) => {
+      if (request.method === 'PUT' && MEDIA_SEGMENT.test(request.url!) && (answer.statusCode ?? 500) < 300) {
+        arrivals.record(request.url!.replace(INGEST_PATH, ''), pipeline, Date.now());
+      }
       response.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(response);
     });
@@ -77,6 +109,7 @@ export async function startIngestProxy(routing: IngestRouting): Promise<IngestPr
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    arrivals,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -502,8 +502,17 @@ class Demo {
   }
 
   /** Stops every process group, the local stores and servers, and removes the temp directories. Idempotent. */
+  /** How far apart the packagers published the same segments: b's ack less a's, in ms. */
+  arrivalGaps(): string {
+    const gaps = this.proxy?.arrivals.gaps('a', 'b').sort((x, y) => x - y) ?? [];
+    if (gaps.length === 0) return 'no segment was acked from both pipelines';
+    const at = (fraction: number) => gaps[Math.min(gaps.length - 1, Math.floor(fraction * gaps.length))]!;
+    return `pipeline b's copy of a segment acked ${at(0.5)} ms after a's (median; min ${gaps[0]}, p90 ${at(0.9)}, max ${gaps.at(-1)}; ${gaps.length} segments)`;
+  }
+
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      process.stdout.write(`${this.arrivalGaps()}\n`);
       await Promise.all([...this.packagers.values()].map((child) => child.stop()));
       await Promise.all(this.children.map((child) => child.stop()));
       await this.proxy?.close();
