@@ -63,6 +63,14 @@ const TIMELINE_TIMEOUT_MS = 30_000;
  * the two encoders share the demo machine's CPU and fall behind real time when it is busy.
  */
 const HOLD_GRACE_SEGMENTS = 2;
+/**
+ * How long a segment's first answer waits for the other pipeline's better copy (the event's
+ * `betterWaitMs`). The default, 250 ms for 2 s segments, suits encoders locked to one clock a
+ * few tens of milliseconds apart; the demo's two ffmpeg packagers start independently on one
+ * busy machine, and b's copy of a segment was acked 49-438 ms from a's in runs on 2026-12-05/06
+ * (printed when the demo stops).
+ */
+const BETTER_WAIT_MS = 1_000;
 const VARNISH_START_TIMEOUT_MS = 15_000;
 /** Playback time before the screenshots, so the player, the status page and the log have content. */
 const SCREENSHOT_AFTER_PLAYBACK_S = 15;
@@ -408,6 +416,7 @@ class Demo {
           availabilityStartTime: start.toISOString(),
           startNumber: 1,
           holdGraceMs: HOLD_GRACE_SEGMENTS * SEGMENT_SECONDS * 1000,
+          betterWaitMs: BETTER_WAIT_MS,
         });
         return start;
       }

@@ -11,7 +11,7 @@ import { mergeNotifications } from '../domain/notifications.js';
 import { QUALITY_HISTORY } from '../domain/quality.js';
 import { keepRecentPublishes } from '../domain/timing.js';
 import type { Clock } from '../ports/clock.js';
-import type { MetadataStore, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
+import type { MetadataStore, ObjectReadOptions, ObjectRecord, PublishInfo } from '../ports/metadata-store.js';
 import type { StoreObserver } from '../ports/store-observer.js';
 import { WRITE_FAULT_MS } from './aws-retry.js';
 import { unlessConditionFails } from './dynamodb-condition.js';
@@ -211,7 +211,9 @@ export class DynamoDbMetadataStore implements MetadataStore {
     }));
   }
 
-  async getObject(event: string, path: string): Promise<ObjectRecord> {
+  async getObject(event: string, path: string, options?: ObjectReadOptions): Promise<ObjectRecord> {
+    // A fresh read replaces the cached entry, so the readers after it see what it saw.
+    if (options?.fresh) this.cache.invalidateObject(event, path);
     const [record, object] = await Promise.all([this.eventRecord(event), this.cachedObject(event, path)]);
     const pinned = object.pin && object.pin.epoch === record.pinEpoch ? object.pin.pipeline : undefined;
     return pinned === undefined ? { candidates: object.candidates } : { candidates: object.candidates, pinned };

@@ -53,6 +53,32 @@ export function mayStillArrive(state: PipelineState, number: number, timeline: T
   return pipelineHealth(state, timeline, TTL_DEFAULTS.fallbackSegmentMs, nowMs).healthy;
 }
 
+/**
+ * Whether a path's first selection should read its record again from the store before pinning:
+ * it would serve a copy that is defective or scores below 100, and a pipeline at the edge (it
+ * has published segment `number - 1` or later), not masked for the path, has no copy in the
+ * record. Reads may come from a cache up to a second stale across instances (another instance's
+ * copy shows once this one's entry expires), while the first selection pins the path for good.
+ * Costs one store read per such path, none while the first copy is clean.
+ */
+export function recordMayLackCopy(input: {
+  readonly chosen: Arrival;
+  readonly candidates: readonly Arrival[];
+  readonly pipelines: Readonly<Record<string, PipelineState>>;
+  readonly masks: readonly Mask[];
+  readonly minQuality: number;
+  readonly path: string;
+  readonly number: number;
+}): boolean {
+  if (!isDefective(input.chosen, input.minQuality) && qualityOf(input.chosen) >= FULL_QUALITY) return false;
+  for (const state of Object.values(input.pipelines)) {
+    if (state.edge === undefined || state.edge < input.number - 1) continue;
+    if (input.candidates.some((c) => c.pipeline === state.pipeline)) continue;
+    if (!isMasked({ pipeline: state.pipeline, path: input.path, number: input.number }, input.masks)) return true;
+  }
+  return false;
+}
+
 export interface BetterWaitInput {
   /** What the path's first selection would serve now. */
   readonly chosen: Arrival;

@@ -13,6 +13,11 @@ export interface ObjectRecord {
   readonly pinned?: string;
 }
 
+export interface ObjectReadOptions {
+  /** Read the store, not a cache. */
+  readonly fresh?: boolean;
+}
+
 export interface PublishInfo {
   readonly pipeline: string;
   readonly at: number;
@@ -46,8 +51,12 @@ export interface MetadataStore {
    */
   recordDeclared(event: string, declarations: readonly RenditionDeclaration[], at: number): Promise<void>;
 
-  /** Every candidate of one object and its pin. Must read its own instance's writes at once. */
-  getObject(event: string, path: string): Promise<ObjectRecord>;
+  /**
+   * Every candidate of one object and its pin. Must read its own instance's writes at once.
+   * `fresh`: read the store itself, not a cache (a path's first selection whose record lacks a
+   * copy the event says was published: it is about to pin for good).
+   */
+  getObject(event: string, path: string, options?: ObjectReadOptions): Promise<ObjectRecord>;
   /** Inserts or replaces one pipeline's candidate; returns the candidate it replaced. */
   putCandidate(candidate: Candidate): Promise<Candidate | undefined>;
   /** Replaces a candidate's defect set; returns the updated candidate, or undefined if absent. */

@@ -1,7 +1,7 @@
 // Over 400 lines on purpose: one GET's decision (select, hold, wait for a better candidate, answer)
 // as one class whose private steps share the wait state; its pure rules already live in domain/.
 import type { Arrival } from '../domain/better-wait.js';
-import { betterWaitMsOf, betterWaitUntil, firstArrival, firstSelectionOutcome } from '../domain/better-wait.js';
+import { betterWaitMsOf, betterWaitUntil, firstArrival, firstSelectionOutcome, recordMayLackCopy } from '../domain/better-wait.js';
 import type { ReloadDirectives } from '../domain/blocking-reload.js';
 import { blockingAnswerTtlMs, blockTimeoutMs, judgeReload, playlistStallsAt } from '../domain/blocking-reload.js';
 import { DuressWindow } from '../domain/cmsd.js';
@@ -27,8 +27,12 @@ import { currentSelection, eventTimeline, liveEdge, stalePipelines } from './obj
 import { servedListing } from './served-listing.js';
 import { storeCall } from './store-call.js';
 
-/** A pin may be contested by other instances, and chosen bytes may have been evicted: retry this often. */
-const MAX_SELECTION_ROUNDS = 4;
+/**
+ * A pin may be contested by other instances, and chosen bytes may have been evicted: retry this
+ * often (one round more for a first selection's fresh read).
+ */
+const MAX_SELECTION_ROUNDS = 5;
+const FRESH_READ = { fresh: true } as const;
 
 /**
  * Why delivery has no object to answer with. The HTTP layer's table (http/answers.ts) turns each
@@ -362,8 +366,9 @@ export class DeliveryService {
     const stale = object.kind === 'mutable' ? stalePipelines(state, this.ctx.clock.now()) : undefined;
     for (const pipeline of passedOver ?? []) stale?.add(pipeline);
     const gone = new Set<string>();
+    let readFresh = false;
     for (let round = 0; round < MAX_SELECTION_ROUNDS; round++) {
-      const record = await storeCall('delivery', () => metadata.getObject(state.event, path));
+      const record = await storeCall('delivery', () => metadata.getObject(state.event, path, readFresh ? FRESH_READ : undefined));
       const streams = this.ctx.streams.of(state.event, path);
       const elsewhere = this.arrivingElsewhere(state.event, path, streams, gone);
       const complete = gone.size === 0 ? record.candidates : record.candidates.filter((c) => !gone.has(c.pipeline));
@@ -383,6 +388,12 @@ export class DeliveryService {
       }
       if (record.pinned !== chosen.pipeline) {
         const first = record.pinned === undefined && object.kind === 'segment' && object.number !== undefined;
+        // The pin is for good: a record read from this instance's cache may not show another
+        // instance's copy yet (recordMayLackCopy).
+        if (first && !readFresh && this.recordMayLackCopy(state, object, candidates, chosen)) {
+          readFresh = true;
+          continue;
+        }
         if (first && better && !better.timedOut) {
           const waitUntil = this.betterWaitUntil(state, object, candidates, chosen);
           if (waitUntil !== undefined) return { waitUntil };
@@ -421,6 +432,18 @@ export class DeliveryService {
     return arriving.filter(
       (a) => !this.ctx.streams.isOwn(a.relay) && !gone.has(a.candidate.pipeline) && !local.some((s) => s.candidate.pipeline === a.candidate.pipeline),
     );
+  }
+
+  private recordMayLackCopy(state: EventState, object: ObjectPath, candidates: readonly Arrival[], chosen: Arrival): boolean {
+    return recordMayLackCopy({
+      chosen,
+      candidates,
+      pipelines: state.pipelines,
+      masks: state.masks,
+      minQuality: state.config.minQuality ?? 0,
+      path: object.path,
+      number: object.number!,
+    });
   }
 
   /** Until when the path's first release waits for a better candidate (better-wait.ts), or undefined. */

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Arrival, BetterWaitInput } from '../../runtime/domain/better-wait.js';
-import { betterWaitUntil, defaultBetterWaitMs, firstArrival, firstSelectionOutcome, mayStillArrive } from '../../runtime/domain/better-wait.js';
+import {
+  betterWaitUntil,
+  defaultBetterWaitMs,
+  firstArrival,
+  firstSelectionOutcome,
+  mayStillArrive,
+  recordMayLackCopy,
+} from '../../runtime/domain/better-wait.js';
 import { UNHEALTHY_AFTER_SEGMENTS } from '../../runtime/domain/health.js';
 import type { Candidate, InProgressCandidate, PipelineState } from '../../runtime/domain/model.js';
 import { timelineFor } from '../../runtime/domain/timing.js';
@@ -134,6 +141,27 @@ describe('betterWaitUntil', () => {
 
   it('judges the chosen candidate below minQuality as defective', () => {
     expect(betterWaitUntil(input([complete('a', DUE_10, { quality: 100 })], { minQuality: 100 }))).toBeUndefined();
+  });
+});
+
+describe('recordMayLackCopy', () => {
+  const read = (chosen: Arrival, candidates: Arrival[], overrides: { pipelines?: Record<string, PipelineState>; masks?: BetterWaitInput['masks'] } = {}) =>
+    recordMayLackCopy({ chosen, candidates, pipelines: overrides.pipelines ?? LIVE, masks: overrides.masks ?? [], minQuality: 0, path: PATH, number: 10 });
+
+  it('says so when a degraded or defective copy would be pinned and a pipeline at the edge has none in the record', () => {
+    const degraded = complete('a', DUE_10, { quality: 40 });
+    expect(read(degraded, [degraded])).toBe(true);
+    const defective = complete('a', DUE_10, { defects: ['corrupt'] });
+    expect(read(defective, [defective], { pipelines: { a: LIVE.a, b: pipeline('b', 10) } })).toBe(true);
+  });
+
+  it('does not for a clean copy of score 100, once every pipeline has a copy, or for a pipeline behind the edge or masked here', () => {
+    const clean = complete('a', DUE_10);
+    expect(read(clean, [clean])).toBe(false);
+    const degraded = complete('a', DUE_10, { quality: 40 });
+    expect(read(degraded, [degraded, arriving('b', DUE_10)])).toBe(false);
+    expect(read(degraded, [degraded], { pipelines: { a: LIVE.a, b: pipeline('b', 8) } })).toBe(false);
+    expect(read(degraded, [degraded], { masks: [{ paths: [PATH], pipeline: 'b', createdAt: 0 }] })).toBe(false);
   });
 });
 

@@ -10,8 +10,9 @@ import { varnishInstalled } from '../support/varnish.js';
 /**
  * `npm run demo` as a user runs it: a real process that starts two origin processes on local
  * stores, Varnish and two ffmpeg packagers. The test reads the URLs it prints, checks the
- * player page, the status page and the stream, fires the three faults through the page's own
- * control endpoints, then stops it with SIGINT and checks that every process it started is gone
+ * player page, the status page and the stream, fires the four faults through the page's own
+ * control endpoints (fetching segments as a player does under the two that make pipeline a's
+ * copies worse), then stops it with SIGINT and checks that every process it started is gone
  * and its working directory removed.
  */
 
@@ -77,6 +78,30 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The next `count` segments the media playlist lists, each fetched through Varnish the moment a
+ * reload (every 250 ms) shows it, as a player at the live edge does: 'clean' for a copy of score
+ * 100 with no defect, else the pipeline, score and defects it came with.
+ */
+async function nextSegments(playlist: string, count: number): Promise<string[]> {
+  const listed = async () => [...(await (await fetch(playlist)).text()).matchAll(/^(seg_\d+\.m4s)$/gm)].map((m) => m[1]!);
+  const seen = new Set(await listed());
+  const served: string[] = [];
+  while (served.length < count) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    for (const segment of await listed()) {
+      if (seen.has(segment) || served.length === count) continue;
+      seen.add(segment);
+      const answer = await fetch(new URL(segment, playlist));
+      await answer.arrayBuffer();
+      const quality = answer.headers.get('live-quality') ?? '100';
+      const defect = answer.headers.get('live-defect');
+      served.push(quality === '100' && !defect ? 'clean' : `${segment} from ${answer.headers.get('live-pipeline')}: quality ${quality}, defect ${defect}`);
+    }
+  }
+  return served;
+}
+
 describe('npm run demo', () => {
   it('names the missing tool and the command that installs it', async () => {
     output = '';
@@ -88,7 +113,7 @@ describe('npm run demo', () => {
 });
 
 run('npm run demo (ffmpeg, Varnish, two regions)', () => {
-  it('serves the player and status pages, plays through Varnish, takes the three faults, and stops leaving nothing behind', async () => {
+  it('serves the player and status pages, plays through Varnish, takes the four faults (pipeline a’s worse copies never reach the player), and stops leaving nothing behind', async () => {
     output = '';
     demo = startDemo(['--for', '120s']);
     const { child, exited } = demo;
@@ -137,9 +162,14 @@ run('npm run demo (ffmpeg, Varnish, two regions)', () => {
     }, 10_000);
 
     const fault = async (name: string) => (await (await fetch(new URL(`/faults/${name}`, page), { method: 'POST' })).json()).message as string;
-    // a: pipeline a's segments arrive flagged defective.
+    // d: pipeline a's segments score 40; a and a: flagged defective. Either way a player fetching
+    // each segment as soon as the playlist lists it gets b's clean copy, not a's worse one.
+    expect(await fault('d')).toContain('40');
+    expect(await nextSegments(stream, 3)).toEqual(Array(3).fill('clean'));
+    await fault('d');
     expect(await fault('a')).toContain('defective');
     await eventually(async () => expect((await edges(status1)).a?.defectiveIngests).toBeGreaterThan(0), 10_000);
+    expect(await nextSegments(stream, 3)).toEqual(Array(3).fill('clean'));
     // b: pipeline a is killed; c: region 1 is killed, and Varnish fetches from region 2.
     expect(await fault('b')).toContain('killed');
     expect(await fault('c')).toContain('killed');
