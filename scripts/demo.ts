@@ -510,7 +510,6 @@ class Demo {
     return `${this.statusUrls()[0]!.url}#token=${this.token}`;
   }
 
-  /** Stops every process group, the local stores and servers, and removes the temp directories. Idempotent. */
   /** How far apart the packagers published the same segments: b's ack less a's, in ms. */
   arrivalGaps(): string {
     const gaps = this.proxy?.arrivals.gaps('a', 'b').sort((x, y) => x - y) ?? [];
@@ -519,6 +518,7 @@ class Demo {
     return `pipeline b's copy of a segment acked ${at(0.5)} ms after a's (median; min ${gaps[0]}, p90 ${at(0.9)}, max ${gaps.at(-1)}; ${gaps.length} segments)`;
   }
 
+  /** Stops every process group, the local stores and servers, and removes the temp directories. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       process.stdout.write(`${this.arrivalGaps()}\n`);

@@ -15,7 +15,7 @@ const WINDOW = 3;
 /**
  * ffmpeg's own DELETEs: pipeline a keeps a window of three segments and deletes what leaves it
  * (hls `delete_segments`, dash `-window_size`), pipeline b keeps everything. A CDN stand-in
- * fills every segment as soon as a pipeline has it (so most are pinned to a, first in order)
+ * fills every segment as soon as pipeline a has it (so each is pinned to a, first in order)
  * and receives the origin's purges. Judged once both packagers are done, by what the origin
  * holds and answers.
  */
@@ -33,14 +33,26 @@ run("ffmpeg's DELETEs of segments that left its window", () => {
 
   const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
 
-  /** Fills segment n as soon as any pipeline published it, in order; the pipeline that served each first. */
+  /**
+   * Fills segment n, in order, as soon as pipeline a published it: both copies are clean, so a's
+   * wins (pipeline order) whether or not b's came first, and the path is pinned to a, the pipeline
+   * that deletes it later. On a busy host b may publish first; filling on the first copy to land
+   * would then pin b and leave nothing to move. A segment a has already left behind its window
+   * (so has deleted, or is deleting) is skipped. The pipeline that served each first.
+   */
   async function fillAsPublished(event: string, pathOf: (n: number) => string, done: () => boolean): Promise<Map<number, string>> {
     const first = new Map<number, string>();
-    for (let n = 1; n <= SECONDS; n++) {
-      while ((await origin.stores.metadata.getObject(event, pathOf(n))).candidates.length === 0) {
-        if (done()) return first;
+    const { metadata } = origin.stores;
+    /** Whether a's copy of n is there, waiting for it until a has left n behind or every packager is done. */
+    const aPublished = async (n: number): Promise<boolean> => {
+      for (;;) {
+        if ((await metadata.getObject(event, pathOf(n))).candidates.some((c) => c.pipeline === 'a')) return true;
+        if (done() || ((await metadata.getEvent(event))?.pipelines.a?.edge ?? 0) > n + WINDOW) return false;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+    };
+    for (let n = 1; n <= SECONDS; n++) {
+      if (!(await aPublished(n))) continue;
       const res = await fetch(`${origin.url}/live/${event}/${pathOf(n)}`);
       await res.arrayBuffer();
       if (res.status === 200) first.set(n, res.headers.get('live-pipeline')!);
