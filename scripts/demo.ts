@@ -42,6 +42,7 @@ import { findTool, startChild, waitForOutput } from './demo-processes.js';
 import { writeEdgeVcl } from './local/edge-vcl.js';
 import type { LocalRegionsAddress } from './local/local-regions.js';
 import { LOCAL_REGION_NAMES, regionOriginEnv, startLocalRegionsInProcesses } from './local/local-regions.js';
+import { hlsMuxerArgs, llDashMuxerArgs, testPatternArgs } from './packager-args.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EVENT = 'demo';
@@ -151,110 +152,41 @@ async function freePort(): Promise<number> {
 
 /** The output of an LL-DASH packager (--ll-dash): chunked CMAF, one chunked PUT per segment. */
 function llDashOutput(pipeline: string, ingestBase: string, token: string, utcTimingUrl: string): string[] {
-  return [
-    '-f',
-    'dash',
-    '-ldash',
-    '1',
-    '-streaming',
-    '1',
-    '-use_template',
-    '1',
-    '-use_timeline',
-    '0',
-    '-seg_duration',
-    String(SEGMENT_SECONDS),
-    '-frag_type',
-    'duration',
-    '-frag_duration',
-    String(LL_DASH.fragmentSeconds),
-    '-target_latency',
-    String(LL_DASH.targetLatencySeconds),
-    '-utc_timing_url',
+  return llDashMuxerArgs({
+    segmentSeconds: SEGMENT_SECONDS,
+    ...LL_DASH,
     utcTimingUrl,
-    '-window_size',
-    String(PLAYLIST_SEGMENTS),
-    '-ignore_io_errors',
-    '1',
-    '-method',
-    'PUT',
-    '-http_persistent',
-    '1',
-    '-http_opts',
-    `headers=Authorization\\: Bearer ${token}`,
-    `${ingestBase}/ingest/${EVENT}/${pipeline}/${SOURCES['ll-dash']}`,
-  ];
+    windowSegments: PLAYLIST_SEGMENTS,
+    httpOptions: `headers=Authorization\\: Bearer ${token}`,
+    manifestUrl: `${ingestBase}/ingest/${EVENT}/${pipeline}/${SOURCES['ll-dash']}`,
+  });
 }
 
 /** HLS fMP4 playlists and segments, each PUT once written. */
 function hlsOutput(pipeline: string, ingestBase: string, token: string): string[] {
-  return [
-    '-f',
-    'hls',
-    '-hls_time',
-    String(SEGMENT_SECONDS),
-    '-hls_list_size',
-    String(PLAYLIST_SEGMENTS),
-    '-hls_flags',
-    'independent_segments+program_date_time',
-    '-hls_segment_type',
-    'fmp4',
-    '-hls_fmp4_init_filename',
-    'init.mp4',
-    '-start_number',
-    '1',
-    '-ignore_io_errors',
-    '1',
-    '-method',
-    'PUT',
-    '-headers',
-    `Authorization: Bearer ${token}\r\n`,
-    '-hls_segment_filename',
-    `${ingestBase}/ingest/${EVENT}/${pipeline}/v/seg_%d.m4s`,
-    `${ingestBase}/ingest/${EVENT}/${pipeline}/${SOURCES.hls}`,
-  ];
+  return hlsMuxerArgs({
+    segmentSeconds: SEGMENT_SECONDS,
+    listSize: PLAYLIST_SEGMENTS,
+    flags: 'independent_segments+program_date_time',
+    authArgs: ['-headers', `Authorization: Bearer ${token}\r\n`],
+    ingestBase: `${ingestBase}/ingest/${EVENT}/${pipeline}`,
+    playlist: SOURCES.hls,
+  });
 }
 
 function packagerArgs(pipeline: string, output: string[]): string[] {
-  const gop = String(FPS * SEGMENT_SECONDS);
   // Burnt in: the pipeline's name and the wall clock (the player's latency is visible by eye).
   const label = `drawtext=fontfile=${FONT}:text='pipeline ${pipeline}   %{localtime\\:%X}':fontsize=40:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8:x=24:y=48`;
-  return [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-nostdin',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=640x360:rate=${FPS}`,
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-vf',
-    label,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-tune',
-    'zerolatency',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '96k',
-    ...output,
-  ];
+  const pattern = testPatternArgs({
+    fps: FPS,
+    segmentSeconds: SEGMENT_SECONDS,
+    size: '640x360',
+    preset: 'veryfast',
+    audioBitrate: '96k',
+    videoFilter: label,
+    zeroLatency: true,
+  });
+  return [...pattern, ...output];
 }
 
 /**

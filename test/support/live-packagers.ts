@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import type { LlDashMuxing } from '../../scripts/packager-args.js';
+import { hlsMuxerArgs, llDashMuxerArgs, testPatternArgs } from '../../scripts/packager-args.js';
 import type { PackagerOptions } from './ffmpeg.js';
 import { basicCredentialsUrl, FFMPEG, hlsIngest } from './ffmpeg.js';
 
@@ -11,41 +13,17 @@ import { basicCredentialsUrl, FFMPEG, hlsIngest } from './ffmpeg.js';
 
 export type LivePackagerOptions = PackagerOptions;
 
-function encoderArgs(options: LivePackagerOptions): string[] {
-  const gop = String(options.fps * options.segmentSeconds);
-  return [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-nostdin',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=320x180:rate=${options.fps}`,
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-t',
-    String(options.seconds),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '64k',
-  ];
+/** The test pattern, small and fast to encode (several packagers share the test host). */
+function encoderArgs(options: LivePackagerOptions, zeroLatency = false): string[] {
+  return testPatternArgs({
+    fps: options.fps,
+    segmentSeconds: options.segmentSeconds,
+    size: '320x180',
+    preset: 'ultrafast',
+    audioBitrate: '64k',
+    seconds: options.seconds,
+    zeroLatency,
+  });
 }
 
 /** HLS fMP4 with PUT; program date-times so a player can tell its latency. */
@@ -55,28 +33,14 @@ export function startHlsPackager(options: LivePackagerOptions): ChildProcess {
     FFMPEG,
     [
       ...encoderArgs(options),
-      '-f',
-      'hls',
-      '-hls_time',
-      String(options.segmentSeconds),
-      '-hls_list_size',
-      String(options.window ?? 0),
-      '-hls_flags',
-      options.window === undefined ? 'program_date_time' : 'program_date_time+delete_segments',
-      '-ignore_io_errors',
-      '1',
-      '-hls_segment_type',
-      'fmp4',
-      '-hls_fmp4_init_filename',
-      'init.mp4',
-      '-start_number',
-      '1',
-      '-method',
-      'PUT',
-      ...ingest.args,
-      '-hls_segment_filename',
-      `${ingest.base}/v/seg_%d.m4s`,
-      `${ingest.base}/v/index.m3u8`,
+      ...hlsMuxerArgs({
+        segmentSeconds: options.segmentSeconds,
+        listSize: options.window ?? 0,
+        flags: options.window === undefined ? 'program_date_time' : 'program_date_time+delete_segments',
+        authArgs: ingest.args,
+        ingestBase: ingest.base,
+        playlist: 'v/index.m3u8',
+      }),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -114,58 +78,26 @@ export function startDashPackager(options: LivePackagerOptions): ChildProcess {
   );
 }
 
-export interface LlDashPackagerOptions extends LivePackagerOptions {
-  /** Seconds of media per CMAF chunk (a fragment, flushed as one chunk of the segment's PUT). */
-  readonly fragmentSeconds: number;
-  /** The player's target live latency, written into the MPD's ServiceDescription. */
-  readonly targetLatencySeconds: number;
-  /** The DASH UTCTiming source written into the MPD (the origin's /time, as players reach it). */
-  readonly utcTimingUrl: string;
-}
+/** Fragment length, the MPD's latency target and its UTCTiming source (scripts/packager-args.ts). */
+export interface LlDashPackagerOptions extends LivePackagerOptions, Pick<LlDashMuxing, 'fragmentSeconds' | 'targetLatencySeconds' | 'utcTimingUrl'> {}
 
 /**
- * Low-latency DASH with ffmpeg's dash muxer: chunked CMAF, one chunked PUT per segment (over a
- * persistent connection) flushed per fragment, an MPD whose segments say
- * `availabilityTimeComplete="false"` (dash.js then plays in its low-latency mode and fetches
- * segments as streams), with a ServiceDescription latency target and a UTCTiming source.
- * `-tune zerolatency` keeps the encoder from holding frames back (no lookahead, sliced threads).
+ * Low-latency DASH (llDashMuxerArgs): one chunked PUT per segment flushed per fragment, with the
+ * encoder holding no frames back.
  */
 export function startLlDashPackager(options: LlDashPackagerOptions): ChildProcess {
   return spawn(
     FFMPEG,
     [
-      ...encoderArgs(options),
-      '-tune',
-      'zerolatency',
-      '-f',
-      'dash',
-      '-ldash',
-      '1',
-      '-streaming',
-      '1',
-      '-use_template',
-      '1',
-      '-use_timeline',
-      '0',
-      '-seg_duration',
-      String(options.segmentSeconds),
-      '-frag_type',
-      'duration',
-      '-frag_duration',
-      String(options.fragmentSeconds),
-      '-target_latency',
-      String(options.targetLatencySeconds),
-      '-utc_timing_url',
-      options.utcTimingUrl,
-      '-ignore_io_errors',
-      '1',
-      '-method',
-      'PUT',
-      '-http_persistent',
-      '1',
-      '-http_opts',
-      `headers=Authorization\\: Bearer ${options.token}`,
-      `${options.ingestBase}/d/manifest.mpd`,
+      ...encoderArgs(options, true),
+      ...llDashMuxerArgs({
+        segmentSeconds: options.segmentSeconds,
+        fragmentSeconds: options.fragmentSeconds,
+        targetLatencySeconds: options.targetLatencySeconds,
+        utcTimingUrl: options.utcTimingUrl,
+        httpOptions: `headers=Authorization\\: Bearer ${options.token}`,
+        manifestUrl: `${options.ingestBase}/d/manifest.mpd`,
+      }),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
