@@ -59,7 +59,7 @@ export function mayStillArrive(state: PipelineState, number: number, timeline: T
  * has published segment `number - 1` or later), not masked for the path, has no copy in the
  * record. Reads may come from a cache up to a second stale across instances (another instance's
  * copy shows once this one's entry expires), while the first selection pins the path for good.
- * Costs one store read per such path, none while the first copy is clean.
+ * Costs one store read per pin so taken, none while the first copy is a clean 100.
  */
 export function recordMayLackCopy(input: {
   readonly chosen: Arrival;

@@ -388,15 +388,15 @@ export class DeliveryService {
       }
       if (record.pinned !== chosen.pipeline) {
         const first = record.pinned === undefined && object.kind === 'segment' && object.number !== undefined;
-        // The pin is for good: a record read from this instance's cache may not show another
-        // instance's copy yet (recordMayLackCopy).
-        if (first && !readFresh && this.recordMayLackCopy(state, object, candidates, chosen)) {
-          readFresh = true;
-          continue;
-        }
         if (first && better && !better.timedOut) {
           const waitUntil = this.betterWaitUntil(state, object, candidates, chosen);
           if (waitUntil !== undefined) return { waitUntil };
+        }
+        // The pin is for good: a record read from this instance's cache may not show another
+        // instance's copy yet (recordMayLackCopy). Read once, just before pinning.
+        if (first && !readFresh && this.recordMayLackCopy(state, object, candidates, chosen)) {
+          readFresh = true;
+          continue;
         }
         const winner = await storeCall('delivery', () => metadata.swapPin(state.event, path, record.pinned, chosen.pipeline));
         if (winner !== chosen.pipeline) continue;
