@@ -103,6 +103,12 @@ export async function startIngestProxy(routing: IngestRouting): Promise<IngestPr
       });
       return;
     }
+    // A packager that dies mid-PUT (fault b) must break the origin's PUT too: the origin then
+    // drops the unfinished copy and its readers move to the other pipeline's, where a PUT left
+    // open would hold them until the origin's body timeout.
+    request.on('close', () => {
+      if (!request.complete) upstream.destroy(new Error('the packager closed its PUT before the end'));
+    });
     request.pipe(upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

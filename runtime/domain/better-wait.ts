@@ -45,18 +45,33 @@ export function firstArrival<C extends Arrival>(candidates: readonly C[]): C | u
 }
 
 /**
+ * How far behind segment n a pipeline's newest acknowledged segment may be while it still counts
+ * as at the edge for n. A segment streamed while it is made is acknowledged after its last byte
+ * (and the store's writes): as segment n starts, a healthy pipeline is still finishing n - 1, so
+ * its newest acknowledged one is n - 2 for a moment. Requests for n come then (a low-latency
+ * player asks for a segment as it starts).
+ */
+const EDGE_LAG_SEGMENTS = 2;
+
+/** Whether the pipeline has acknowledged segment `number - EDGE_LAG_SEGMENTS` or a later one. */
+function atTheEdge(state: PipelineState, number: number): boolean {
+  return state.edge !== undefined && state.edge >= number - EDGE_LAG_SEGMENTS;
+}
+
+/**
  * Whether a pipeline may still bring a copy of segment `number` soon: it is at the edge (it has
- * published the segment before, or later) and not late (healthy, as pipeline health judges it).
+ * acknowledged one of the two segments before, or a later one) and not late (healthy, as pipeline
+ * health judges it).
  */
 export function mayStillArrive(state: PipelineState, number: number, timeline: Timeline | undefined, nowMs: number): boolean {
-  if (state.edge === undefined || state.edge < number - 1) return false;
+  if (!atTheEdge(state, number)) return false;
   return pipelineHealth(state, timeline, TTL_DEFAULTS.fallbackSegmentMs, nowMs).healthy;
 }
 
 /**
  * Whether a path's first selection should read its record again from the store before pinning:
- * it would serve a copy that is defective or scores below 100, and a pipeline at the edge (it
- * has published segment `number - 1` or later), not masked for the path, has no copy in the
+ * it would serve a copy that is defective or scores below 100, and a pipeline at the edge (as
+ * mayStillArrive judges it, health aside), not masked for the path, has no copy in the
  * record. Reads may come from a cache up to a second stale across instances (another instance's
  * copy shows once this one's entry expires), while the first selection pins the path for good.
  * Costs one store read per pin so taken, none while the first copy is a clean 100.
@@ -72,7 +87,7 @@ export function recordMayLackCopy(input: {
 }): boolean {
   if (!isDefective(input.chosen, input.minQuality) && qualityOf(input.chosen) >= FULL_QUALITY) return false;
   for (const state of Object.values(input.pipelines)) {
-    if (state.edge === undefined || state.edge < input.number - 1) continue;
+    if (!atTheEdge(state, input.number)) continue;
     if (input.candidates.some((c) => c.pipeline === state.pipeline)) continue;
     if (!isMasked({ pipeline: state.pipeline, path: input.path, number: input.number }, input.masks)) return true;
   }

@@ -110,8 +110,14 @@ describe('betterWaitUntil', () => {
     expect(betterWaitUntil(input(candidates))).toBeUndefined();
   });
 
-  it('does not wait for a pipeline that is not at the edge (its last segment is older than the one before)', () => {
-    expect(betterWaitUntil(input([complete('a', DUE_10, { quality: 40 })], { pipelines: { a: LIVE.a, b: pipeline('b', 8) } }))).toBeUndefined();
+  it('does not wait for a pipeline that is not at the edge (its last segment is older than the two before)', () => {
+    expect(betterWaitUntil(input([complete('a', DUE_10, { quality: 40 })], { pipelines: { a: LIVE.a, b: pipeline('b', 7) } }))).toBeUndefined();
+  });
+
+  it('waits for a pipeline still finishing the segment before (its newest acknowledged is two before)', () => {
+    expect(
+      betterWaitUntil(input([arriving('a', DUE_10 - D, { defects: ['corrupt'] })], { pipelines: { a: LIVE.a, b: pipeline('b', 8) }, nowMs: DUE_10 - D + 10 })),
+    ).toBe(DUE_10 - D + WAIT);
   });
 
   it('waits for a pipeline already ahead of this segment (it has not sent this rendition yet)', () => {
@@ -160,14 +166,15 @@ describe('recordMayLackCopy', () => {
     expect(read(clean, [clean])).toBe(false);
     const degraded = complete('a', DUE_10, { quality: 40 });
     expect(read(degraded, [degraded, arriving('b', DUE_10)])).toBe(false);
-    expect(read(degraded, [degraded], { pipelines: { a: LIVE.a, b: pipeline('b', 8) } })).toBe(false);
+    expect(read(degraded, [degraded], { pipelines: { a: LIVE.a, b: pipeline('b', 7) } })).toBe(false);
     expect(read(degraded, [degraded], { masks: [{ paths: [PATH], pipeline: 'b', createdAt: 0 }] })).toBe(false);
   });
 });
 
 describe('mayStillArrive', () => {
-  it('needs an edge at least one before the segment', () => {
-    expect([mayStillArrive(pipeline('b', 9), 10, timeline, DUE_10), mayStillArrive(pipeline('b', 8), 10, timeline, DUE_10)]).toEqual([true, false]);
+  it('needs an edge at most two before the segment (a streamed segment is acknowledged after its last byte)', () => {
+    const edges = [9, 8, 7].map((edge) => mayStillArrive(pipeline('b', edge), 10, timeline, DUE_10));
+    expect(edges).toEqual([true, true, false]);
     expect(mayStillArrive({ pipeline: 'b', lastIngestAt: DUE_10, ingests: 1, defective: 0 }, 10, timeline, DUE_10)).toBe(false);
   });
 });

@@ -182,7 +182,7 @@ describe('the first release of a held path', () => {
 
   it('does not wait when the other pipeline is behind the edge, or unhealthy', async () => {
     const behind = await harness(['a']);
-    await behind.publish('b', `v/seg_${NEXT - 2}.m4s`);
+    await behind.publish('b', `v/seg_${NEXT - 3}.m4s`);
     const request = behind.get();
     await behind.publish('a', PATH, { quality: 40 });
     expect(request.at()).toBe(behind.clock.now());
