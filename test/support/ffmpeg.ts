@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
+import { testPatternArgs } from '../../scripts/packager-args.js';
 
 export const FFMPEG = '/usr/bin/ffmpeg';
 
@@ -60,38 +61,12 @@ export function basicCredentialsUrl(ingestBase: string, token: string): string {
  * produce the same epoch-locked timeline (same names, same numbers, same boundaries).
  */
 export function startPackager(options: PackagerOptions): ChildProcess {
-  const gop = String(options.fps * options.segmentSeconds);
   const ingest = hlsIngest(options);
+  const pattern = { fps: options.fps, segmentSeconds: options.segmentSeconds, seconds: options.seconds };
   return spawn(
     FFMPEG,
     [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=320x180:rate=${options.fps}`,
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=48000',
-      '-t',
-      String(options.seconds),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-g',
-      gop,
-      '-keyint_min',
-      gop,
-      '-sc_threshold',
-      '0',
-      '-c:a',
-      'aac',
+      ...testPatternArgs({ ...pattern, size: '320x180', preset: 'ultrafast', audioBitrate: '64k' }),
       '-f',
       'hls',
       '-hls_time',
