@@ -12,8 +12,46 @@ import { join } from 'node:path';
 import { ConfigError, type LiveOriginConfig, parseConfig, type RawContext, readContext } from '../lib/config.js';
 import { STACK_NAMES } from '../lib/naming.js';
 import { PROJECT_ROOT } from '../lib/runtime-bundle.js';
+import { USAGE_EXIT_CODE } from '../runtime/cli-args.js';
 
-const HELP = `Usage: npm run deploy -- [--dry-run] [cdk deploy options, e.g. -c key=value --require-approval never]
+/**
+ * The \`cdk deploy\` options passed on to every stack's deployment: those that take a value, and
+ * flags. Anything else is refused before anything runs: a mistyped option would otherwise reach
+ * every stack's \`cdk deploy\`.
+ */
+const CDK_VALUE_OPTIONS = [
+  '-c',
+  '--context',
+  '--require-approval',
+  '--profile',
+  '--role-arn',
+  '-r',
+  '--concurrency',
+  '--progress',
+  '--tags',
+  '-t',
+  '--parameters',
+  '--outputs-file',
+  '-O',
+  '--toolkit-stack-name',
+  '--method',
+  '-m',
+];
+const CDK_FLAGS = [
+  '--verbose',
+  '-v',
+  '--debug',
+  '--ci',
+  '--force',
+  '-f',
+  '--no-rollback',
+  '--rollback',
+  '--hotswap',
+  '--previous-parameters',
+  '--no-previous-parameters',
+];
+
+const HELP = `usage: npm run deploy -- [--dry-run] [cdk deploy options, e.g. -c key=value --require-approval never]
 
 Deploys, one stack at a time with \`cdk deploy --exclusively\`:
   1. the data stacks, standby regions first, then the primary region's;
@@ -23,7 +61,22 @@ Deploys, one stack at a time with \`cdk deploy --exclusively\`:
 The first failure stops the rest. Context comes from cdk.json and -c, as for cdk itself.
 
   --dry-run   print the cdk commands instead of running them
-  --help      this text`;
+  --help      this text
+
+cdk deploy options passed on to each stack: ${CDK_VALUE_OPTIONS.join(' ')} (each with its value),
+${CDK_FLAGS.join(' ')}. Any other option is refused (exit 2) before anything is deployed.`;
+
+/** The first argument that is not an option this command knows (with its value), if any. */
+export function unknownOption(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const name = arg.startsWith('--') && arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
+    if (name === '--dry-run' || CDK_FLAGS.includes(name)) continue;
+    if (!CDK_VALUE_OPTIONS.includes(name)) return arg;
+    if (name === arg && args[++i] === undefined) return `${arg} (without its value)`;
+  }
+  return undefined;
+}
 
 /** Stack names in deployment order. */
 export function deployOrder(config: LiveOriginConfig): string[] {
@@ -53,6 +106,11 @@ function main(args: readonly string[]): number {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${HELP}\n`);
     return 0;
+  }
+  const unknown = unknownOption(args);
+  if (unknown !== undefined) {
+    process.stderr.write(`deploy: unknown option '${unknown}' (--help shows the usage)\n`);
+    return USAGE_EXIT_CODE;
   }
   const dryRun = args.includes('--dry-run');
   const cdkArgs = args.filter((arg) => arg !== '--dry-run');

@@ -23,6 +23,7 @@ const SCRIPTS: readonly { readonly script: string; readonly name: string; readon
   { script: 'soak', name: 'soak', usage: 'usage: npm run soak -- ' },
   { script: 'bench', name: 'bench', usage: 'usage: npm run bench -- ' },
   { script: 'bundle', name: 'bundle', usage: 'usage: npm run bundle -- ' },
+  { script: 'deploy', name: 'deploy', usage: 'usage: npm run deploy -- ' },
 ];
 
 describe('npm scripts on the command line', () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.js';
-import { contextOf, deployOrder } from '../../scripts/deploy.js';
+import { contextOf, deployOrder, unknownOption } from '../../scripts/deploy.js';
 import { REPO_ROOT } from '../lib/helpers.js';
 
 describe('npm run deploy', () => {
@@ -43,6 +43,22 @@ describe('npm run deploy', () => {
         (stack) => `npx cdk deploy --exclusively ${stack} -c cdn=cloudfront --require-approval never`,
       ),
     );
+  }, 60_000);
+
+  it('knows the options it passes on, with their values, and names the first it does not', () => {
+    expect(unknownOption(['--dry-run', '-c', 'cdn=cloudfront', '--require-approval=never', '--profile', 'prod', '--ci'])).toBeUndefined();
+    expect(unknownOption(['-c', 'cdn=cloudfront', '--no-such-flag'])).toBe('--no-such-flag');
+    // A value is not read as an option, and an option missing its value is refused.
+    expect(unknownOption(['--profile', '--ci'])).toBeUndefined();
+    expect(unknownOption(['--require-approval'])).toBe('--require-approval (without its value)');
+    expect(unknownOption(['stray'])).toBe('stray');
+  });
+
+  it('refuses an unknown option before deploying anything (exit 2), so a typo never reaches cdk', () => {
+    const run = spawnSync('npx', ['tsx', 'scripts/deploy.ts', '--dry-run', '--no-such-flag'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe("deploy: unknown option '--no-such-flag' (--help shows the usage)\n");
   }, 60_000);
 
   it('explains itself with --help', () => {
