@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, SecretValue, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, SecretValue, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { withDefaults } from '../defaults.js';
+import { acknowledge } from '../nag.js';
 
 /** The header the runtime checks against `LIVE_ORIGIN_CDN_SECRET` (docs/contract.md, delivery). */
 export const CDN_AUTH_HEADER = 'Live-CDN-Auth';
@@ -221,10 +222,11 @@ export class CdnDistribution extends Construct {
       lifecycleRules: [{ expiration: Duration.days(resolved.logRetentionDays) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(this.logBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket only receives CloudFront access logs; logging the access to it would log the log deliveries themselves.',
-    });
+    acknowledge(
+      this.logBucket,
+      { rule: 'S1' },
+      'This bucket only receives CloudFront access logs; logging the access to it would log the log deliveries themselves.',
+    );
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `Live Origin: ${resolved.origins.map((origin) => origin.region).join(' then ')}`,
@@ -284,34 +286,34 @@ export class CdnDistribution extends Construct {
 
   private acknowledgeFindings(props: ResolvedProps): void {
     const distribution = this.distribution;
-    Validations.of(distribution).acknowledge({
-      id: 'AwsSolutions-CFR1',
-      reason:
-        "Geo restriction depends on each event's rights, not on the origin; operators set it per deployment " +
+    acknowledge(
+      distribution,
+      { rule: 'CFR1' },
+      "Geo restriction depends on each event's rights, not on the origin; operators set it per deployment " +
         '(a live origin serves whoever the rights holder allows).',
-    });
+    );
     if (!props.webAclArn) {
-      Validations.of(distribution).acknowledge({
-        id: 'AwsSolutions-CFR2',
-        reason:
-          'The distribution serves only cacheable GET/HEAD/OPTIONS under /live/*, validated by the origin (400 before any ' +
+      acknowledge(
+        distribution,
+        { rule: 'CFR2' },
+        'The distribution serves only cacheable GET/HEAD/OPTIONS under /live/*, validated by the origin (400 before any ' +
           'store access) and authenticated to it by the CDN secret; a WAF web ACL (webAclArn) is an option, not a default, ' +
           'because per-request WAF pricing on segment traffic outweighs what it protects here.',
-      });
+      );
     }
-    Validations.of(distribution).acknowledge({
-      id: 'AwsSolutions-CFR4',
-      reason:
-        'The distribution serves its default *.cloudfront.net name, for which CloudFront fixes the viewer policy; ' +
+    acknowledge(
+      distribution,
+      { rule: 'CFR4' },
+      'The distribution serves its default *.cloudfront.net name, for which CloudFront fixes the viewer policy; ' +
         'an alias with an ACM certificate in us-east-1 and TLSv1.2_2021 is the documented next step (docs/cdn/cloudfront.md).',
-    });
+    );
     if (props.origins.some((origin) => origin.protocol === 'http')) {
-      Validations.of(distribution).acknowledge({
-        id: 'AwsSolutions-CFR5',
-        reason:
-          'Without a domain (trial deployments) the load balancer has no certificate, so CloudFront reaches it over HTTP; ' +
+      acknowledge(
+        distribution,
+        { rule: 'CFR5' },
+        'Without a domain (trial deployments) the load balancer has no certificate, so CloudFront reaches it over HTTP; ' +
           'with domainName and hostedZoneId every origin is HTTPS-only with TLS 1.2 (docs/cdn/cloudfront.md).',
-      });
+      );
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -80,19 +80,20 @@ export class CdnOriginAccess extends Construct {
       installLatestAwsSdk: false,
     });
     this.prefixListId = lookup.getResponseField('PrefixLists.0.PrefixListId');
-    Validations.of(lookup).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ec2:DescribeManagedPrefixLists has no resource-level permissions; the lookup reads one AWS-managed list by name.',
-    });
+    acknowledge(
+      lookup,
+      { rule: 'IAM5', resource: '*' },
+      'ec2:DescribeManagedPrefixLists has no resource-level permissions; the lookup reads one AWS-managed list by name.',
+    );
     // The custom resources' shared provider function (one per stack, outside this construct).
     const provider = Stack.of(this).node.tryFindChild(PROVIDER_ID);
     if (provider) {
-      Validations.of(provider).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason:
-          'The CDK custom-resource provider that looks the prefix list up writes only its own logs; AWS maintains this ' +
+      acknowledge(
+        provider,
+        { rule: 'IAM4', managedPolicy: 'service-role/AWSLambdaBasicExecutionRole' },
+        'The CDK custom-resource provider that looks the prefix list up writes only its own logs; AWS maintains this ' +
           'policy as exactly that, and the lookup itself gets one inline statement.',
-      });
+      );
     }
 
     // One rule: the list weighs about 55 of a security group's 60 rules (AWS quota), so
