@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ffmpegInstalled, play, startPackager } from '../support/ffmpeg.js';
 import { startDashPackager } from '../support/live-packagers.js';
 import type { TestOrigin } from '../support/origin.js';
 import { startOrigin, TOKEN } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 
 // CI installs ffmpeg (.ci/run) and must run this; elsewhere it is skipped, never faked.
-const run = process.env.CI === 'true' || ffmpegInstalled() ? describe : describe.skip;
+const run = describeWithTools([!ffmpegInstalled() && 'ffmpeg (apt-get install ffmpeg)']);
 
 const SECONDS = 4;
 const FPS = 25;

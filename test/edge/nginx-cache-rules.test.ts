@@ -1,11 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Nginx } from '../support/nginx.js';
 import { nginxInstalled, startNginx } from '../support/nginx.js';
+import { describeWithTools } from '../support/tools.js';
 
 // CI installs nginx (.ci/run) and must run these; elsewhere they are skipped, never faked.
-const run = process.env.CI === 'true' || nginxInstalled() ? describe : describe.skip;
+const run = describeWithTools([!nginxInstalled() && 'nginx (apt-get install nginx)']);
 
 /**
  * The shipped nginx configuration's cache key, lifetime, CMSD and PURGE rules, in front of a

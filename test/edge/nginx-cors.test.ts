@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CORS_EXPOSED_HEADERS, corsExposeHeaders, corsPolicy } from '../../runtime/domain/cors.js';
 import type { Nginx } from '../support/nginx.js';
 import { nginxInstalled, startNginx, startTwoRegionNginx } from '../support/nginx.js';
 import type { TestOrigin } from '../support/origin.js';
 import { AUTH, eventually, put, startOrigin } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 import { freePort } from '../support/varnish.js';
 
 // CI installs nginx (.ci/run) and must run these; elsewhere they are skipped, never faked.
-const run = process.env.CI === 'true' || nginxInstalled() ? describe : describe.skip;
+const run = describeWithTools([!nginxInstalled() && 'nginx (apt-get install nginx)']);
 
 const PAGE = 'http://player.example.test';
 const OTHER = 'http://elsewhere.example.test';

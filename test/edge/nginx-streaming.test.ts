@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Nginx } from '../support/nginx.js';
 import { nginxInstalled, startNginx } from '../support/nginx.js';
 import type { TestOrigin } from '../support/origin.js';
 import { configure, eventually, put, startOrigin } from '../support/origin.js';
 import { openPut } from '../support/streaming.js';
+import { describeWithTools } from '../support/tools.js';
 import { freePort } from '../support/varnish.js';
 
 // CI installs nginx (.ci/run) and must run these; elsewhere they are skipped, never faked.
-const run = process.env.CI === 'true' || nginxInstalled() ? describe : describe.skip;
+const run = describeWithTools([!nginxInstalled() && 'nginx (apt-get install nginx)']);
 
 /** nginx's buffers for an answer (proxy_buffer_size, proxy_buffers in docs/cdn/nginx-edge.conf). */
 const BUFFER_BYTES = 64 * 1024;

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Nginx } from '../support/nginx.js';
 import { nginxInstalled, startTwoRegionNginx } from '../support/nginx.js';
 import type { TestOrigin } from '../support/origin.js';
 import { configure, eventually, put, startOrigin } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 
 // CI installs nginx (.ci/run) and must run these; elsewhere they are skipped, never faked.
-const run = process.env.CI === 'true' || nginxInstalled() ? describe : describe.skip;
+const run = describeWithTools([!nginxInstalled() && 'nginx (apt-get install nginx)']);
 
 /** fail_timeout of region 1 in docs/cdn/nginx-two-regions.conf: how long it is left alone after a failure. */
 const FAIL_TIMEOUT_MS = 2_000;

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Nginx } from '../support/nginx.js';
 import { nginxInstalled, startNginx } from '../support/nginx.js';
 import type { TestOrigin } from '../support/origin.js';
 import { AUTH, configure, eventually, put, startOrigin } from '../support/origin.js';
+import { describeWithTools } from '../support/tools.js';
 import { freePort } from '../support/varnish.js';
 
 // CI installs nginx (.ci/run) and must run these; elsewhere they are skipped, never faked.
-const run = process.env.CI === 'true' || nginxInstalled() ? describe : describe.skip;
+const run = describeWithTools([!nginxInstalled() && 'nginx (apt-get install nginx)']);
 
 const CDN_SECRET = 'edge-secret-0123456789';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
