@@ -33,7 +33,7 @@ describe('two regions with DNS failover', () => {
     expect(stackIds.sort()).toEqual([STACK_NAMES.data(east), STACK_NAMES.data(west), STACK_NAMES.origin(east), STACK_NAMES.origin(west)].sort());
   });
 
-  it('keeps the global tables in the primary region, with a replica in the secondary', () => {
+  it('keeps the global tables in the home region, with a replica in the other', () => {
     for (const [, props] of resourcesOf(tpl.data[east]!, 'AWS::DynamoDB::GlobalTable')) {
       expect((props.Replicas as { Region: string }[]).map((replica) => replica.Region).sort()).toEqual([west, east].sort());
     }
