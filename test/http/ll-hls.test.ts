@@ -196,6 +196,7 @@ describe('blocking playlist reload', () => {
   it('answers 503 after three target durations, not cacheable, with Retry-After and the hold time', async () => {
     await liveEvent('br-5', 10);
     await put(origin, 'br-5', 'a', 'v/index.m3u8', llPlaylist(272, 2, { target: 1 }), M3U8);
+    const before = origin.metrics.snapshot();
     const started = Date.now();
     const res = await live('br-5/v/index.m3u8?_HLS_msn=274');
     const waited = Date.now() - started;
@@ -207,6 +208,9 @@ describe('blocking playlist reload', () => {
     expect(res.headers.get('live-ttl-ms')).toBe('0');
     expect((await res.json()).error).toBe('blocking_timeout');
     expect(decodeCmsdStatic(res.headers.get('cmsd-static')!).ht).toBeGreaterThanOrEqual(3000);
+    // A stalled packager's blocking reload is a deliberate answer: served, not a failure Route 53 follows.
+    const after = origin.metrics.snapshot();
+    expect([after.served - before.served, after.unserved - before.unserved]).toEqual([1, 0]);
   });
 
   it.each([
