@@ -32,7 +32,7 @@ export function betterWaitMsOf(config: EventConfig, durationMs: number | undefin
 
 export type Arrival = Candidate | InProgressCandidate;
 
-/** When a candidate arrived: an arriving one at its first byte, a complete one at its ack. */
+/** When a candidate arrived: an arriving one when its PUT's headers were accepted, a complete one at its ack. */
 export function arrivedAt(candidate: Arrival): number {
   return 'inProgress' in candidate ? candidate.startedAt : candidate.publishedAt;
 }
