@@ -7,6 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface Target {
@@ -21,6 +22,21 @@ export function need(binary: string, pkg: string): void {
   if (spawnSync('sh', ['-c', `command -v ${binary} || test -x /usr/sbin/${binary}`]).status !== 0) {
     throw new Error(`${binary} is missing: apt-get install -y ${pkg}`);
   }
+}
+
+/** The machine's CPUs (not availableParallelism(): that follows this process's own pinning). */
+const CPUS = os.cpus().length;
+/** Every CPU of this machine, as taskset writes a list (`0-1`). */
+export const ALL_CPUS = `0-${CPUS - 1}`;
+
+/**
+ * Pins a process and all its threads to the given CPUs (`taskset -a -cp`), so a server and the
+ * load generator in this process stop taking turns on the same core. Returns false, changing
+ * nothing, where that cannot be done: fewer than two CPUs, or no taskset (util-linux).
+ */
+export function pinToCpus(pid: number, cpus: string): boolean {
+  if (CPUS < 2) return false;
+  return spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' }).status === 0;
 }
 
 export async function freePort(): Promise<number> {

@@ -41,7 +41,7 @@ import { TABLE_PARTITION_KEY as PK, TABLE_SORT_KEY as SK, TABLE_SUFFIXES } from 
 import { parseCommandLine, usageExit } from '../runtime/cli-args.js';
 import { OriginMetrics } from '../runtime/metrics/origin-metrics.js';
 import type { Target } from './bench-tools.js';
-import { holdMany, median, need, percentile, request, rssBytes, sleep, startNginx, startNode, stop, wrk } from './bench-tools.js';
+import { ALL_CPUS, holdMany, median, need, percentile, pinToCpus, request, rssBytes, sleep, startNginx, startNode, stop, wrk } from './bench-tools.js';
 import { startLocalAws } from './local/local-aws.js';
 
 /** The stages, in the order they run. */
@@ -336,6 +336,7 @@ async function streamRound(target: Target, bare: boolean, event: string, readers
 /** Serving while ingesting: streaming readers of one chunked PUT, the origin beside a bare relay, medians of ROUNDS. */
 async function streaming(): Promise<void> {
   const { readers: counts, chunks: count, chunkBytes, chunkGapMs } = STREAM;
+  let pinned = false;
   say(
     `### Serving while ingesting: streaming readers (a ${kib(count * chunkBytes)} segment PUT as ${count} chunks of ${kib(chunkBytes)}, ${chunkGapMs} ms apart, to GETs held before its first chunk; memory store vs bare node:http relay; median of ${ROUNDS})`,
   );
@@ -350,12 +351,17 @@ async function streaming(): Promise<void> {
       [relay, []],
       [origin, []],
     ]);
+    // The servers on CPU 0, this process (every reader and the packager) on CPU 1: at 1,000
+    // readers the readers' own work is as large as the server's, and sharing a core turned both
+    // servers' times into the generator's.
+    pinned = pinToCpus(relay.pid, '0') && pinToCpus(origin.pid, '0') && pinToCpus(process.pid, '1');
     try {
       for (let round = 0; round < ROUNDS; round++) {
         for (const target of [relay, origin])
           rounds.get(target)!.push(await streamRound(target, target === relay, `stream-${readers}-${round}`, readers, chunks));
       }
     } finally {
+      pinToCpus(process.pid, ALL_CPUS);
       await stop(relay.child);
       await stop(origin.child);
     }
@@ -368,6 +374,12 @@ async function streaming(): Promise<void> {
     const ratio = (key: keyof StreamRound) => fixed(m(origin, key) / m(relay, key));
     say(`| ${readers} | origin / relay | ${ratio('firstP50')} | ${ratio('firstP99')} | ${ratio('last')} | ${ratio('perReader')} |`);
   }
+  say();
+  say(
+    pinned
+      ? 'Each server pinned to CPU 0 and the readers with the packager (this process) to CPU 1 (taskset), so neither waits for the other.'
+      : 'Not pinned (one CPU, or no taskset): the readers and the servers shared the cores.',
+  );
   say();
 }
 
