@@ -203,10 +203,9 @@ async function main(): Promise<void> {
       })
     : undefined;
   if (relayServer) app.origin.streams.enableRelay(relayServer.url);
-  log.info({ address, store: config.store, relay: relayServer?.url }, 'live origin listening');
-  const tokenLine = config.generatedToken ? `Ingest token (generated, grants every event): ${config.generatedToken}\n` : '';
-  process.stdout.write(`${tokenLine}Live Origin listening on ${address} (store: ${config.store})\n`);
 
+  // The drain is in place before the origin says it listens: whoever starts it may stop it the
+  // moment it reads that line, and a SIGTERM before the handler would kill it unannounced.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -235,6 +234,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+
+  log.info({ address, store: config.store, relay: relayServer?.url }, 'live origin listening');
+  const tokenLine = config.generatedToken ? `Ingest token (generated, grants every event): ${config.generatedToken}\n` : '';
+  process.stdout.write(`${tokenLine}Live Origin listening on ${address} (store: ${config.store})\n`);
 }
 
 // Whatever else stops the start (a store that cannot be opened) is one line too, not a stack trace.

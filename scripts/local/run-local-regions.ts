@@ -7,7 +7,8 @@
 import { startLocalRegionsInProcesses } from './local-regions.js';
 
 const regions = await startLocalRegionsInProcesses();
-process.stdout.write(`${JSON.stringify(regions.address)}\n`);
+// The stop is in place before the address line: whoever started this may stop it on reading it.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => void regions.stop().then(() => process.exit(0)));
 }
+process.stdout.write(`${JSON.stringify(regions.address)}\n`);

@@ -14,6 +14,10 @@ if ((kind !== 's3' && kind !== 'dynamodb') || !directory) {
   process.exit(2);
 }
 const server = kind === 's3' ? await startLocalS3(directory) : await startLocalDynamoDb(directory);
+// The stop is in place before the endpoint line: whoever started this may stop it on reading it.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => void server.stop().finally(() => process.exit(0)));
+}
 process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint })}\n`);
 // Orphaned (its starter killed without a chance to stop it): stop too.
 const starter = process.ppid;
@@ -28,6 +32,3 @@ process.on('message', (message: { command: string; id: number }) => {
     (error: unknown) => process.send?.({ id: message.id, error: String(error) }),
   );
 });
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => void server.stop().finally(() => process.exit(0)));
-}
